@@ -1,0 +1,58 @@
+"""Where a request came from, for the audit events written while serving it."""
+
+import contextvars
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip_address: str | None = None
+    user_agent: str = ""
+    request_id: str = ""
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "audit_request_context", default=None
+)
+
+
+def current() -> RequestContext:
+    return _current.get() or RequestContext()
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: a forwarded header is set by the proxy's configuration, not here.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (or keeps a sane ``X-Request-ID``) and remembers its origin."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = (
+            incoming
+            if incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+            else uuid.uuid4().hex
+        )
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = _current.set(
+            RequestContext(
+                ip_address=_client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+                request_id=request_id,
+            )
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

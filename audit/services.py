@@ -1,0 +1,113 @@
+"""The one writer of audit events, and the hashing that chains them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import context
+from .actions import Action
+from .models import AuditChainHead, AuditEvent
+
+if TYPE_CHECKING:
+    from delegation.models import Relationship
+    from tenants.models import Tenant, User
+
+GENESIS_HASH = "0" * 64
+_SECRET_WORDS = ("password", "secret", "token", "otp", "recovery", "key")
+
+
+def _scrub(changes: dict[str, Any] | None) -> dict[str, Any]:
+    """Drop anything that looks like a secret; values are made JSON-safe."""
+    clean: dict[str, Any] = {}
+    for name, value in (changes or {}).items():
+        if any(word in name.lower() for word in _SECRET_WORDS):
+            continue
+        clean[str(name)] = json.loads(json.dumps(value, default=str))
+    return clean
+
+
+def canonical_content(event: AuditEvent) -> str:
+    """The bytes the hash covers: every recorded field, in a fixed order and form."""
+    payload = {
+        "tenant": str(event.tenant_id),
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+        "actor": str(event.actor_id) if event.actor_id else None,
+        "actor_email": event.actor_email,
+        "actor_name": event.actor_name,
+        "actor_tenant": str(event.actor_tenant_id) if event.actor_tenant_id else None,
+        "actor_tenant_name": event.actor_tenant_name,
+        "actor_partner_level": event.actor_partner_level,
+        "relationship": str(event.relationship_id) if event.relationship_id else None,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_repr": event.target_repr,
+        "changes": event.changes,
+        "ip_address": event.ip_address,
+        "user_agent": event.user_agent,
+        "request_id": event.request_id,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def compute_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical_content(event)).encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    tenant: Tenant,
+    action: Action,
+    acting_user: User | None = None,
+    relationship: Relationship | None = None,
+    partner_level: str = "",
+    target: Any = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to ``tenant``'s chain, in the caller's transaction.
+
+    The chain head row is locked (``select_for_update``) so concurrent writers to one
+    tenant queue up instead of forking the chain.
+    """
+    if target is not None:
+        target_type = target_type or target._meta.model_name
+        target_id = target_id or str(target.pk)
+        target_repr = target_repr or str(target)
+    ctx = context.current()
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.get_or_create(tenant_id=tenant.pk)
+        head = AuditChainHead.objects.select_for_update().get(pk=head.pk)
+        event = AuditEvent(
+            tenant_id=tenant.pk,
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            actor=acting_user,
+            actor_email=acting_user.email if acting_user else "",
+            actor_name=acting_user.get_full_name() if acting_user else "",
+            actor_tenant_id=acting_user.tenant_id if acting_user else None,
+            actor_tenant_name=acting_user.tenant.name if acting_user else "",
+            actor_partner_level=partner_level if relationship is not None else "",
+            relationship=relationship,
+            action=str(action),
+            target_type=target_type[:64],
+            target_id=target_id[:64],
+            target_repr=target_repr[:300],
+            changes=_scrub(changes),
+            ip_address=ctx.ip_address,
+            user_agent=ctx.user_agent,
+            request_id=ctx.request_id,
+            prev_hash=head.hash,
+        )
+        event.hash = compute_hash(head.hash, event)
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=head.pk).update(seq=event.seq, hash=event.hash)
+    return event

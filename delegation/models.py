@@ -1,0 +1,163 @@
+"""Relationships between partners and customers, and the access level of partner staff."""
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import Tenant
+from tenants.roles import Role
+
+
+class RelationshipStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+
+
+class RelationshipQuerySet(models.QuerySet["Relationship"]):
+    def effective(self, now: datetime | None = None) -> "RelationshipQuerySet":
+        """Relationships that grant access right now: active status and within their window.
+
+        Time is compared directly, so access ends at ``expires`` even before the
+        periodic task has marked the relationship expired.
+        """
+        now = now or timezone.now()
+        return self.filter(status=RelationshipStatus.ACTIVE, starts__lte=now, expires__gt=now)
+
+
+class Relationship(models.Model):
+    """A customer's consent for a partner to administer it, with the roles it granted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="customer_relationships"
+    )
+    customer = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="partner_relationships"
+    )
+    roles = models.JSONField(default=list, help_text="Directory roles granted to the partner.")
+    status = models.CharField(
+        max_length=16, choices=RelationshipStatus.choices, default=RelationshipStatus.ACTIVE
+    )
+    offer = models.ForeignKey(
+        "offers.Offer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="relationships",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(default=timezone.now)
+    duration_days = models.PositiveIntegerField(default=730)
+    starts = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    terminated_at = models.DateTimeField(null=True, blank=True)
+    terminated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    termination_reason = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = RelationshipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "customer"],
+                condition=models.Q(status="active"),
+                name="relationship_one_active_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires__gt=models.F("starts")),
+                name="relationship_expires_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RelationshipStatus.values),
+                name="relationship_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(partner=models.F("customer")),
+                name="relationship_not_with_itself",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "status", "expires"], name="rel_partner_status_idx"),
+            models.Index(fields=["customer", "status"], name="rel_customer_status_idx"),
+            models.Index(fields=["status", "expires"], name="rel_status_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} → {self.customer} ({self.status})"
+
+    @property
+    def role_list(self) -> list[Role]:
+        return [Role(r) for r in self.roles]
+
+    def is_effective(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.status == RelationshipStatus.ACTIVE and self.starts <= now < self.expires
+
+    @property
+    def display_status(self) -> str:
+        """``expired`` as soon as the end time passes, whether or not the task has run."""
+        if self.status == RelationshipStatus.ACTIVE and self.expires <= timezone.now():
+            return RelationshipStatus.EXPIRED
+        return self.status
+
+    def get_display_status_display(self) -> str:
+        return str(RelationshipStatus(self.display_status).label)
+
+
+class AccessLevel(models.TextChoices):
+    NONE = "none", "No administrative access"
+    FULL = "full", "Full administration"
+    LIMITED = "limited", "Limited administration"
+
+
+# The directory role whose permissions each level carries in a customer's tenant.
+LEVEL_ROLE: dict[str, Role | None] = {
+    AccessLevel.NONE: None,
+    AccessLevel.FULL: Role.GLOBAL_ADMIN,
+    AccessLevel.LIMITED: Role.PASSWORD_ADMIN,
+}
+
+
+class AgentAccess(models.Model):
+    """A partner staff member's delegated access to the partner's customers."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="agent_access",
+    )
+    level = models.CharField(
+        "assign administrative access to companies you support",
+        max_length=16,
+        choices=AccessLevel.choices,
+        default=AccessLevel.NONE,
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "delegated access"
+        verbose_name_plural = "delegated access"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__in=AccessLevel.values), name="agent_access_level_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_level_display()}"

@@ -1,0 +1,18 @@
+"""Root URLs: each app mounts its own, with its namespace."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from tenants import views as tenant_views
+
+admin.site.site_header = "Partner Portal operations"
+admin.site.site_title = "Partner Portal operations"
+admin.site.index_title = "Platform administration"
+
+urlpatterns = [
+    path("", tenant_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("django-admin/", admin.site.urls),
+    path("", include("tenants.urls")),
+    path("", include("delegation.urls")),
+]

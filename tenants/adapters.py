@@ -1,0 +1,61 @@
+"""The allauth account adapter: sign-up creates a customer tenant; mail goes to the outbox."""
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.db import IntegrityError, transaction
+from django.forms import ValidationError
+from django.http import HttpRequest
+
+from .mail import outbox_write
+from .models import RoleAssignment, TenantKind, User
+from .roles import Role
+from .selectors import landing_url
+from .services import tenant_create
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
+        """Create the customer tenant, the user and its global admin role together."""
+        data = form.cleaned_data
+        with transaction.atomic():
+            try:
+                tenant = tenant_create(
+                    kind=TenantKind.CUSTOMER,
+                    name=data["organisation"],
+                    domain=data["domain"],
+                    contact_email=data["email"],
+                )
+            except IntegrityError as exc:
+                # The domain was taken between the form's check and this insert.
+                raise ValidationError(
+                    "This domain already belongs to an organisation on the portal."
+                ) from exc
+            user.tenant = tenant
+            user = super().save_user(request, user, form, commit=True)
+            RoleAssignment.objects.create(user=user, role=Role.GLOBAL_ADMIN)
+        return user
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        user = request.user
+        if isinstance(user, User):
+            return landing_url(user)
+        return super().get_login_redirect_url(request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Render allauth's message as usual, but write it to the outbox."""
+        message = self.render_mail(template_prefix, email, context)
+        html = ""
+        for content, mimetype in getattr(message, "alternatives", []) or []:
+            if mimetype == "text/html":
+                html = str(content)
+        body = str(message.body)
+        if getattr(message, "content_subtype", "plain") == "html":
+            html, body = body, ""
+        outbox_write(
+            to=message.to,
+            subject=str(message.subject),
+            body_text=body,
+            body_html=html,
+            kind=template_prefix.rsplit("/", 1)[-1],
+        )

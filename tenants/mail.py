@@ -1,0 +1,169 @@
+"""The outbox: mail is written in the caller's transaction and sent after commit.
+
+No request ever talks to a mail server or a broker synchronously: ``outbox_enqueue``
+writes rows, and queues their delivery on commit; if the broker is unreachable the
+rows simply wait for the periodic sweep.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import OutboundEmail, OutboundEmailStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Render ``<prefix>_subject.txt``, ``<prefix>.txt`` and ``<prefix>.html``."""
+    ctx = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
+    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).split())
+    text = render_to_string(f"{template_prefix}.txt", ctx)
+    html: str
+    try:
+        html = render_to_string(f"{template_prefix}.html", ctx)
+    except Exception:
+        html = ""
+    return subject, text, html
+
+
+def outbox_enqueue(
+    *,
+    to: Iterable[str],
+    template_prefix: str,
+    context: dict[str, Any],
+    dedupe_key: str | None = None,
+) -> list[OutboundEmail]:
+    """Render a template set and write one outbox row per distinct recipient.
+
+    With ``dedupe_key`` a message already written under the same key (plus recipient)
+    is not written again, so periodic jobs can run any number of times.
+    """
+    subject, text, html = render_email(template_prefix, context)
+    return outbox_write(
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        kind=template_prefix.rsplit("/", 1)[-1],
+        dedupe_key=dedupe_key,
+    )
+
+
+def outbox_write(
+    *,
+    to: Iterable[str],
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    kind: str = "",
+    dedupe_key: str | None = None,
+) -> list[OutboundEmail]:
+    """Write already rendered mail to the outbox and queue its delivery after commit."""
+    rows: list[OutboundEmail] = []
+    seen: set[str] = set()
+    for address in to:
+        address = (address or "").strip().lower()
+        if not address or address in seen:
+            continue
+        seen.add(address)
+        key = f"{dedupe_key}:{address}"[:255] if dedupe_key else None
+        if key and OutboundEmail.objects.filter(dedupe_key=key).exists():
+            continue
+        row = OutboundEmail(
+            to=address,
+            subject=" ".join(subject.split())[:255],
+            body_text=body_text,
+            body_html=body_html,
+            kind=kind[:64],
+            dedupe_key=key,
+        )
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            # Another writer stored the same deduplicated message first.
+            continue
+        rows.append(row)
+    ids = [str(row.id) for row in rows]
+    if ids:
+        transaction.on_commit(lambda: queue_delivery(ids))
+    return rows
+
+
+def queue_delivery(ids: list[str]) -> None:
+    """Hand rows to the task queue; a broker that is down only delays them."""
+    from .tasks import send_outbound_email
+
+    for message_id in ids:
+        try:
+            send_outbound_email.apply_async(args=(message_id,), retry=False)
+        except Exception:
+            logger.warning("Broker unreachable; outbox message %s waits for the sweep", message_id)
+            return
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def outbox_deliver(message_id: str) -> str:
+    """Send one pending message at most once; returns its resulting status.
+
+    The row is locked for the whole attempt, so two runs of the task for the same row
+    send one email: the second finds it no longer pending.
+    """
+    with transaction.atomic():
+        message = (
+            OutboundEmail.objects.select_for_update()
+            .filter(pk=message_id, status=OutboundEmailStatus.PENDING)
+            .first()
+        )
+        if message is None:
+            return "skipped"
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.body_text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.to],
+        )
+        if message.body_html:
+            email.attach_alternative(message.body_html, "text/html")
+        message.attempts += 1
+        try:
+            email.send(fail_silently=False)
+        except Exception as exc:
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboundEmailStatus.FAILED
+                logger.error("Giving up on outbox message %s: %s", message.pk, exc)
+            else:
+                message.next_attempt_at = timezone.now() + _backoff(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            return str(message.status)
+        message.status = OutboundEmailStatus.SENT
+        message.sent_at = timezone.now()
+        message.last_error = ""
+        message.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+        return str(message.status)
+
+
+def outbox_due_ids(limit: int = 200) -> list[str]:
+    """Pending messages whose next attempt is due, oldest first."""
+    return [
+        str(pk)
+        for pk in OutboundEmail.objects.filter(
+            status=OutboundEmailStatus.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    ]

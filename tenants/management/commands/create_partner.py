@@ -1,0 +1,57 @@
+"""``manage.py create_partner NAME DOMAIN ADMIN_EMAIL``: a partner tenant and its first admin."""
+
+from typing import Any
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
+from django.urls import reverse
+
+from tenants.models import User
+from tenants.services import domain_is_taken, normalize_domain, partner_create
+
+
+def set_password_url(user: User) -> str:
+    """A one-time link at which ``user`` chooses its password (allauth's reset flow)."""
+    key = default_token_generator.make_token(user)
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
+    )
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+class Command(BaseCommand):
+    help = "Create a partner tenant with its first admin and print a set-password link."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("name", help="Display name, e.g. 'Fabrikam Partners'.")
+        parser.add_argument("domain", help="The partner's domain, e.g. fabrikam.example.")
+        parser.add_argument("admin_email", help="Email of the partner's first admin.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["name"].strip()
+        if not name:
+            raise CommandError("The partner needs a name.")
+        try:
+            domain = normalize_domain(options["domain"])
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        if domain_is_taken(domain):
+            raise CommandError(f"The domain {domain} already belongs to a tenant.")
+        email = options["admin_email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise CommandError(f"A user with the email {email} already exists.")
+        try:
+            admin = partner_create(name=name, domain=domain, admin_email=email)
+        except (ValidationError, IntegrityError) as exc:
+            raise CommandError(f"Could not create the partner: {exc}") from exc
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.create(user=admin, email=email, verified=True, primary=True)
+        self.stdout.write(self.style.SUCCESS(f"Created partner {name} ({domain})."))
+        self.stdout.write(f"Its admin {email} sets a password here (link valid for a few days):")
+        self.stdout.write(set_password_url(admin))

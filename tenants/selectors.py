@@ -1,0 +1,30 @@
+"""Reads of the directory."""
+
+from django.urls import reverse
+
+from .models import User
+from .roles import Role
+
+
+def landing_url(user: User) -> str:
+    """Where a user's work is: partner overview, its admin center, or its profile."""
+    from .services import user_roles
+
+    if user.tenant.is_partner:
+        return reverse("delegation:partner-overview")
+    roles = user_roles(user)
+    if roles:
+        return reverse("tenants:admin-center", kwargs={"tenant_id": user.tenant_id})
+    return reverse("tenants:profile")
+
+
+def is_tenant_admin(user: User) -> bool:
+    from .services import user_roles
+
+    return bool(user_roles(user))
+
+
+def is_global_admin(user: User) -> bool:
+    from .services import user_roles
+
+    return Role.GLOBAL_ADMIN in user_roles(user)

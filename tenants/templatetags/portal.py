@@ -1,0 +1,56 @@
+"""Template helpers shared by every page."""
+
+from typing import Any
+
+from django import forms, template
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+def _widget_class(widget: forms.Widget) -> str:
+    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return "form-check-input"
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        return "form-select"
+    return "form-control"
+
+
+@register.filter
+def bs_widget(field: forms.BoundField) -> SafeString:
+    """Render a bound field's widget with Bootstrap classes and ARIA error state."""
+    widget = field.field.widget
+    classes = [widget.attrs.get("class", ""), _widget_class(widget)]
+    attrs: dict[str, Any] = {}
+    if field.errors:
+        classes.append("is-invalid")
+        attrs["aria-invalid"] = "true"
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_help")
+    if field.errors:
+        described.append(f"{field.auto_id}_errors")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    attrs["class"] = " ".join(c for c in classes if c)
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_checkbox(field: forms.BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def is_multi_choice(field: forms.BoundField) -> bool:
+    return isinstance(field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def role_label(value: str) -> str:
+    from tenants.roles import Role
+
+    try:
+        return str(Role(value).label)
+    except ValueError:
+        return value

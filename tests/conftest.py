@@ -1,0 +1,62 @@
+"""Suite-wide fixtures, and the rule for optional services.
+
+Tests marked ``redis`` or ``browser`` run when their service is there. Without it they
+are skipped with the reason, except in CI (``CI=true``), where a missing service fails
+the run. Tests marked ``postgres`` run only when the suite runs on PostgreSQL.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests import services
+
+_SKIPPED: dict[str, str] = {}
+
+
+def _is_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    checks = {
+        "redis": services.redis_available,
+        "browser": services.browser_available,
+    }
+    results: dict[str, tuple[bool, str]] = {}
+    for item in items:
+        for name, check in checks.items():
+            if item.get_closest_marker(name) is None:
+                continue
+            if name not in results:
+                results[name] = check()
+            ok, reason = results[name]
+            if ok:
+                continue
+            if services.in_ci():
+                raise pytest.UsageError(f"CI=true but {name} tests cannot run: {reason}")
+            _SKIPPED[name] = reason
+            item.add_marker(pytest.mark.skip(reason=reason))
+        if item.get_closest_marker("postgres") is not None and not _is_postgres():
+            reason = "runs on PostgreSQL only (set DATABASE_URL to a PostgreSQL database)"
+            _SKIPPED["postgres"] = reason
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _SKIPPED:
+        terminalreporter.section("skipped tiers")
+        for name, reason in sorted(_SKIPPED.items()):
+            terminalreporter.write_line(f"{name}: skipped because {reason}")
+    terminalreporter.write_line(f"database: {connection.vendor}")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

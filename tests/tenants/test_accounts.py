@@ -1,0 +1,156 @@
+"""Sign-up, sign-in, landing and disabling, through the real allauth views."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+
+from tenants.models import Domain, OutboundEmail, Tenant, TenantKind, User
+from tenants.roles import Role
+from tenants.services import user_set_enabled
+from tests.factories import PASSWORD, make_partner, make_tenant, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def signup(client, **overrides):
+    data = {
+        "organisation": "Wide World Importers",
+        "domain": "wideworld.example",
+        "email": "ana@wideworld.example",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
+    data.update(overrides)
+    return client.post(reverse("account_signup"), data)
+
+
+def test_sign_up_creates_one_customer_tenant_and_one_global_admin(client):
+    # when
+    response = signup(client)
+    # then
+    assert response.status_code == 302
+    assert Tenant.objects.count() == 1
+    tenant = Tenant.objects.get()
+    assert tenant.kind == TenantKind.CUSTOMER
+    assert tenant.name == "Wide World Importers"
+    assert list(tenant.domains.values_list("name", "is_default")) == [("wideworld.example", True)]
+    user = User.objects.get()
+    assert user.tenant == tenant
+    assert list(user.role_assignments.values_list("role", flat=True)) == [Role.GLOBAL_ADMIN]
+
+
+def test_sign_up_requires_email_verification_through_the_outbox(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client)
+    message = OutboundEmail.objects.get()
+    assert message.to == "ana@wideworld.example"
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ana@wideworld.example"]
+    assert message.status == "sent"
+    # not signed in until the address is confirmed
+    assert client.get(reverse("tenants:profile")).status_code == 302
+    body = str(mail.outbox[0].body)
+    link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+/)", body)
+    assert link
+    response = client.post(link.group(1), follow=True)
+    assert EmailAddress.objects.get().verified
+    tenant = Tenant.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("tenants:admin-center", args=[tenant.pk])
+    assert response.status_code == 200
+
+
+def test_sign_up_with_a_taken_domain_says_so_and_writes_nothing(client):
+    make_tenant(domain="wideworld.example")
+    response = signup(client, domain="WideWorld.example")
+    assert response.status_code == 200
+    assert "already belongs to an organisation" in response.content.decode()
+    assert Tenant.objects.count() == 1
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "domain", ["not a domain", "https://x.example/", "-bad.example", "a" * 300]
+)
+def test_sign_up_with_a_malformed_domain_says_so(client, domain):
+    response = signup(client, domain=domain)
+    assert response.status_code == 200
+    assert "domain" in response.content.decode().lower()
+    assert not Tenant.objects.exists()
+
+
+def test_sign_in_is_by_email_in_any_case(client):
+    tenant = make_tenant()
+    make_user(tenant, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN])
+    response = client.post(
+        reverse("account_login"), {"login": "MEGAN@contoso.example", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tenants:admin-center", args=[tenant.pk])
+
+
+def test_partner_user_lands_on_partner_overview(client):
+    partner = make_partner()
+    make_user(partner, email="alex@fabrikam.example", roles=[Role.GLOBAL_ADMIN])
+    response = client.post(
+        reverse("account_login"), {"login": "alex@fabrikam.example", "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("delegation:partner-overview")
+
+
+def test_plain_customer_user_lands_on_profile(client):
+    tenant = make_tenant()
+    make_user(tenant, email="joni@contoso.example")
+    response = client.post(
+        reverse("account_login"), {"login": "joni@contoso.example", "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("tenants:profile")
+    assert client.get(reverse("tenants:profile")).status_code == 200
+
+
+def test_disabled_user_cannot_sign_in(client):
+    tenant = make_tenant()
+    user = make_user(tenant, email="gone@contoso.example")
+    user_set_enabled(user=user, enabled=False)
+    response = client.post(
+        reverse("account_login"), {"login": "gone@contoso.example", "password": PASSWORD}
+    )
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert response["Location"] == reverse("account_inactive")
+
+
+def test_disabling_a_user_ends_its_open_session(client):
+    tenant = make_tenant()
+    user = make_user(tenant, email="joni@contoso.example")
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert client.get(reverse("tenants:profile")).status_code == 200
+    # when
+    with pytest.MonkeyPatch.context():
+        user_set_enabled(user=user, enabled=False)
+    # then
+    response = client.get(reverse("tenants:profile"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_admin_center_of_another_tenant_is_not_found(client):
+    mine = make_tenant()
+    theirs = make_tenant()
+    user = make_user(mine, roles=[Role.GLOBAL_ADMIN])
+    client.force_login(user)
+    assert client.get(reverse("tenants:admin-center", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("tenants:admin-center", args=[theirs.pk])).status_code == 404
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert client.get(f"/t/{missing}/").status_code == 404
+
+
+def test_domains_are_checked_case_insensitively_at_sign_up(client):
+    Domain.objects.all().delete()
+    signup(client, domain="UPPER.Example")
+    assert Domain.objects.get().name == "upper.example"

@@ -1,0 +1,99 @@
+"""seed_demo and create_partner."""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from tenants.models import Tenant, User
+from tenants.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict[str, list]:
+    """Every row of every project model, as plain values."""
+    result = {}
+    for label in ("tenants", "offers", "delegation", "audit", "account", "mfa"):
+        for model in apps.get_app_config(label).get_models():
+            result[model._meta.label] = sorted(
+                (
+                    tuple(sorted((k, str(v)) for k, v in row.items()))
+                    for row in model._default_manager.values()
+                ),
+            )
+    return result
+
+
+def test_seed_demo_twice_leaves_the_same_rows():
+    call_command("seed_demo", stdout=io.StringIO())
+    first = snapshot()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert snapshot() == first
+    assert "nothing changed" in out.getvalue()
+
+
+def test_seed_demo_creates_the_documented_accounts():
+    call_command("seed_demo", stdout=io.StringIO())
+    fabrikam = Tenant.objects.get(name="Fabrikam Partners")
+    assert fabrikam.is_partner
+    assert {u.email for u in fabrikam.users.all()} == {
+        "alex@fabrikam.example",
+        "adele@fabrikam.example",
+        "lee@fabrikam.example",
+    }
+    contoso = Tenant.objects.get(name="Contoso")
+    assert contoso.users.count() >= 27
+    megan = User.objects.get(email="megan@contoso.example")
+    assert megan.role_assignments.filter(role=Role.GLOBAL_ADMIN).exists()
+    for name in ("Contoso", "Northwind Traders", "Tailspin Toys"):
+        assert Tenant.objects.get(name=name).subscriptions.count() >= 2
+    client = Client()
+    response = client.post(
+        reverse("account_login"),
+        {"login": "megan@contoso.example", "password": "portal-demo-2026"},
+    )
+    assert response["Location"] == reverse("tenants:admin-center", args=[contoso.pk])
+
+
+def test_create_partner_prints_a_working_set_password_link():
+    out = io.StringIO()
+    call_command(
+        "create_partner", "Litware Partners", "Litware.example", "Kim@Litware.example", stdout=out
+    )
+    partner = Tenant.objects.get(name="Litware Partners")
+    assert partner.is_partner
+    admin = User.objects.get(email="kim@litware.example")
+    assert admin.tenant == partner
+    assert admin.role_assignments.filter(role=Role.GLOBAL_ADMIN).exists()
+    assert not admin.has_usable_password()
+    link = out.getvalue().strip().splitlines()[-1]
+    path = link.removeprefix("http://testserver")
+    client = Client()
+    response = client.get(path, follow=True)
+    assert response.status_code == 200
+    form_path = response.redirect_chain[-1][0] if response.redirect_chain else path
+    response = client.post(
+        form_path, {"password1": "a-brand-new-passphrase", "password2": "a-brand-new-passphrase"}
+    )
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.check_password("a-brand-new-passphrase")
+
+
+def test_create_partner_refuses_a_taken_domain():
+    call_command(
+        "create_partner", "Litware", "litware.example", "kim@litware.example", stdout=io.StringIO()
+    )
+    with pytest.raises(CommandError, match="already belongs"):
+        call_command(
+            "create_partner", "Other", "LITWARE.example", "x@other.example", stdout=io.StringIO()
+        )
+    with pytest.raises(CommandError, match="valid domain"):
+        call_command(
+            "create_partner", "Other", "not a domain", "x@other.example", stdout=io.StringIO()
+        )
