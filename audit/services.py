@@ -14,6 +14,9 @@ from .actions import Action
 from .models import AuditChainHead, AuditEvent
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from delegation.access import Rights
     from delegation.models import Relationship
     from tenants.models import Tenant, User
 
@@ -111,3 +114,41 @@ def audit_record(
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=head.pk).update(seq=event.seq, hash=event.hash)
     return event
+
+
+def audit_in(
+    rights: Rights,
+    *,
+    action: Action,
+    acting_user: User,
+    **kwargs: Any,
+) -> AuditEvent:
+    """Record an act in ``rights.tenant``; when acting on a customer's behalf, the
+    relationship that allowed it and the agent's level are recorded too."""
+    return audit_record(
+        tenant=rights.tenant,
+        action=action,
+        acting_user=acting_user,
+        relationship=rights.relationship if rights.is_agent else None,
+        partner_level=rights.level if rights.is_agent else "",
+        **kwargs,
+    )
+
+
+def audit_agent_entered_once(request: HttpRequest, rights: Rights) -> None:
+    """Record an agent entering a customer's admin center, once per session and tenant."""
+    if not rights.is_agent or not hasattr(request, "session"):
+        return
+    key = (
+        f"audit.entered.{rights.tenant.pk}.{rights.relationship.pk if rights.relationship else ''}"
+    )
+    if request.session.get(key):
+        return
+    with transaction.atomic():
+        audit_in(
+            rights,
+            action=Action.ADMIN_CENTER_ENTERED,
+            acting_user=request.user,  # type: ignore[arg-type]
+            target=rights.tenant,
+        )
+    request.session[key] = True

@@ -114,6 +114,9 @@ def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
     r = rights(request.user, tenant)
     if Permission.VIEW_TENANT not in r:
         raise Http404("No such tenant.")
+    from audit.services import audit_agent_entered_once
+
+    audit_agent_entered_once(request, r)
     return r
 
 

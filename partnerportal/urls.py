@@ -15,4 +15,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("tenants.urls")),
     path("", include("delegation.urls")),
+    path("", include("offers.urls")),
+    path("", include("audit.urls")),
 ]

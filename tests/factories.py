@@ -1,13 +1,22 @@
 """Test data, built through the services so it is shaped as the portal shapes it."""
 
+from __future__ import annotations
+
 import itertools
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from allauth.account.models import EmailAddress
 
 from tenants.models import Tenant, TenantKind, User
 from tenants.roles import Role
 from tenants.services import tenant_create, user_create
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from delegation.models import Relationship
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
@@ -50,3 +59,90 @@ def make_user(
     )
     EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
     return user
+
+
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # a fixed base32 secret for tests only
+
+
+def enrol_totp(user: User, secret: str = DEMO_TOTP_SECRET) -> None:
+    """Give ``user`` a TOTP authenticator, as if it had enrolled."""
+    from allauth.mfa.adapter import get_adapter
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.get_or_create(
+        user=user,
+        type=Authenticator.Type.TOTP,
+        defaults={"data": {"secret": get_adapter().encrypt(secret)}},
+    )
+
+
+def make_partner_user(
+    partner: Tenant,
+    *,
+    level: str = "none",
+    roles: Iterable[Role] = (),
+    mfa: bool = True,
+    **kwargs: object,
+) -> User:
+    """A partner staff member (or admin with ``roles``) with the delegated access ``level``.
+
+    Partner users are enrolled in TOTP by default, as the portal requires of them.
+    """
+    from delegation.models import AgentAccess
+
+    user = make_user(partner, roles=roles, **kwargs)  # type: ignore[arg-type]
+    if level != "none":
+        AgentAccess.objects.update_or_create(user=user, defaults={"level": level})
+    if mfa:
+        enrol_totp(user)
+    return user
+
+
+def make_relationship(
+    partner: Tenant,
+    customer: Tenant,
+    *,
+    roles: Iterable[Role] = (Role.GLOBAL_ADMIN,),
+    days: int = 730,
+    accepted_by: User | None = None,
+    status: str = "active",
+    starts: datetime | None = None,
+) -> Relationship:
+    """A relationship as an accepted offer leaves it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from delegation.models import Relationship
+
+    if accepted_by is None:
+        accepted_by = customer.users.filter(
+            role_assignments__role=Role.GLOBAL_ADMIN
+        ).first() or make_user(customer, roles=[Role.GLOBAL_ADMIN])
+    start = starts or timezone.now()
+    return Relationship.objects.create(
+        partner=partner,
+        customer=customer,
+        roles=[str(Role(r)) for r in roles],
+        accepted_by=accepted_by,
+        accepted_at=start,
+        starts=start,
+        duration_days=days,
+        expires=start + timedelta(days=days),
+        status=status,
+    )
+
+
+def sign_in(client: Client, user: User, *, mfa: bool = True) -> None:
+    """Sign ``client`` in as ``user`` just now, with password (and second factor)."""
+    import time
+
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    now = time.time()
+    records: list[dict[str, object]] = [{"method": "password", "at": now, "email": user.email}]
+    if mfa:
+        records.append({"method": "mfa", "at": now, "type": "totp"})
+    session["account_authentication_methods"] = records
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
