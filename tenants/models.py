@@ -15,6 +15,7 @@ from .roles import Role
 class TenantKind(models.TextChoices):
     PARTNER = "partner", "Partner"
     CUSTOMER = "customer", "Customer"
+    OPERATOR = "operator", "Platform operator"
 
 
 class TenantQuerySet(models.QuerySet["Tenant"]):
@@ -157,11 +158,19 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         if "tenant" not in extra and "tenant_id" not in extra:
+            # Operators belong to neither side of a relationship: a tenant of their own.
             tenant, _ = Tenant.objects.get_or_create(
-                kind=TenantKind.PARTNER, name="Platform operators"
+                kind=TenantKind.OPERATOR, name="Platform operators"
             )
             extra["tenant"] = tenant
-        return self.create_user(email, password, **extra)
+        user = self.create_user(email, password, **extra)
+        # Whoever runs createsuperuser on the server vouches for the address.
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from .models import User
+from .models import TenantKind, User
 from .roles import Role
 
 
@@ -12,6 +12,8 @@ def landing_url(user: User) -> str:
 
     if user.tenant.is_partner:
         return reverse("delegation:partner-overview")
+    if user.tenant.kind == TenantKind.OPERATOR and user.is_staff:
+        return reverse("admin:index")
     roles = user_roles(user)
     if roles:
         return reverse("tenants:admin-center", kwargs={"tenant_id": user.tenant_id})

@@ -154,3 +154,13 @@ def test_domains_are_checked_case_insensitively_at_sign_up(client):
     Domain.objects.all().delete()
     signup(client, domain="UPPER.Example")
     assert Domain.objects.get().name == "upper.example"
+
+
+def test_platform_operator_lands_in_django_admin_and_is_no_partner(client):
+    operator = User.objects.create_superuser("ops@platform.example", PASSWORD)
+    assert operator.tenant.kind == TenantKind.OPERATOR
+    response = client.post(
+        reverse("account_login"), {"login": "ops@platform.example", "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("admin:index")
+    assert client.get(reverse("delegation:partner-overview")).status_code == 404

@@ -1,0 +1,201 @@
+"""The permission matrix: every URL pattern of the portal, every actor, every method.
+
+``MATRIX`` below is the one table. Each row names a URL pattern and a method, then the
+expected outcome for each actor:
+
+- ``ok``     the actor gets the page or its action (2xx, or a redirect that is not to sign-in)
+- ``login``  redirected to sign in
+- ``404``    not found: the portal does not confirm that the thing exists
+- ``405``    method not allowed
+
+A meta-test fails when a URL pattern of the portal is missing from the table. Every
+pattern that takes an object id is also tried with another tenant's object: 404 for
+everyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tenants.models import Tenant, User
+from tenants.roles import Role
+from tests.factories import (
+    make_partner,
+    make_partner_user,
+    make_relationship,
+    make_tenant,
+    make_user,
+    sign_in,
+)
+
+ACTORS = [
+    "anon",  # anonymous
+    "plain",  # plain user of the customer
+    "cadmin",  # global admin of the customer
+    "other",  # global admin of another customer
+    "pnone",  # partner staff without delegated access
+    "limited",  # partner agent, Limited administration
+    "full",  # partner agent, Full administration
+    "qagent",  # Full agent of another partner
+    "padmin",  # partner admin
+    "operator",  # platform operator (superuser)
+]
+
+# fmt: off
+MATRIX_TEXT = """
+# url                              method  anon   plain  cadmin other  pnone  limited full   qagent padmin operator
+home                               GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
+tenants:profile                    GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
+tenants:admin-center               GET     login  404    ok     404    404    ok      ok     404    404    404
+delegation:partner-overview        GET     login  404    404    404    ok     ok      ok     ok     ok     404
+"""
+# fmt: on
+
+# Namespaces (and root names) whose every pattern must be in the table.
+PORTAL_NAMESPACES = {"tenants", "delegation", "offers", "audit"}
+PORTAL_ROOT_NAMES = {"home", "healthz", "readyz", "baseline"}
+
+
+@dataclass(frozen=True)
+class Row:
+    url_name: str
+    method: str
+    expected: dict[str, str]
+
+
+def parse_matrix(text: str) -> list[Row]:
+    rows = []
+    for line in text.strip().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        url_name, method, *outcomes = line.split()
+        assert len(outcomes) == len(ACTORS), f"{url_name} {method}: {len(outcomes)} outcomes"
+        rows.append(Row(url_name, method, dict(zip(ACTORS, outcomes, strict=True))))
+    return rows
+
+
+MATRIX = parse_matrix(MATRIX_TEXT)
+
+
+def portal_url_patterns() -> dict[str, tuple[str, ...]]:
+    """Every named URL pattern of the portal's own apps, with the kwargs it takes."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(patterns: list[Any], namespace: str | None, inherited: tuple[str, ...]) -> None:
+        for p in patterns:
+            own = tuple(getattr(p.pattern, "converters", {}).keys())
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, p.namespace or namespace, inherited + own)
+            elif isinstance(p, URLPattern) and p.name:
+                if namespace in PORTAL_NAMESPACES:
+                    found[f"{namespace}:{p.name}"] = inherited + own
+                elif namespace is None and p.name in PORTAL_ROOT_NAMES:
+                    found[p.name] = inherited + own
+
+    walk(get_resolver().url_patterns, None, ())
+    return found
+
+
+def portal_url_names() -> set[str]:
+    return set(portal_url_patterns())
+
+
+def test_every_portal_url_pattern_is_in_the_matrix():
+    missing = portal_url_names() - {row.url_name for row in MATRIX}
+    assert not missing, f"URL patterns missing from the permission matrix: {sorted(missing)}"
+
+
+def test_the_matrix_names_only_existing_patterns():
+    stale = {row.url_name for row in MATRIX} - portal_url_names()
+    assert not stale, f"The matrix names patterns that no longer exist: {sorted(stale)}"
+
+
+@dataclass
+class World:
+    customer: Tenant
+    other_customer: Tenant
+    users: dict[str, User | None]
+    kwargs: dict[str, Any]
+    foreign_kwargs: dict[str, Any]
+
+
+@pytest.fixture
+def world(db) -> World:
+    partner = make_partner(name="Fabrikam Partners")
+    other_partner = make_partner(name="Litware Partners")
+    customer = make_tenant(name="Contoso")
+    other_customer = make_tenant(name="Northwind Traders")
+    cadmin = make_user(customer, roles=[Role.GLOBAL_ADMIN])
+    plain = make_user(customer)
+    other = make_user(other_customer, roles=[Role.GLOBAL_ADMIN])
+    relationship = make_relationship(
+        partner, customer, roles=[Role.GLOBAL_ADMIN], accepted_by=cadmin
+    )
+    make_relationship(other_partner, other_customer, roles=[Role.GLOBAL_ADMIN], accepted_by=other)
+    users: dict[str, User | None] = {
+        "anon": None,
+        "plain": plain,
+        "cadmin": cadmin,
+        "other": other,
+        "pnone": make_partner_user(partner),
+        "limited": make_partner_user(partner, level="limited"),
+        "full": make_partner_user(partner, level="full"),
+        "qagent": make_partner_user(other_partner, level="full"),
+        "padmin": make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
+        "operator": User.objects.create_superuser("operator@platform.example", "x" * 16),
+    }
+    kwargs = {
+        "tenant_id": customer.pk,
+        "user_id": plain.pk,
+        "relationship_id": relationship.pk,
+    }
+    foreign_kwargs = {
+        "user_id": other.pk,
+    }
+    return World(customer, other_customer, users, kwargs, foreign_kwargs)
+
+
+def url_for(name: str, kwargs: dict[str, Any]) -> str:
+    keys = portal_url_patterns()[name]
+    missing = [k for k in keys if k not in kwargs]
+    assert not missing, f"The matrix world has no object for {missing} of {name}"
+    return reverse(name, kwargs={k: kwargs[k] for k in keys})
+
+
+def outcome(response: Any) -> str:
+    if response.status_code in (301, 302, 303):
+        location = response["Location"]
+        if location.startswith(reverse("account_login")) or "/accounts/login/" in location:
+            return "login"
+        return "ok"
+    if response.status_code == 404:
+        return "404"
+    if response.status_code == 405:
+        return "405"
+    if 200 <= response.status_code < 300:
+        return "ok"
+    return str(response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", MATRIX, ids=lambda r: f"{r.url_name}-{r.method}")
+def test_permission_matrix(world: World, row: Row):
+    url = url_for(row.url_name, world.kwargs)
+    failures = []
+    for actor in ACTORS:
+        client = Client()
+        user = world.users[actor]
+        if user is not None:
+            sign_in(client, user)
+        response = client.generic(row.method, url)
+        got = outcome(response)
+        if got != row.expected[actor]:
+            failures.append(
+                f"{actor}: expected {row.expected[actor]}, got {got} ({response.status_code})"
+            )
+    assert not failures, f"{row.method} {url}:\n" + "\n".join(failures)
