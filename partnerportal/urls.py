@@ -9,6 +9,8 @@ admin.site.site_header = "Partner Portal operations"
 admin.site.site_title = "Partner Portal operations"
 admin.site.index_title = "Platform administration"
 
+handler500 = "partnerportal.errors.server_error"
+
 urlpatterns = [
     path("", tenant_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
