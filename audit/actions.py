@@ -11,6 +11,7 @@ class Action(models.TextChoices):
     PASSWORD_RESET_BY_EMAIL = "auth.password_reset", "Reset own password by email"
     MFA_ENABLED = "auth.mfa_enabled", "Turned on two-factor authentication"
     MFA_DISABLED = "auth.mfa_disabled", "Turned off two-factor authentication"
+    MFA_RECOVERY_CODES_REGENERATED = "auth.mfa_recovery_codes", "Generated new recovery codes"
     SIGNED_UP = "tenant.signed_up", "Signed up and created the organisation"
     TENANT_SETTINGS_CHANGED = "tenant.settings_changed", "Changed tenant settings"
     ADMIN_CENTER_ENTERED = "delegation.entered", "Entered the admin center on the customer's behalf"
@@ -40,5 +41,9 @@ class Action(models.TextChoices):
     RELATIONSHIP_UPDATED = "relationship.updated", "Changed a partner's delegated access"
     RELATIONSHIP_RENEWED = "relationship.renewed", "Renewed a partner relationship"
     RELATIONSHIP_TERMINATED = "relationship.terminated", "Removed a partner relationship"
+    RELATIONSHIP_ENDED_BY_PARTNER = (
+        "relationship.ended_by_partner",
+        "Ended the relationship from the partner's side",
+    )
     RELATIONSHIP_EXPIRED = "relationship.expired", "A partner relationship expired"
     AGENT_ACCESS_CHANGED = "staff.access_changed", "Changed a staff member's delegated access"

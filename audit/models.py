@@ -1,16 +1,34 @@
 """The audit log: append-only, one hash chain per tenant."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Reads only: the application offers no way to change or remove an event."""
+
     def update(self, **kwargs: object) -> int:
         raise TypeError("Audit events are append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("Audit events are append-only.")
+
+    def bulk_create(self, *args: object, **kwargs: object) -> list["AuditEvent"]:
+        # Events enter one at a time through ``audit_record``, which links them.
+        raise TypeError("Audit events are written by audit_record only.")
+
+    def bulk_update(self, *args: object, **kwargs: object) -> int:
+        raise TypeError("Audit events are append-only.")
+
+    def for_tenant(self, tenant_id: uuid.UUID | str) -> "AuditEventQuerySet":
+        return self.filter(tenant_id=tenant_id)
+
+    def by_staff_of(self, partner_id: uuid.UUID) -> "AuditEventQuerySet":
+        """What the users of ``partner_id`` did, in any tenant."""
+        return self.filter(actor_tenant_id=partner_id)
 
 
 class AuditEvent(models.Model):
@@ -27,6 +45,7 @@ class AuditEvent(models.Model):
         "tenants.Tenant",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # the unique (tenant, seq) index serves it
         related_name="+",
         help_text="The tenant acted in; its chain holds the event.",
     )
@@ -46,6 +65,7 @@ class AuditEvent(models.Model):
         "tenants.Tenant",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # served by the (actor_tenant, id) index
         null=True,
         blank=True,
         related_name="+",
@@ -80,10 +100,16 @@ class AuditEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "seq"], name="audit_event_chain_seq"),
         ]
+        # The audit page walks one tenant's chain by seq (keyset pagination), narrowed
+        # by at most a few filters; the partner's Activity page walks its staff's events
+        # by id across tenants.
         indexes = [
-            models.Index(fields=["actor_tenant", "-occurred_at"], name="audit_actor_tenant_idx"),
+            models.Index(fields=["actor_tenant", "-id"], name="audit_staff_activity_idx"),
             models.Index(fields=["tenant", "action", "-seq"], name="audit_tenant_action_idx"),
-            models.Index(fields=["tenant", "actor", "-seq"], name="audit_tenant_actor_idx"),
+            models.Index(fields=["tenant", "actor_email", "-seq"], name="audit_tenant_email_idx"),
+            models.Index(
+                fields=["tenant", "actor_tenant", "-seq"], name="audit_tenant_partner_idx"
+            ),
             models.Index(fields=["tenant", "occurred_at"], name="audit_tenant_time_idx"),
         ]
 
@@ -97,6 +123,48 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("Audit events are append-only.")
+
+    @property
+    def action_label(self) -> str:
+        from .actions import Action
+
+        try:
+            return str(Action(self.action).label)
+        except ValueError:
+            return self.action
+
+    @property
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """``changes`` as (field, old, new) rows; a value that is not a pair is "new"."""
+        rows: list[tuple[str, object, object]] = []
+        for name, value in (self.changes or {}).items():
+            if isinstance(value, list) and len(value) == 2:
+                rows.append((name, value[0], value[1]))
+            else:
+                rows.append((name, None, value))
+        return rows
+
+    @property
+    def actor_display(self) -> str:
+        """The person and, when not at home, the organisation it acted for.
+
+        "Lee Gu (Fabrikam Partners, Full administration)": a partner technician is
+        named, never hidden behind its partner.
+        """
+        if not self.actor_id and not self.actor_email:
+            return "Partner Portal (automatic)"
+        name = self.actor_name or self.actor_email
+        if self.actor_tenant_id is None or self.actor_tenant_id == self.tenant_id:
+            return name
+        detail = [self.actor_tenant_name]
+        if self.actor_partner_level:
+            from delegation.models import AccessLevel
+
+            try:
+                detail.append(str(AccessLevel(self.actor_partner_level).label))
+            except ValueError:
+                detail.append(self.actor_partner_level)
+        return f"{name} ({', '.join(d for d in detail if d)})"
 
 
 class AuditChainHead(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +25,32 @@ GENESIS_HASH = "0" * 64
 _SECRET_WORDS = ("password", "secret", "token", "otp", "recovery", "key")
 
 
+def _is_secret(name: object) -> bool:
+    return any(word in str(name).lower() for word in _SECRET_WORDS)
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _scrub_value(v) for k, v in value.items() if not _is_secret(k)}
+    if isinstance(value, list | tuple):
+        return [_scrub_value(v) for v in value]
+    return value
+
+
 def _scrub(changes: dict[str, Any] | None) -> dict[str, Any]:
-    """Drop anything that looks like a secret; values are made JSON-safe."""
-    clean: dict[str, Any] = {}
-    for name, value in (changes or {}).items():
-        if any(word in name.lower() for word in _SECRET_WORDS):
-            continue
-        clean[str(name)] = json.loads(json.dumps(value, default=str))
-    return clean
+    """Drop anything named like a secret, at any depth; values are made JSON-safe."""
+    clean = _scrub_value(dict(changes or {}))
+    return json.loads(json.dumps(clean, default=str))
+
+
+def _normalise_ip(value: str | None) -> str | None:
+    """The form the database gives back, so that the hash verifies after a round trip."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def canonical_content(event: AuditEvent) -> str:
@@ -60,6 +79,7 @@ def canonical_content(event: AuditEvent) -> str:
 
 
 def compute_hash(prev_hash: str, event: AuditEvent) -> str:
+    """SHA-256 over the previous link's hash and this event's canonical content."""
     return hashlib.sha256((prev_hash + canonical_content(event)).encode()).hexdigest()
 
 
@@ -79,7 +99,9 @@ def audit_record(
     """Append one event to ``tenant``'s chain, in the caller's transaction.
 
     The chain head row is locked (``select_for_update``) so concurrent writers to one
-    tenant queue up instead of forking the chain.
+    tenant queue up instead of forking the chain; the lock is held until the caller's
+    transaction ends, so keep audited transactions short. Values named like a password,
+    secret, token or key are never stored.
     """
     if target is not None:
         target_type = target_type or target._meta.model_name
@@ -87,8 +109,8 @@ def audit_record(
         target_repr = target_repr or str(target)
     ctx = context.current()
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.get_or_create(tenant_id=tenant.pk)
-        head = AuditChainHead.objects.select_for_update().get(pk=head.pk)
+        # get_or_create copes with two first writers racing to create the head.
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(tenant_id=tenant.pk)
         event = AuditEvent(
             tenant_id=tenant.pk,
             seq=head.seq + 1,
@@ -105,7 +127,7 @@ def audit_record(
             target_id=target_id[:64],
             target_repr=target_repr[:300],
             changes=_scrub(changes),
-            ip_address=ctx.ip_address,
+            ip_address=_normalise_ip(ctx.ip_address),
             user_agent=ctx.user_agent,
             request_id=ctx.request_id,
             prev_hash=head.hash,

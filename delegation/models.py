@@ -90,6 +90,10 @@ class Relationship(models.Model):
                 condition=~models.Q(partner=models.F("customer")),
                 name="relationship_not_with_itself",
             ),
+            models.CheckConstraint(
+                condition=models.Q(duration_days__gte=1, duration_days__lte=730),
+                name="relationship_duration_1_to_730_days",
+            ),
         ]
         indexes = [
             models.Index(fields=["partner", "status", "expires"], name="rel_partner_status_idx"),

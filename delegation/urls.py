@@ -1,9 +1,29 @@
 from django.urls import path
 
-from . import views
+from . import relationship_views, views
 
 app_name = "delegation"
 
 urlpatterns = [
     path("partner/", views.partner_overview, name="partner-overview"),
+    path(
+        "t/<uuid:tenant_id>/partners/",
+        relationship_views.relationships,
+        name="relationships",
+    ),
+    path(
+        "t/<uuid:tenant_id>/partners/<uuid:relationship_id>/remove/",
+        relationship_views.relationship_remove,
+        name="relationship-remove",
+    ),
+    path(
+        "t/<uuid:tenant_id>/partners/<uuid:relationship_id>/renew/",
+        relationship_views.relationship_renew_view,
+        name="relationship-renew",
+    ),
+    path(
+        "partner/customers/<uuid:relationship_id>/end/",
+        relationship_views.customer_relationship_end,
+        name="customer-relationship-end",
+    ),
 ]

@@ -238,6 +238,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-sweep": {"task": "tenants.tasks.outbox_sweep", "schedule": 60.0},
+    "relationships-expire": {"task": "delegation.tasks.relationships_expire", "schedule": 60.0},
+    "relationship-reminders": {
+        "task": "delegation.tasks.relationship_reminders",
+        "schedule": 3600.0,
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,104 @@
+"""Account events (sign-in, sign-out, passwords, two-factor changes) in the audit log.
+
+Each event goes into the chain of the user's home tenant. A failed sign-in for an
+address that belongs to no user is not recorded: it has no tenant whose log could
+hold it, and writing it anywhere would let anyone fill a chain at will (the sign-in
+rate limits deal with guessing).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from allauth.account import signals as account_signals
+from allauth.mfa import signals as mfa_signals
+from django.contrib.auth import signals as auth_signals
+from django.dispatch import receiver
+
+from tenants.models import User
+
+from .actions import Action
+from .services import audit_record
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_CODES = "recovery_codes"
+
+
+def _record_for(user: Any, action: Action, changes: dict[str, Any] | None = None) -> None:
+    if not isinstance(user, User):
+        return
+    audit_record(tenant=user.tenant, action=action, acting_user=user, target=user, changes=changes)
+
+
+@receiver(account_signals.user_logged_in, dispatch_uid="audit_sign_in")
+def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    _record_for(user, Action.SIGN_IN)
+
+
+@receiver(auth_signals.user_logged_out, dispatch_uid="audit_sign_out")
+def on_sign_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    _record_for(user, Action.SIGN_OUT)
+
+
+@receiver(auth_signals.user_login_failed, dispatch_uid="audit_sign_in_failed")
+def on_sign_in_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    login = str(credentials.get("email") or credentials.get("username") or "").strip()
+    user = User.objects.filter(email__iexact=login).select_related("tenant").first()
+    if user is None:
+        logger.info("Failed sign-in for an address that belongs to no user")
+        return
+    _record_for(user, Action.SIGN_IN_FAILED, {"step": "password"})
+
+
+@receiver(mfa_signals.authentication_failed, dispatch_uid="audit_mfa_failed")
+def on_second_factor_failed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    _record_for(user, Action.SIGN_IN_FAILED, {"step": "second factor"})
+
+
+@receiver(account_signals.user_signed_up, dispatch_uid="audit_signed_up")
+def on_signed_up(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if isinstance(user, User):
+        audit_record(
+            tenant=user.tenant,
+            action=Action.SIGNED_UP,
+            acting_user=user,
+            target=user.tenant,
+            changes={"organisation": [None, user.tenant.name]},
+        )
+
+
+@receiver(account_signals.password_changed, dispatch_uid="audit_password_changed")
+@receiver(account_signals.password_set, dispatch_uid="audit_password_set")
+def on_password_changed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    _record_for(user, Action.PASSWORD_CHANGED)
+
+
+@receiver(account_signals.password_reset, dispatch_uid="audit_password_reset")
+def on_password_reset(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    _record_for(user, Action.PASSWORD_RESET_BY_EMAIL)
+
+
+@receiver(mfa_signals.authenticator_added, dispatch_uid="audit_mfa_added")
+def on_authenticator_added(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
+    # Recovery codes come with the first authenticator; that act is recorded once.
+    if authenticator.type != RECOVERY_CODES:
+        _record_for(user, Action.MFA_ENABLED, {"method": [None, str(authenticator.type)]})
+
+
+@receiver(mfa_signals.authenticator_removed, dispatch_uid="audit_mfa_removed")
+def on_authenticator_removed(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
+    if authenticator.type != RECOVERY_CODES:
+        _record_for(user, Action.MFA_DISABLED, {"method": [str(authenticator.type), None]})
+
+
+@receiver(mfa_signals.authenticator_reset, dispatch_uid="audit_mfa_reset")
+def on_authenticator_reset(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
+    _record_for(user, Action.MFA_RECOVERY_CODES_REGENERATED)

@@ -1,0 +1,111 @@
+"""Walking the hash chains: the first broken link of each tenant's chain, if any."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from .models import AuditChainHead, AuditEvent
+from .services import GENESIS_HASH, compute_hash
+
+CHUNK_SIZE = 2000
+
+
+class Reason:
+    HASH_MISMATCH = "hash mismatch"
+    GAP = "gap"
+    OUT_OF_ORDER = "out-of-order"
+    HEAD_MISMATCH = "head mismatch"
+    NO_HEAD = "no chain head"
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome for one tenant: intact (``broken_seq`` None) or its first broken link."""
+
+    tenant_id: uuid.UUID
+    events: int
+    broken_seq: int | None = None
+    reason: str = ""
+    detail: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_seq is None
+
+
+def verify_chain(
+    tenant_id: uuid.UUID, head: AuditChainHead | None, chunk_size: int = CHUNK_SIZE
+) -> ChainReport:
+    """Walk one tenant's events by seq, holding one event at a time."""
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    count = 0
+    events = AuditEvent.objects.filter(tenant_id=tenant_id).order_by("seq").iterator(chunk_size)
+    for event in events:
+        count += 1
+        if event.seq != expected_seq:
+            return ChainReport(
+                tenant_id,
+                count,
+                expected_seq,
+                Reason.GAP,
+                f"next event found is #{event.seq}; #{expected_seq} is missing",
+            )
+        if event.prev_hash != prev_hash:
+            return ChainReport(
+                tenant_id,
+                count,
+                event.seq,
+                Reason.OUT_OF_ORDER,
+                "its previous-hash does not match the event before it",
+            )
+        if compute_hash(prev_hash, event) != event.hash:
+            return ChainReport(
+                tenant_id,
+                count,
+                event.seq,
+                Reason.HASH_MISMATCH,
+                "its content does not match its hash",
+            )
+        prev_hash = event.hash
+        expected_seq += 1
+    last_seq = expected_seq - 1
+    if head is None:
+        return ChainReport(
+            tenant_id, count, 1, Reason.NO_HEAD, "events exist but the chain has no head"
+        )
+    if head.seq != last_seq or head.hash != prev_hash:
+        return ChainReport(
+            tenant_id,
+            count,
+            last_seq + 1 if head.seq > last_seq else head.seq,
+            Reason.HEAD_MISMATCH,
+            f"the chain head is at #{head.seq} but the events end at #{last_seq}",
+        )
+    return ChainReport(tenant_id, count)
+
+
+def verify_chains(
+    tenant_ids: Iterable[uuid.UUID] | None = None, chunk_size: int = CHUNK_SIZE
+) -> Iterator[ChainReport]:
+    """One report per chain: every tenant with a chain head, then events without one."""
+    heads = AuditChainHead.objects.order_by("tenant_id")
+    orphans = AuditEvent.objects.exclude(tenant_id__in=AuditChainHead.objects.values("tenant_id"))
+    if tenant_ids is not None:
+        ids = list(tenant_ids)
+        heads = heads.filter(tenant_id__in=ids)
+        orphans = orphans.filter(tenant_id__in=ids)
+    for head in heads.iterator(chunk_size):
+        yield verify_chain(head.tenant_id, head, chunk_size)
+    for row in orphans.values("tenant_id").annotate(n=Count("id")).order_by("tenant_id"):
+        yield ChainReport(
+            row["tenant_id"],
+            row["n"],
+            1,
+            Reason.NO_HEAD,
+            "events exist but the chain has no head",
+        )

@@ -1,0 +1,214 @@
+"""Partner relationships as the customer sees them (list, remove, renew), and the
+partner admin's way to end one from its side."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.authentication import get_authentication_records
+from allauth.account.decorators import reauthentication_required
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from tenants.roles import Permission
+
+from .access import Rights, tenant_rights_or_404
+from .models import Relationship
+from .relationships import (
+    REASON_MAX_LENGTH,
+    is_partner_admin,
+    relationship_renew,
+    relationship_terminate,
+)
+from .views import partner_user_or_404
+
+
+def sign_in_not_recent(request: HttpRequest) -> bool:
+    """True unless the user signed in or re-authenticated within the re-authentication
+    timeout; then the password (or second factor) is asked again."""
+    records = get_authentication_records(request, request.user)  # type: ignore[arg-type]
+    latest = max((float(r.get("at", 0)) for r in records), default=0.0)
+    return time.time() - latest >= settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+
+
+class EndRelationshipForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to the partner and kept in the audit log.",
+    )
+
+
+def _customer_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
+    """Only the customer's own global admins manage its relationships; for anyone
+    else, including every partner agent, the pages do not exist."""
+    rights = tenant_rights_or_404(request, tenant_id)
+    if not rights.tenant.is_customer or not rights.has(Permission.MANAGE_PARTNERS):
+        raise Http404("No such page.")
+    return rights
+
+
+def _relationship_or_404(rights: Rights, relationship_id: Any) -> Relationship:
+    rel = (
+        Relationship.objects.filter(pk=relationship_id, customer=rights.tenant)
+        .select_related("partner", "customer", "accepted_by", "offer", "terminated_by")
+        .first()
+    )
+    if rel is None:
+        raise Http404("No such relationship.")
+    return rel
+
+
+@login_required
+def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
+    """Every partner relationship of the customer: current ones first, then history."""
+    rights = _customer_rights_or_404(request, tenant_id)
+    rows = list(
+        Relationship.objects.filter(customer=rights.tenant)
+        .select_related("partner", "accepted_by", "offer", "terminated_by")
+        .order_by("-created")
+    )
+    now = timezone.now()
+    current = [r for r in rows if r.is_effective(now)]
+    history = [r for r in rows if not r.is_effective(now)]
+    return render(
+        request,
+        "delegation/relationships.html",
+        {"rights": rights, "tenant": rights.tenant, "current": current, "history": history},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: Any) -> HttpResponse:
+    rights = _customer_rights_or_404(request, tenant_id)
+    rel = _relationship_or_404(rights, relationship_id)
+    return _remove(request, rights, rel)
+
+
+@reauthentication_required(enabled=sign_in_not_recent)
+def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
+    back = redirect("delegation:relationships", tenant_id=rights.tenant.pk)
+    form = EndRelationshipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            relationship_terminate(
+                relationship=rel,
+                acting_user=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return back
+        except PermissionDenied as exc:
+            raise Http404("No such relationship.") from exc
+        messages.success(
+            request,
+            f"{rel.partner.name} no longer has delegated access to {rel.customer.name}.",
+        )
+        return back
+    return render(
+        request,
+        "delegation/relationships_remove.html",
+        {
+            "rights": rights,
+            "tenant": rights.tenant,
+            "relationship": rel,
+            "form": form,
+            "active": rel.is_effective(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def relationship_renew_view(
+    request: HttpRequest, tenant_id: Any, relationship_id: Any
+) -> HttpResponse:
+    rights = _customer_rights_or_404(request, tenant_id)
+    rel = _relationship_or_404(rights, relationship_id)
+    return _renew(request, rights, rel)
+
+
+@reauthentication_required(enabled=sign_in_not_recent)
+def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
+    back = redirect("delegation:relationships", tenant_id=rights.tenant.pk)
+    if request.method == "POST":
+        try:
+            renewed = relationship_renew(relationship=rel, acting_user=request.user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return back
+        except PermissionDenied as exc:
+            raise Http404("No such relationship.") from exc
+        messages.success(
+            request,
+            f"Renewed: {renewed.partner.name} keeps its access until "
+            f"{timezone.localtime(renewed.expires):%d %B %Y}.",
+        )
+        return back
+    new_expires = timezone.now() + timedelta(days=rel.duration_days)
+    return render(
+        request,
+        "delegation/relationships_renew.html",
+        {
+            "rights": rights,
+            "tenant": rights.tenant,
+            "relationship": rel,
+            "new_expires": new_expires,
+            "renewable": rel.is_effective(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_relationship_end(request: HttpRequest, relationship_id: Any) -> HttpResponse:
+    """A partner admin ends a relationship from the partner's side."""
+    user = partner_user_or_404(request)
+    if not is_partner_admin(user, user.tenant):
+        raise Http404("No such page.")
+    rel = (
+        Relationship.objects.filter(pk=relationship_id, partner_id=user.tenant_id)
+        .select_related("partner", "customer", "accepted_by", "offer")
+        .first()
+    )
+    if rel is None:
+        raise Http404("No such relationship.")
+    return _end(request, rel)
+
+
+@reauthentication_required(enabled=sign_in_not_recent)
+def _end(request: HttpRequest, rel: Relationship) -> HttpResponse:
+    form = EndRelationshipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            relationship_terminate(
+                relationship=rel,
+                acting_user=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("delegation:partner-overview")
+        except PermissionDenied as exc:
+            raise Http404("No such relationship.") from exc
+        messages.success(
+            request, f"The relationship with {rel.customer.name} has ended; its admins are told."
+        )
+        return redirect("delegation:partner-overview")
+    return render(
+        request,
+        "delegation/relationships_end.html",
+        {"relationship": rel, "form": form, "active": rel.is_effective()},
+    )

@@ -1,0 +1,278 @@
+"""The life of a relationship after acceptance: removal, renewal, expiry and reminders.
+
+Every change locks the relationship row, writes one audit event into the customer's
+chain and queues its mail through the outbox, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.services import audit_record
+from tenants.mail import outbox_enqueue
+from tenants.models import Tenant, User
+from tenants.roles import Permission, Role
+from tenants.services import user_roles
+
+from .access import require
+from .models import Relationship, RelationshipStatus
+
+REMINDER_DAYS: tuple[int, ...] = (1, 7, 30)  # ascending: the nearest threshold wins
+REASON_MAX_LENGTH = 1000
+EXPIRE_BATCH = 500
+
+
+def global_admin_emails(tenant: Tenant) -> list[str]:
+    """Addresses of the enabled global admins of ``tenant``."""
+    return list(
+        User.objects.filter(tenant=tenant, is_active=True, role_assignments__role=Role.GLOBAL_ADMIN)
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def partner_recipients(partner: Tenant) -> list[str]:
+    """A partner hears about its relationships at its admins' and its contact address."""
+    return [
+        *global_admin_emails(partner),
+        *([partner.contact_email] if partner.contact_email else []),
+    ]
+
+
+def is_partner_admin(user: User, partner: Tenant) -> bool:
+    return user.tenant_id == partner.pk and Role.GLOBAL_ADMIN in user_roles(user)
+
+
+def _describe(relationship: Relationship) -> str:
+    return f"{relationship.partner.name} → {relationship.customer.name}"
+
+
+def _lock(relationship: Relationship) -> Relationship:
+    return (
+        Relationship.objects.select_for_update(of=("self",))
+        .select_related("partner", "customer")
+        .get(pk=relationship.pk)
+    )
+
+
+def _refuse_unless_effective(relationship: Relationship, now: datetime) -> None:
+    if relationship.status == RelationshipStatus.TERMINATED:
+        raise ValidationError(
+            "This relationship has already been removed; only a new offer can restore access.",
+            code="terminated",
+        )
+    if not relationship.is_effective(now):
+        raise ValidationError(
+            "This relationship has expired; only a new offer from the partner can restore access.",
+            code="expired",
+        )
+
+
+def relationship_terminate(
+    *, relationship: Relationship, acting_user: User, reason: str
+) -> Relationship:
+    """End ``relationship`` at once, from either side, with the reason given.
+
+    The customer's global admins (permission ``MANAGE_PARTNERS``, which no one acting
+    on the customer's behalf ever holds) remove it; the partner's global admins end it
+    from their side. Access stops on the agents' next request, since the authorisation
+    rule reads the relationship's status each time. The partner is told (and, when it
+    ended the relationship itself, the customer's global admins too).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give a reason; the partner will read it.", code="required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            f"Keep the reason under {REASON_MAX_LENGTH} characters.", code="max_length"
+        )
+    with transaction.atomic():
+        rel = _lock(relationship)
+        by_partner = acting_user.tenant_id == rel.partner_id
+        if by_partner:
+            if not is_partner_admin(acting_user, rel.partner):
+                raise PermissionDenied("Only the partner's global admins end relationships.")
+        else:
+            require(acting_user, rel.customer, Permission.MANAGE_PARTNERS)
+        now = timezone.now()
+        _refuse_unless_effective(rel, now)
+        rel.status = RelationshipStatus.TERMINATED
+        rel.terminated_at = now
+        rel.terminated_by = acting_user
+        rel.termination_reason = reason
+        rel.save(
+            update_fields=[
+                "status",
+                "terminated_at",
+                "terminated_by",
+                "termination_reason",
+                "updated",
+            ]
+        )
+        audit_record(
+            tenant=rel.customer,
+            action=Action.RELATIONSHIP_ENDED_BY_PARTNER
+            if by_partner
+            else Action.RELATIONSHIP_TERMINATED,
+            acting_user=acting_user,
+            relationship=rel if by_partner else None,
+            target=rel,
+            target_repr=_describe(rel),
+            changes={
+                "status": [RelationshipStatus.ACTIVE.value, RelationshipStatus.TERMINATED.value],
+                "reason": [None, reason],
+            },
+        )
+        context: dict[str, Any] = {
+            "relationship": rel,
+            "partner": rel.partner,
+            "customer": rel.customer,
+            "acting_user": acting_user,
+            "reason": reason,
+            "by_partner": by_partner,
+        }
+        recipients = partner_recipients(rel.partner)
+        if by_partner:
+            recipients += global_admin_emails(rel.customer)
+        outbox_enqueue(
+            to=recipients, template_prefix="emails/relationships/terminated", context=context
+        )
+    return rel
+
+
+def relationship_renew(*, relationship: Relationship, acting_user: User) -> Relationship:
+    """Extend an active relationship: the same roles for the same duration, from now.
+
+    Only the customer's global admins renew. Expired and removed relationships stay
+    as they are: a new offer is the only way back.
+    """
+    with transaction.atomic():
+        rel = _lock(relationship)
+        require(acting_user, rel.customer, Permission.MANAGE_PARTNERS)
+        now = timezone.now()
+        _refuse_unless_effective(rel, now)
+        old_starts, old_expires = rel.starts, rel.expires
+        rel.starts = now
+        rel.expires = now + timedelta(days=rel.duration_days)
+        rel.save(update_fields=["starts", "expires", "updated"])
+        audit_record(
+            tenant=rel.customer,
+            action=Action.RELATIONSHIP_RENEWED,
+            acting_user=acting_user,
+            target=rel,
+            target_repr=_describe(rel),
+            changes={
+                "starts": [old_starts.isoformat(), rel.starts.isoformat()],
+                "expires": [old_expires.isoformat(), rel.expires.isoformat()],
+            },
+        )
+        outbox_enqueue(
+            to=partner_recipients(rel.partner),
+            template_prefix="emails/relationships/renewed",
+            context={
+                "relationship": rel,
+                "partner": rel.partner,
+                "customer": rel.customer,
+                "acting_user": acting_user,
+                "previous_expires": old_expires,
+            },
+        )
+    return rel
+
+
+def relationships_expire_due(*, now: datetime | None = None) -> int:
+    """Mark every active relationship past its end ``expired``; returns how many.
+
+    Access has already stopped at the end time (the rule compares times); this only
+    brings the stored status in line and records it. Each relationship is handled in
+    its own short transaction, so a rerun or a concurrent run does each one once.
+    """
+    now = now or timezone.now()
+    done = 0
+    while True:
+        due = list(
+            Relationship.objects.filter(status=RelationshipStatus.ACTIVE, expires__lte=now)
+            .order_by("expires")
+            .values_list("pk", flat=True)[:EXPIRE_BATCH]
+        )
+        if not due:
+            return done
+        for pk in due:
+            with transaction.atomic():
+                rel = (
+                    Relationship.objects.select_for_update(of=("self",))
+                    .select_related("partner", "customer")
+                    .filter(pk=pk, status=RelationshipStatus.ACTIVE, expires__lte=now)
+                    .first()
+                )
+                if rel is None:
+                    continue
+                rel.status = RelationshipStatus.EXPIRED
+                rel.save(update_fields=["status", "updated"])
+                audit_record(
+                    tenant=rel.customer,
+                    action=Action.RELATIONSHIP_EXPIRED,
+                    target=rel,
+                    target_repr=_describe(rel),
+                    changes={
+                        "status": [
+                            RelationshipStatus.ACTIVE.value,
+                            RelationshipStatus.EXPIRED.value,
+                        ]
+                    },
+                )
+                done += 1
+
+
+def reminder_threshold(expires: datetime, now: datetime) -> int | None:
+    """The reminder due for a relationship ending at ``expires``: 1, 7, 30 days or none."""
+    left = expires - now
+    if left <= timedelta(0):
+        return None
+    for days in REMINDER_DAYS:
+        if left <= timedelta(days=days):
+            return days
+    return None
+
+
+def relationship_reminders_send(*, now: datetime | None = None) -> int:
+    """Queue the reminders due (30, 7 and 1 day before the end); returns messages written.
+
+    Each reminder goes once to the partner's admins and the customer's global admins:
+    the outbox's deduplication key names the relationship, the threshold and the end
+    time, so reruns write nothing new, and a renewed relationship (a new end time)
+    gets its reminders afresh. A task that missed a threshold sends only the nearest.
+    """
+    now = now or timezone.now()
+    written = 0
+    upcoming = list(
+        Relationship.objects.effective(now)
+        .filter(expires__lte=now + timedelta(days=max(REMINDER_DAYS)))
+        .select_related("partner", "customer")
+        .order_by("expires")
+    )
+    for rel in upcoming:
+        days = reminder_threshold(rel.expires, now)
+        if days is None:
+            continue
+        with transaction.atomic():
+            rows = outbox_enqueue(
+                to=[*global_admin_emails(rel.partner), *global_admin_emails(rel.customer)],
+                template_prefix="emails/relationships/reminder",
+                context={
+                    "relationship": rel,
+                    "partner": rel.partner,
+                    "customer": rel.customer,
+                    "days": days,
+                },
+                dedupe_key=f"rel-reminder:{rel.pk}:{days}:{rel.expires.isoformat()}",
+            )
+        written += len(rows)
+    return written
