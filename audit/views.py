@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.http import require_safe
 
 from delegation.access import Rights, rights, tenant_rights_or_404
 from delegation.models import Relationship
@@ -89,6 +90,7 @@ def _link(items: list[tuple[str, str]], **extra: object) -> str:
     return "?" + urlencode([*items, *[(k, str(v)) for k, v in extra.items()]])
 
 
+@require_safe
 @login_required
 def log(request: HttpRequest, tenant_id: Any) -> HttpResponse:
     """Every event in the tenant, newest first, filterable; partner technicians named."""
@@ -171,6 +173,7 @@ def _export_rows(qs: AuditEventQuerySet) -> Iterator[list[object]]:
         ]
 
 
+@require_safe
 @login_required
 def export(request: HttpRequest, tenant_id: Any) -> StreamingHttpResponse:
     """The filtered events as CSV, streamed row by row from a database cursor."""
@@ -186,6 +189,7 @@ def export(request: HttpRequest, tenant_id: Any) -> StreamingHttpResponse:
     return response
 
 
+@require_safe
 @login_required
 def activity(request: HttpRequest) -> HttpResponse:
     """What the partner's own staff did, in every tenant, newest first.

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from tenants.roles import Permission
 
@@ -69,6 +69,7 @@ def _relationship_or_404(rights: Rights, relationship_id: Any) -> Relationship:
     return rel
 
 
+@require_safe
 @login_required
 def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
     """Every partner relationship of the customer: current ones first, then history."""

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from tenants.models import User
 
@@ -17,6 +18,7 @@ def partner_user_or_404(request: HttpRequest) -> User:
     return user
 
 
+@require_safe
 @login_required
 def partner_overview(request: HttpRequest) -> HttpResponse:
     """The partner's home: its customers at a glance and the ways to get more."""

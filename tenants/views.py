@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from delegation.access import tenant_rights_or_404
 from tenants.roles import Permission
@@ -11,6 +12,7 @@ from .models import RoleAssignment, User
 from .selectors import landing_url
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Send a signed-in user where its work is, anyone else to sign in."""
     if isinstance(request.user, User):
@@ -18,6 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("account_login")
 
 
+@require_safe
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -27,6 +30,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/profile.html", {"roles": roles})
 
 
+@require_safe
 @login_required
 def admin_center(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """The admin center's overview of one tenant."""

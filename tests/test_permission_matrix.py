@@ -52,7 +52,27 @@ MATRIX_TEXT = """
 home                               GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
 tenants:profile                    GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
 tenants:admin-center               GET     login  404    ok     404    404    ok      ok     404    404    404
+home                               POST    405    405    405    405    405    405     405    405    405    405
+tenants:profile                    POST    405    405    405    405    405    405     405    405    405    405
+tenants:admin-center               POST    405    405    405    405    405    405     405    405    405    405
 delegation:partner-overview        GET     login  404    404    404    ok     ok      ok     ok     ok     404
+delegation:partner-overview        POST    405    405    405    405    405    405     405    405    405    405
+# customer control: only the customer's own global admins; agents never
+delegation:relationships           GET     login  404    ok     404    404    404     404    404    404    404
+delegation:relationships           POST    405    405    405    405    405    405     405    405    405    405
+delegation:relationship-remove     GET     login  404    ok     404    404    404     404    404    404    404
+delegation:relationship-remove     POST    login  404    ok     404    404    404     404    404    404    404
+delegation:relationship-renew      GET     login  404    ok     404    404    404     404    404    404    404
+delegation:relationship-renew      POST    login  404    ok     404    404    404     404    404    404    404
+delegation:customer-relationship-end GET   login  404    404    404    404    404     404    404    ok     404
+delegation:customer-relationship-end POST  login  404    404    404    404    404     404    404    ok     404
+# audit: the customer's log (Full agents read it, Limited do not); the partner's activity
+audit:log                          GET     login  404    ok     404    404    404     ok     404    404    404
+audit:log                          POST    405    405    405    405    405    405     405    405    405    405
+audit:export                       GET     login  404    ok     404    404    404     ok     404    404    404
+audit:export                       POST    405    405    405    405    405    405     405    405    405    405
+audit:activity                     GET     login  404    404    404    ok     ok      ok     ok     ok     404
+audit:activity                     POST    405    405    405    405    405    405     405    405    405    405
 """
 # fmt: on
 
@@ -199,3 +219,23 @@ def test_permission_matrix(world: World, row: Row):
                 f"{actor}: expected {row.expected[actor]}, got {got} ({response.status_code})"
             )
     assert not failures, f"{row.method} {url}:\n" + "\n".join(failures)
+
+
+def actual_table(world: World, names: list[str], methods: tuple[str, ...] = ("GET", "POST")) -> str:
+    """The outcomes as they are, in the matrix's format: a tool for writing new rows.
+
+    Every row written from it must be read and judged, never pasted blindly.
+    """
+    lines = []
+    for name in names:
+        url = url_for(name, world.kwargs)
+        for method in methods:
+            got = []
+            for actor in ACTORS:
+                client = Client()
+                user = world.users[actor]
+                if user is not None:
+                    sign_in(client, user)
+                got.append(outcome(client.generic(method, url)))
+            lines.append(f"{name:<34} {method:<7} " + " ".join(f"{g:<6}" for g in got))
+    return "\n".join(lines)
