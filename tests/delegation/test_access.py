@@ -25,7 +25,13 @@ from tenants.models import Tenant, User
 from tenants.roles import Permission as P
 from tenants.roles import Role
 from tenants.services import user_set_enabled
-from tests.factories import make_partner, make_partner_user, make_relationship, make_tenant, make_user
+from tests.factories import (
+    make_partner,
+    make_partner_user,
+    make_relationship,
+    make_tenant,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -366,7 +372,7 @@ def test_tenant_rights_or_404_records_an_agents_entry_once_per_session(partner, 
 def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner):
     # given: a small world with every kind of path
     other_partner = make_partner()
-    active, expired, terminated, foreign, untouched = (make_tenant() for _ in range(5))
+    active, expired, terminated, foreign, _untouched = (make_tenant() for _ in range(5))
     make_relationship(partner, active, roles=HELPDESK_PRESET)
     make_relationship(partner, expired, starts=timezone.now() - timedelta(days=3), days=1)
     make_relationship(partner, terminated, status=RelationshipStatus.TERMINATED)
@@ -537,9 +543,7 @@ def test_rights_via_relationship_matches_rights_without_a_query(
         pk=make_relationship(partner, customer, roles=USER_MANAGEMENT_PRESET).pk
     )
     ended = Relationship.objects.select_related("customer").get(
-        pk=make_relationship(
-            partner, make_tenant(), status=RelationshipStatus.TERMINATED
-        ).pk
+        pk=make_relationship(partner, make_tenant(), status=RelationshipStatus.TERMINATED).pk
     )
     foreign = Relationship.objects.select_related("customer").get(
         pk=make_relationship(make_partner(), make_tenant()).pk
