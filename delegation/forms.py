@@ -30,8 +30,9 @@ class AgentAccessForm(forms.Form):
             ),
             (
                 AccessLevel.LIMITED,
-                "Limited administration — the privileges of a password admin: reset "
-                "passwords of non-administrators, file service requests",
+                "Limited administration — the privileges of a password admin: see "
+                "users and administrators, reset passwords of non-administrators and "
+                "password admins, file service requests",
             ),
         ],
         widget=forms.RadioSelect,

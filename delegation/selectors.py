@@ -83,8 +83,9 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
     ``partner_relationships_here`` (newest first), its domains and its subscriptions,
     so a page of results costs a fixed number of queries whatever its length.
     """
+    query = query.strip()[:LOOKUP_MAX_LENGTH]
     kind = lookup_kind(query)
-    q = query.strip().lower()[:LOOKUP_MAX_LENGTH]
+    q = query.lower()
     tenants = Tenant.objects.filter(
         kind=TenantKind.CUSTOMER,
         pk__in=Relationship.objects.filter(partner=partner).values("customer_id"),
@@ -96,7 +97,7 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
             pk__in=Domain.objects.filter(name__startswith=q).values("tenant_id")
         )
     elif kind == "name":
-        tenants = tenants.filter(name__icontains=query.strip())
+        tenants = tenants.filter(name__icontains=query)
     else:
         return Tenant.objects.none()
     return tenants.order_by("name", "pk").prefetch_related(

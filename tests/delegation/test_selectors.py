@@ -159,3 +159,19 @@ def test_a_page_of_results_needs_no_query_per_row(partner, django_assert_num_que
             list(result.tenant.subscriptions.all())
     assert len(results) == 30
     assert all(r.can_administer for r in results)
+
+
+@pytest.mark.postgres
+def test_the_domain_prefix_search_can_use_the_prefix_index():
+    from django.db import connection
+
+    # given: the lookup's domain filter, as customer_lookup builds it
+    query = Domain.objects.filter(name__startswith="contoso.ex").values("tenant_id").query
+    sql, params = query.sql_with_params()
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # then
+    assert "domain_name_prefix_idx" in plan
