@@ -1,14 +1,19 @@
 """The one authorisation rule: what a user may do in a tenant, and why.
 
 Every view asks ``rights``; querysets are narrowed with ``tenants_visible_to``;
-services re-check with ``require``. Nothing here is cached beyond the request.
+services re-check with ``require``. Nothing here is cached beyond the request: the
+only memory is on the ``User`` instance (its roles, its access level), and the
+request's user is loaded afresh on every request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -18,15 +23,27 @@ from tenants.services import user_roles
 
 from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
 
-# Acting on a customer's behalf never allows these, whatever the relationship grants.
+# Acting on a customer's behalf never allows these, whatever the relationship grants:
+# an agent cannot change the customer's partner relationships (so never grant roles to
+# a partner, its own included) nor weaken the customer's security settings.
 AGENT_EXCLUDED: frozenset[Permission] = frozenset(
     {Permission.MANAGE_PARTNERS, Permission.MANAGE_SETTINGS}
 )
 
+# Roles whose holders a password reset without RESET_ADMIN_PASSWORDS may still reach:
+# a password admin resets non-admins and other password admins, nobody else.
+PASSWORD_RESETTABLE_ROLES: frozenset[Role] = frozenset({Role.PASSWORD_ADMIN})
+
 
 @dataclass(frozen=True)
 class Rights:
-    """What ``user`` may do in ``tenant``, and the path that granted it."""
+    """What a user may do in ``tenant``, and the path that granted it.
+
+    Decide with ``permissions`` (or ``has``) only. ``roles`` names the path: the
+    user's own roles at home, or the roles the relationship grants when acting as an
+    agent, *before* the agent's level narrows them (a Limited agent on a relationship
+    granting Global administrator still holds only a password admin's permissions).
+    """
 
     tenant: Tenant
     permissions: frozenset[Permission] = field(default_factory=frozenset)
@@ -50,60 +67,120 @@ class Rights:
 
 
 def agent_level(user: User) -> str:
-    """The delegated access level of a partner user (``none`` if unset)."""
+    """The delegated access level of a partner user (``none`` if unset or not a partner)."""
     if not user.tenant.is_partner:
         return AccessLevel.NONE
     try:
         access = user.agent_access  # type: ignore[attr-defined]
     except AgentAccess.DoesNotExist:
         return AccessLevel.NONE
-    return str(access.level)
+    level = str(access.level)
+    return level if level in AccessLevel.values else AccessLevel.NONE
 
 
-def rights(user: User | object, tenant: Tenant) -> Rights:
-    """The permissions ``user`` holds in ``tenant``.
+def _granted_roles(relationship: Relationship) -> frozenset[Role]:
+    """The relationship's roles; a value outside the catalogue grants nothing."""
+    return frozenset(Role(r) for r in relationship.roles or [] if r in Role.values)
 
-    At home: its own directory roles. Otherwise, for a partner agent: the roles of its
-    partner's effective relationship with ``tenant`` intersected with its level. Else
-    nothing.
-    """
-    if not isinstance(user, User) or not user.is_active:
-        return Rights(tenant=tenant)
-    if user.tenant_id == tenant.pk:
-        roles = user_roles(user)
-        return Rights(tenant=tenant, permissions=permissions_for(roles), roles=roles, via="home")
-    if tenant.kind != TenantKind.CUSTOMER:
-        return Rights(tenant=tenant)
-    level = agent_level(user)
+
+def _agent_rights(tenant: Tenant, relationship: Relationship, level: str) -> Rights:
+    """The pure core of the agent path: relationship roles ∩ level, less the exclusions."""
     level_role = LEVEL_ROLE.get(level)
     if level_role is None:
         return Rights(tenant=tenant)
-    relationship = (
-        Relationship.objects.effective(timezone.now())
-        .filter(partner_id=user.tenant_id, customer=tenant)
-        .first()
-    )
-    if relationship is None:
-        return Rights(tenant=tenant)
-    granted = permissions_for(relationship.role_list) & permissions_for([level_role])
+    roles = _granted_roles(relationship)
+    granted = permissions_for(roles) & permissions_for([level_role])
     return Rights(
         tenant=tenant,
         permissions=granted - AGENT_EXCLUDED,
-        roles=frozenset(relationship.role_list),
+        roles=roles,
         via="relationship",
         relationship=relationship,
         level=level,
     )
 
 
+def _may_act_as_agent(user: User | object, tenant: Tenant) -> bool:
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.tenant_id != tenant.pk
+        and tenant.kind == TenantKind.CUSTOMER
+    )
+
+
+def rights(user: User | object, tenant: Tenant) -> Rights:
+    """The permissions ``user`` holds in ``tenant``.
+
+    At home: its own directory roles. Otherwise, for a partner agent: the roles of its
+    partner's effective relationship with ``tenant`` (active and within its window)
+    intersected with its level, less ``AGENT_EXCLUDED``. Else nothing.
+
+    Queries: one for the roles at home; for an agent, one for the relationship plus,
+    the first time on a user instance, its tenant and its access level.
+    """
+    if not isinstance(user, User) or not user.is_active:
+        return Rights(tenant=tenant)
+    if user.tenant_id == tenant.pk:
+        roles = user_roles(user)
+        return Rights(tenant=tenant, permissions=permissions_for(roles), roles=roles, via="home")
+    if not _may_act_as_agent(user, tenant):
+        return Rights(tenant=tenant)
+    level = agent_level(user)
+    if LEVEL_ROLE.get(level) is None:
+        return Rights(tenant=tenant)
+    relationship = (
+        Relationship.objects.effective(timezone.now())
+        .filter(partner_id=user.tenant_id, customer=tenant)
+        .select_related("partner")
+        .first()
+    )
+    if relationship is None:
+        return Rights(tenant=tenant)
+    return _agent_rights(tenant, relationship, level)
+
+
+def rights_via_relationship(
+    user: User | object, relationship: Relationship, *, now: datetime | None = None
+) -> Rights:
+    """``rights(user, relationship.customer)`` for a relationship already loaded.
+
+    For lists (the lookup) that hold the relationships of many customers: the same
+    rule, without a query per row. The customer must be loaded with it, or is fetched.
+    A home user gets nothing here: this is the agent path only.
+    """
+    tenant = relationship.customer
+    if not isinstance(user, User) or not _may_act_as_agent(user, tenant):
+        return Rights(tenant=tenant)
+    if relationship.partner_id != user.tenant_id or not relationship.is_effective(now):
+        return Rights(tenant=tenant)
+    return _agent_rights(tenant, relationship, agent_level(user))
+
+
 def require(user: User | object, tenant: Tenant, permission: Permission) -> Rights:
     """Re-check in a service: raises ``PermissionDenied`` when ``permission`` is missing."""
-    from django.core.exceptions import PermissionDenied
-
     r = rights(user, tenant)
     if permission not in r:
         raise PermissionDenied(f"Missing permission {permission.value} in {tenant.pk}.")
     return r
+
+
+def can_reset_password(actor_rights: Rights, target_user: User) -> bool:
+    """Whether the holder of ``actor_rights`` may reset ``target_user``'s password.
+
+    Microsoft's rule: with ``RESET_ADMIN_PASSWORDS`` (a global admin's) anyone in the
+    tenant; with ``RESET_PASSWORDS`` only users who hold no directory role or only
+    the password admin role. Never a user of another tenant. An agent's rights are
+    already narrowed by its level, so a Limited agent resets like a password admin.
+    Costs one query for the target's roles unless they are cached on the instance.
+    """
+    if target_user.tenant_id != actor_rights.tenant.pk:
+        return False
+    if actor_rights.has(Permission.RESET_ADMIN_PASSWORDS):
+        return True
+    if not actor_rights.has(Permission.RESET_PASSWORDS):
+        return False
+    return user_roles(target_user) <= PASSWORD_RESETTABLE_ROLES
 
 
 def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
@@ -120,17 +197,22 @@ def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
     return r
 
 
-def tenants_visible_to(user: User | object):  # type: ignore[no-untyped-def]
-    """Tenants whose admin center ``user`` may open right now."""
-    from django.db.models import Q
+def tenants_visible_to(user: User | object) -> QuerySet[Tenant]:
+    """Tenants whose admin center ``user`` may open right now (``VIEW_TENANT`` there).
 
+    The same rule as ``rights``: every role and both levels carry ``VIEW_TENANT``, so a
+    tenant is visible at home with any role, and as an agent through an effective
+    relationship with a customer tenant that grants at least one role.
+    """
     if not isinstance(user, User) or not user.is_active:
         return Tenant.objects.none()
     q = Q(pk=user.tenant_id) if user_roles(user) else Q(pk__in=[])
     if LEVEL_ROLE.get(agent_level(user)) is not None:
         q |= Q(
+            kind=TenantKind.CUSTOMER,
             pk__in=Relationship.objects.effective()
             .filter(partner_id=user.tenant_id)
-            .values("customer_id")
+            .exclude(roles=[])
+            .values("customer_id"),
         )
     return Tenant.objects.filter(q)

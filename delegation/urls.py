@@ -6,6 +6,10 @@ app_name = "delegation"
 
 urlpatterns = [
     path("partner/", views.partner_overview, name="partner-overview"),
+    path("partner/users/", views.staff_list, name="staff"),
+    path("partner/users/<uuid:user_id>/edit/", views.staff_edit, name="staff-edit"),
+    path("partner/lookup/", views.lookup, name="lookup"),
+    path("partner/customers/", views.customers, name="customers"),
     path(
         "t/<uuid:tenant_id>/partners/",
         relationship_views.relationships,

@@ -1,13 +1,36 @@
 """Partner-side views of delegated administration."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from tenants.models import User
+from tenants.services import user_roles
 
-from .models import Relationship
+from .access import agent_level
+from .forms import AgentAccessForm, LookupForm
+from .models import AccessLevel, Relationship
+from .selectors import (
+    customer_lookup,
+    has_agent_access,
+    is_partner_admin,
+    lookup_kind,
+    lookup_results,
+    partner_relationships,
+    partner_staff,
+)
+from .services import agent_access_set
+
+PAGE_SIZE = 25
 
 
 def partner_user_or_404(request: HttpRequest) -> User:
@@ -18,8 +41,24 @@ def partner_user_or_404(request: HttpRequest) -> User:
     return user
 
 
-@require_safe
+def partner_admin_or_404(request: HttpRequest) -> User:
+    """The signed-in partner admin; anyone else finds no such page."""
+    user = partner_user_or_404(request)
+    if not is_partner_admin(user):
+        raise Http404("No such page.")
+    return user
+
+
+def partner_agent_or_404(request: HttpRequest) -> User:
+    """A partner admin, or partner staff with delegated access; anyone else: 404."""
+    user = partner_user_or_404(request)
+    if not (is_partner_admin(user) or has_agent_access(user)):
+        raise Http404("No such page.")
+    return user
+
+
 @login_required
+@require_GET
 def partner_overview(request: HttpRequest) -> HttpResponse:
     """The partner's home: its customers at a glance and the ways to get more."""
     user = partner_user_or_404(request)
@@ -27,5 +66,91 @@ def partner_overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "delegation/partner_overview.html",
-        {"partner": user.tenant, "active_count": active.count()},
+        {
+            "partner": user.tenant,
+            "active_count": active.count(),
+            "is_partner_admin": is_partner_admin(user),
+            "has_agent_access": has_agent_access(user),
+        },
     )
+
+
+@login_required
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    """The partner's own users and the delegated access each holds (partner admins)."""
+    admin = partner_admin_or_404(request)
+    page = Paginator(partner_staff(admin.tenant), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "delegation/staff_list.html",
+        {"partner": admin.tenant, "page": page},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_edit(request: HttpRequest, user_id: Any) -> HttpResponse:
+    """Edit one staff member's "Assign administrative access to companies you support"."""
+    admin = partner_admin_or_404(request)
+    staff_user = get_object_or_404(partner_staff(admin.tenant), pk=user_id)
+    if request.method == "POST":
+        return _staff_edit_save(request, admin=admin, staff_user=staff_user)
+    form = AgentAccessForm.for_level(agent_level(staff_user))
+    return _staff_edit_render(request, staff_user, form)
+
+
+@reauthentication_required
+def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> HttpResponse:
+    form = AgentAccessForm(request.POST)
+    if form.is_valid():
+        try:
+            agent_access_set(partner_admin=admin, staff_user=staff_user, level=form.chosen_level)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except PermissionDenied as exc:
+            raise Http404("No such page.") from exc
+        else:
+            label = AccessLevel(form.chosen_level).label
+            messages.success(request, f"{staff_user.display_name}: {label}.")
+            return redirect("delegation:staff")
+    return _staff_edit_render(request, staff_user, form, status=400)
+
+
+def _staff_edit_render(
+    request: HttpRequest, staff_user: User, form: AgentAccessForm, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "delegation/staff_edit.html",
+        {"staff_user": staff_user, "form": form, "roles": sorted(user_roles(staff_user))},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def lookup(request: HttpRequest) -> HttpResponse:
+    """User and domain lookup: find one of the partner's customers."""
+    agent = partner_agent_or_404(request)
+    form = LookupForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    context: dict[str, Any] = {"form": form, "query": query, "kind": lookup_kind(query)}
+    if query:
+        page = Paginator(customer_lookup(agent.tenant, query), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context["page"] = page
+        context["results"] = lookup_results(agent, list(page.object_list))
+    return render(request, "delegation/lookup.html", context)
+
+
+@login_required
+@require_GET
+def customers(request: HttpRequest) -> HttpResponse:
+    """Every relationship of the partner, with its status and end date."""
+    agent = partner_agent_or_404(request)
+    page = Paginator(partner_relationships(agent.tenant), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "delegation/customers.html", {"partner": agent.tenant, "page": page})

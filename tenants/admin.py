@@ -1,11 +1,27 @@
-"""Django admin for the directory, shaped for platform operators."""
+"""Django admin for the directory, shaped for platform operators.
+
+Platform operators (superusers) see everything. A partner admin given Django admin
+access (``is_staff``) sees only its own tenant's users, every field read-only but the
+delegated access inline, whose changes go through ``delegation.services`` (checked
+and audited like the portal's page). Every other model here is for operators only.
+"""
+
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
 
-from delegation.models import AgentAccess
+from delegation.models import AccessLevel, AgentAccess
+from delegation.selectors import is_partner_admin
+from delegation.services import (
+    agent_access_check,
+    agent_access_set,
+    agent_access_set_by_operator,
+)
 
 from .models import (
     Domain,
@@ -15,6 +31,39 @@ from .models import (
     Tenant,
     User,
 )
+
+
+def is_operator(request: HttpRequest) -> bool:
+    """A platform operator: an enabled superuser."""
+    user = request.user
+    return bool(user.is_active and user.is_superuser)
+
+
+def scoped_partner_admin(request: HttpRequest) -> User | None:
+    """The partner admin whose Django admin is narrowed to its own tenant, if any."""
+    user = request.user
+    if is_operator(request) or not isinstance(user, User) or not is_partner_admin(user):
+        return None
+    return user
+
+
+class OperatorOnlyMixin:
+    """Platform operators only: anyone else finds nothing here, whatever its permissions."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_operator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_operator(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_operator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_operator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_operator(request)
 
 
 class DomainInline(admin.TabularInline):
@@ -30,7 +79,7 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "default_domain_name", "country", "contact_email", "created"]
     list_filter = ["kind", "country", "require_admin_mfa"]
     search_fields = ["name", "domains__name", "contact_email", "contact_name"]
@@ -57,7 +106,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "tenant", "verified", "is_default", "created"]
     list_filter = ["verified", "is_default"]
     search_fields = ["name", "tenant__name"]
@@ -66,7 +115,7 @@ class DomainAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     list_display = ["plan", "tenant", "seats", "status", "renewal_date"]
     list_filter = ["status", "plan"]
     search_fields = ["plan", "tenant__name"]
@@ -80,13 +129,62 @@ class RoleAssignmentInline(admin.TabularInline):
     fields = ["role"]
 
 
+class AgentAccessFormSet(BaseInlineFormSet):
+    """Refuses, with the service's words, a change the service would refuse."""
+
+    actor: User | None = None
+
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            if not form.has_changed() or not hasattr(form, "cleaned_data"):
+                continue
+            old = form.initial.get("level", AccessLevel.NONE)
+            new = form.cleaned_data.get("level", AccessLevel.NONE)
+            if self.actor is None:  # set by AgentAccessInline.get_formset
+                raise ValidationError("Sign in again to change delegated access.")
+            try:
+                agent_access_check(
+                    actor=self.actor, staff_user=self.instance, old_level=old, new_level=new
+                )
+            except ValidationError as exc:
+                form.add_error("level", exc)
+
+
 class AgentAccessInline(admin.StackedInline):
     model = AgentAccess
+    formset = AgentAccessFormSet
     can_delete = False
-    extra = 0
     max_num = 1
     fields = ["level"]
     verbose_name_plural = "Delegated access (partner staff)"
+
+    def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        return 0 if obj is not None and AgentAccess.objects.filter(user=obj).exists() else 1
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        # The factory makes a fresh class per call: nothing leaks between requests.
+        formset.actor = request.user  # type: ignore[attr-defined]
+        return formset
+
+    def _allowed(self, request: HttpRequest, obj: Any) -> bool:
+        if is_operator(request):
+            return True
+        scoped = scoped_partner_admin(request)
+        return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -120,10 +218,104 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "tenant", "password1", "password2"]}),
     ]
+    # What a partner admin sees of its own users: nothing it can change.
+    scoped_fieldsets = [
+        (None, {"fields": ["email", "first_name", "last_name", "job_title", "tenant"]}),
+        ("Status", {"fields": ["is_active", "last_login"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        qs = super().get_queryset(request)
+        if is_operator(request):
+            return qs
+        scoped = scoped_partner_admin(request)
+        return qs.none() if scoped is None else qs.filter(tenant_id=scoped.tenant_id)
+
+    def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
+        scoped = scoped_partner_admin(request)
+        return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_operator(request) or scoped_partner_admin(request) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request) or self._in_scope(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A partner admin "changes" a user only through the delegated access inline.
+        return is_operator(request) or self._in_scope(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_operator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not is_operator(request):
+            return self.scoped_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if not is_operator(request):
+            return [f for _, opts in self.scoped_fieldsets for f in opts["fields"]]
+        return super().get_readonly_fields(request, obj)
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return super().get_list_filter(request) if is_operator(request) else ["is_active"]
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None or not obj.tenant.is_partner:
+            inlines = [i for i in inlines if not isinstance(i, AgentAccessInline)]
+        if not is_operator(request):
+            inlines = [i for i in inlines if isinstance(i, AgentAccessInline)]
+        return inlines
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        if not is_operator(request):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if is_operator(request):
+            super().save_model(request, obj, form, change)
+        # Otherwise every field is read-only: writing the row back could only undo
+        # someone else's concurrent change.
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not AgentAccess:
+            super().save_formset(request, form, formset, change)
+            return
+        # Through the service: re-checked, locked and audited like the portal's page.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed():
+                continue
+            existed = not inline_form.instance._state.adding
+            level = str(inline_form.cleaned_data["level"])
+            if is_operator(request):
+                access = agent_access_set_by_operator(
+                    operator=request.user,  # type: ignore[arg-type]
+                    staff_user=form.instance,
+                    level=level,
+                )
+            else:
+                access = agent_access_set(
+                    partner_admin=request.user,  # type: ignore[arg-type]
+                    staff_user=form.instance,
+                    level=level,
+                )
+            if existed:
+                formset.changed_objects.append((access, ["level"]))
+            else:
+                formset.new_objects.append(access)
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     list_display = ["subject", "to", "kind", "status", "attempts", "created", "sent_at"]
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject"]

@@ -56,7 +56,7 @@ home                               POST    405    405    405    405    405    40
 tenants:profile                    POST    405    405    405    405    405    405     405    405    405    405
 tenants:admin-center               POST    405    405    405    405    405    405     405    405    405    405
 delegation:partner-overview        GET     login  404    404    404    ok     ok      ok     ok     ok     404
-delegation:partner-overview        POST    405    405    405    405    405    405     405    405    405    405
+delegation:partner-overview        POST    login  405    405    405    405    405     405    405    405    405
 # customer control: only the customer's own global admins; agents never
 delegation:relationships           GET     login  404    ok     404    404    404     404    404    404    404
 delegation:relationships           POST    405    405    405    405    405    405     405    405    405    405
@@ -66,6 +66,16 @@ delegation:relationship-renew      GET     login  404    ok     404    404    40
 delegation:relationship-renew      POST    login  404    ok     404    404    404     404    404    404    404
 delegation:customer-relationship-end GET   login  404    404    404    404    404     404    404    ok     404
 delegation:customer-relationship-end POST  login  404    404    404    404    404     404    404    ok     404
+# partner side: lookup and customers for partner admins and agents with a level
+delegation:lookup                  GET     login  404    404    404    404    ok      ok     ok     ok     404
+delegation:lookup                  POST    login  405    405    405    405    405     405    405    405    405
+delegation:customers               GET     login  404    404    404    404    ok      ok     ok     ok     404
+delegation:customers               POST    login  405    405    405    405    405     405    405    405    405
+# the partner's staff and their delegated access: partner admins only
+delegation:staff                   GET     login  404    404    404    404    404     404    404    ok     404
+delegation:staff                   POST    login  405    405    405    405    405     405    405    405    405
+delegation:staff-edit              GET     login  404    404    404    404    404     404    404    ok     404
+delegation:staff-edit              POST    login  404    404    404    404    404     404    404    ok     404
 # audit: the customer's log (Full agents read it, Limited do not); the partner's activity
 audit:log                          GET     login  404    ok     404    404    404     ok     404    404    404
 audit:log                          POST    405    405    405    405    405    405     405    405    405    405
@@ -173,6 +183,7 @@ def world(db) -> World:
         "tenant_id": customer.pk,
         "user_id": plain.pk,
         "relationship_id": relationship.pk,
+        "staff_user_id": users["pnone"].pk,  # type: ignore[union-attr]
     }
     foreign_kwargs = {
         "user_id": other.pk,
@@ -180,8 +191,15 @@ def world(db) -> World:
     return World(customer, other_customer, users, kwargs, foreign_kwargs)
 
 
+# Patterns whose object is not the customer's: which world object fills the kwarg.
+KWARG_OVERRIDES: dict[str, dict[str, str]] = {
+    "delegation:staff-edit": {"user_id": "staff_user_id"},
+}
+
+
 def url_for(name: str, kwargs: dict[str, Any]) -> str:
     keys = portal_url_patterns()[name]
+    kwargs = {**kwargs, **{k: kwargs[v] for k, v in KWARG_OVERRIDES.get(name, {}).items()}}
     missing = [k for k in keys if k not in kwargs]
     assert not missing, f"The matrix world has no object for {missing} of {name}"
     return reverse(name, kwargs={k: kwargs[k] for k in keys})

@@ -1,0 +1,158 @@
+"""Reads of delegated administration: who administers the partner, and its customers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from tenants.models import Domain, Tenant, TenantKind, User
+from tenants.roles import Permission, Role
+from tenants.services import user_roles
+
+from .access import Rights, agent_level, rights_via_relationship
+from .models import AccessLevel, Relationship
+
+LOOKUP_MAX_LENGTH = 254
+# A query without spaces made of DNS characters and at least one dot is a domain.
+DOMAIN_SHAPE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]*)+$")
+
+
+def is_partner_admin(user: User | object) -> bool:
+    """An enabled user of a partner tenant holding the global admin role at home."""
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.tenant.is_partner
+        and Role.GLOBAL_ADMIN in user_roles(user)
+    )
+
+
+def has_agent_access(user: User | object) -> bool:
+    """An enabled partner user whose delegated access level is Full or Limited."""
+    return isinstance(user, User) and user.is_active and agent_level(user) != AccessLevel.NONE
+
+
+def partner_staff(partner: Tenant) -> QuerySet[User]:
+    """The partner's own users, with what the staff pages show of them, in two queries."""
+    return (
+        User.objects.filter(tenant=partner)
+        .select_related("agent_access")
+        .prefetch_related("role_assignments")
+        .order_by("email")
+    )
+
+
+def partner_relationships(partner: Tenant) -> QuerySet[Relationship]:
+    """Every relationship of ``partner``, any status, with its customer and domains."""
+    return (
+        Relationship.objects.filter(partner=partner)
+        .select_related("customer", "accepted_by")
+        .prefetch_related(
+            Prefetch(
+                "customer__domains",
+                queryset=Domain.objects.filter(is_default=True),
+                to_attr="default_domains",
+            )
+        )
+        .order_by("customer__name", "-created")
+    )
+
+
+def lookup_kind(query: str) -> str:
+    """How ``query`` is searched: ``email``, ``domain`` or ``name`` (empty: ``none``)."""
+    q = query.strip().lower()
+    if not q:
+        return "none"
+    if "@" in q:
+        return "email"
+    if DOMAIN_SHAPE.match(q):
+        return "domain"
+    return "name"
+
+
+def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
+    """The partner's customers matching ``query``, by the shape of the query.
+
+    An address (contains ``@``) finds the tenant of the user with that email, exactly
+    and in any case; a domain finds tenants with a domain equal to it or starting with
+    it; anything else finds tenants whose name contains it, in any case. Only tenants
+    with a relationship with ``partner``, in any status, are ever found; each carries
+    ``partner_relationships_here`` (newest first), its domains and its subscriptions,
+    so a page of results costs a fixed number of queries whatever its length.
+    """
+    query = query.strip()[:LOOKUP_MAX_LENGTH]
+    kind = lookup_kind(query)
+    q = query.lower()
+    tenants = Tenant.objects.filter(
+        kind=TenantKind.CUSTOMER,
+        pk__in=Relationship.objects.filter(partner=partner).values("customer_id"),
+    )
+    if kind == "email":
+        tenants = tenants.filter(pk__in=User.objects.filter(email=q).values("tenant_id"))
+    elif kind == "domain":
+        tenants = tenants.filter(
+            pk__in=Domain.objects.filter(name__startswith=q).values("tenant_id")
+        )
+    elif kind == "name":
+        tenants = tenants.filter(name__icontains=query)
+    else:
+        return Tenant.objects.none()
+    return tenants.order_by("name", "pk").prefetch_related(
+        "domains",
+        "subscriptions",
+        Prefetch(
+            "partner_relationships",
+            queryset=Relationship.objects.filter(partner=partner).order_by("-created"),
+            to_attr="partner_relationships_here",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """One found customer, its current relationship with the partner, and what the
+    agent may do there right now."""
+
+    tenant: Tenant
+    relationship: Relationship
+    rights: Rights
+
+    @property
+    def is_active(self) -> bool:
+        return self.relationship.display_status == "active"
+
+    @property
+    def can_administer(self) -> bool:
+        return self.rights.has(Permission.VIEW_TENANT)
+
+    @property
+    def can_request_service(self) -> bool:
+        return self.rights.has(Permission.MANAGE_SERVICE_REQUESTS)
+
+    @property
+    def can_list_administrators(self) -> bool:
+        return self.rights.has(Permission.VIEW_ADMINISTRATORS)
+
+
+def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
+    """Pair each tenant of a ``customer_lookup`` page with its current relationship
+    (the effective one, else the newest) and the agent's rights there; no queries."""
+    now = timezone.now()
+    results = []
+    for tenant in tenants:
+        relationships: list[Relationship] = getattr(tenant, "partner_relationships_here", [])
+        if not relationships:
+            continue
+        current = next((r for r in relationships if r.is_effective(now)), relationships[0])
+        current.customer = tenant  # already loaded: no query for it
+        results.append(
+            LookupResult(
+                tenant=tenant,
+                relationship=current,
+                rights=rights_via_relationship(user, current, now=now),
+            )
+        )
+    return results

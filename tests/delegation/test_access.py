@@ -1,0 +1,558 @@
+"""The one authorisation rule: home roles, agents through relationships, and the
+password rule, each case spelled out rather than recomputed."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.test import RequestFactory
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.models import AuditEvent
+from delegation.access import (
+    can_reset_password,
+    require,
+    rights,
+    rights_via_relationship,
+    tenant_rights_or_404,
+    tenants_visible_to,
+)
+from delegation.models import AgentAccess, Relationship, RelationshipStatus
+from tenants.models import Tenant, User
+from tenants.roles import Permission as P
+from tenants.roles import Role
+from tenants.services import user_set_enabled
+from tests.factories import (
+    make_partner,
+    make_partner_user,
+    make_relationship,
+    make_tenant,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+ALL = frozenset(P)
+# Literal sets, so that a change to the catalogue shows up here as a decision.
+AGENT_GLOBAL = frozenset(
+    {
+        P.VIEW_TENANT,
+        P.MANAGE_USERS,
+        P.RESET_PASSWORDS,
+        P.RESET_ADMIN_PASSWORDS,
+        P.ASSIGN_ROLES,
+        P.MANAGE_DOMAINS,
+        P.VIEW_BILLING,
+        P.MANAGE_BILLING,
+        P.VIEW_SERVICE_REQUESTS,
+        P.MANAGE_SERVICE_REQUESTS,
+        P.VIEW_ADMINISTRATORS,
+        P.VIEW_AUDIT,
+    }
+)
+PASSWORD_ADMIN = frozenset(
+    {
+        P.VIEW_TENANT,
+        P.VIEW_ADMINISTRATORS,
+        P.RESET_PASSWORDS,
+        P.VIEW_SERVICE_REQUESTS,
+        P.MANAGE_SERVICE_REQUESTS,
+    }
+)
+USER_ADMIN = PASSWORD_ADMIN | {P.MANAGE_USERS}
+BILLING_ADMIN = frozenset(
+    {
+        P.VIEW_TENANT,
+        P.VIEW_ADMINISTRATORS,
+        P.VIEW_BILLING,
+        P.MANAGE_BILLING,
+        P.VIEW_SERVICE_REQUESTS,
+        P.MANAGE_SERVICE_REQUESTS,
+    }
+)
+SUPPORT_ONLY = frozenset(
+    {P.VIEW_TENANT, P.VIEW_ADMINISTRATORS, P.VIEW_SERVICE_REQUESTS, P.MANAGE_SERVICE_REQUESTS}
+)
+
+FULL_PRESET = (Role.GLOBAL_ADMIN,)
+HELPDESK_PRESET = (Role.PASSWORD_ADMIN, Role.SERVICE_SUPPORT_ADMIN)
+USER_MANAGEMENT_PRESET = (Role.USER_ADMIN, Role.PASSWORD_ADMIN)
+
+
+def fresh(user: User) -> User:
+    """The user as the next request loads it: nothing cached on the instance."""
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def partner():
+    return make_partner(name="Fabrikam")
+
+
+@pytest.fixture
+def customer():
+    return make_tenant(name="Contoso")
+
+
+# --- at home ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        ([Role.GLOBAL_ADMIN], ALL),
+        ([Role.USER_ADMIN], USER_ADMIN),
+        ([Role.PASSWORD_ADMIN], PASSWORD_ADMIN),
+        ([Role.BILLING_ADMIN], BILLING_ADMIN),
+        ([Role.SERVICE_SUPPORT_ADMIN], SUPPORT_ONLY),
+        ([Role.BILLING_ADMIN, Role.PASSWORD_ADMIN], BILLING_ADMIN | PASSWORD_ADMIN),
+        ([], frozenset()),
+    ],
+)
+def test_at_home_a_user_holds_its_own_roles_permissions(customer, roles, expected):
+    # given
+    user = make_user(customer, roles=roles)
+    # when
+    r = rights(user, customer)
+    # then
+    assert r.permissions == expected
+    assert r.via == "home"
+    assert r.roles == frozenset(roles)
+    assert not r.is_agent
+    assert r.relationship is None
+
+
+def test_a_home_admin_has_nothing_in_another_customer(customer):
+    other = make_tenant()
+    admin = make_user(customer, roles=[Role.GLOBAL_ADMIN])
+    assert rights(admin, other).permissions == frozenset()
+
+
+def test_a_partner_admin_holds_its_roles_at_home_but_nothing_at_a_customer_without_a_level(
+    partner, customer
+):
+    # given
+    admin = make_partner_user(partner, roles=[Role.GLOBAL_ADMIN], level="none")
+    make_relationship(partner, customer, roles=FULL_PRESET)
+    # then
+    assert rights(admin, partner).permissions == ALL
+    assert rights(admin, customer).permissions == frozenset()
+
+
+def test_anonymous_and_disabled_users_hold_nothing(customer):
+    admin = make_user(customer, roles=[Role.GLOBAL_ADMIN])
+    user_set_enabled(user=admin, enabled=False)
+    assert rights(AnonymousUser(), customer).permissions == frozenset()
+    assert rights(fresh(admin), customer).permissions == frozenset()
+    assert rights(None, customer).permissions == frozenset()
+
+
+# --- agents ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "roles", "expected"),
+    [
+        ("full", FULL_PRESET, AGENT_GLOBAL),
+        ("full", HELPDESK_PRESET, PASSWORD_ADMIN),
+        ("full", USER_MANAGEMENT_PRESET, USER_ADMIN),
+        ("full", (Role.BILLING_ADMIN,), BILLING_ADMIN),
+        ("full", (Role.SERVICE_SUPPORT_ADMIN,), SUPPORT_ONLY),
+        ("limited", FULL_PRESET, PASSWORD_ADMIN),
+        ("limited", HELPDESK_PRESET, PASSWORD_ADMIN),
+        ("limited", USER_MANAGEMENT_PRESET, PASSWORD_ADMIN),
+        ("limited", (Role.BILLING_ADMIN,), SUPPORT_ONLY),
+        ("limited", (Role.SERVICE_SUPPORT_ADMIN,), SUPPORT_ONLY),
+        ("none", FULL_PRESET, frozenset()),
+        ("none", HELPDESK_PRESET, frozenset()),
+        ("none", USER_MANAGEMENT_PRESET, frozenset()),
+    ],
+)
+def test_an_agent_holds_the_relationship_roles_intersected_with_its_level(
+    partner, customer, level, roles, expected
+):
+    # given
+    agent = make_partner_user(partner, level=level)
+    relationship = make_relationship(partner, customer, roles=roles)
+    # when
+    r = rights(fresh(agent), customer)
+    # then
+    assert r.permissions == expected
+    if expected:
+        assert r.is_agent
+        assert r.relationship == relationship
+        assert r.level == level
+        assert r.roles == frozenset(roles)
+    else:
+        assert not r.is_agent
+
+
+def test_an_agent_never_manages_partners_or_settings_even_with_global_admin(partner, customer):
+    # given
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, customer, roles=FULL_PRESET)
+    customer_admin = make_user(customer, roles=[Role.GLOBAL_ADMIN])
+    # then
+    assert P.MANAGE_PARTNERS not in rights(agent, customer)
+    assert P.MANAGE_SETTINGS not in rights(agent, customer)
+    assert P.MANAGE_PARTNERS in rights(customer_admin, customer)
+    assert P.MANAGE_SETTINGS in rights(customer_admin, customer)
+    with pytest.raises(PermissionDenied):
+        require(agent, customer, P.MANAGE_PARTNERS)
+
+
+def test_a_relationship_past_its_end_grants_nothing_before_the_task_marks_it(partner, customer):
+    # given: active status, but its window closed yesterday
+    agent = make_partner_user(partner, level="full")
+    relationship = make_relationship(
+        partner, customer, starts=timezone.now() - timedelta(days=31), days=30
+    )
+    assert relationship.status == RelationshipStatus.ACTIVE
+    # then
+    assert rights(agent, customer).permissions == frozenset()
+    assert customer not in tenants_visible_to(agent)
+
+
+def test_a_relationship_not_started_yet_grants_nothing(partner, customer):
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, customer, starts=timezone.now() + timedelta(hours=1))
+    assert rights(agent, customer).permissions == frozenset()
+
+
+@pytest.mark.parametrize("status", [RelationshipStatus.TERMINATED, RelationshipStatus.EXPIRED])
+def test_an_ended_relationship_grants_nothing(partner, customer, status):
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, customer, status=status)
+    assert rights(agent, customer).permissions == frozenset()
+    assert customer not in tenants_visible_to(agent)
+
+
+def test_terminating_takes_effect_at_once_even_on_the_same_user_instance(partner, customer):
+    # given
+    agent = make_partner_user(partner, level="full")
+    relationship = make_relationship(partner, customer)
+    assert rights(agent, customer).has(P.VIEW_TENANT)
+    # when
+    Relationship.objects.filter(pk=relationship.pk).update(status=RelationshipStatus.TERMINATED)
+    # then
+    assert rights(agent, customer).permissions == frozenset()
+
+
+def test_a_new_relationship_after_a_terminated_one_grants_its_own_roles(partner, customer):
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, customer, status=RelationshipStatus.TERMINATED)
+    current = make_relationship(partner, customer, roles=HELPDESK_PRESET)
+    r = rights(agent, customer)
+    assert r.relationship == current
+    assert r.permissions == PASSWORD_ADMIN
+
+
+def test_another_partners_relationship_grants_this_agent_nothing(partner, customer):
+    # given
+    other_partner = make_partner()
+    make_relationship(other_partner, customer)
+    agent = make_partner_user(partner, level="full")
+    other_agent = make_partner_user(other_partner, level="full")
+    # then
+    assert rights(agent, customer).permissions == frozenset()
+    assert rights(other_agent, customer).permissions == AGENT_GLOBAL
+
+
+def test_a_disabled_agent_holds_nothing(partner, customer):
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, customer)
+    user_set_enabled(user=agent, enabled=False)
+    assert rights(fresh(agent), customer).permissions == frozenset()
+    assert list(tenants_visible_to(fresh(agent))) == []
+
+
+def test_a_partner_tenant_is_never_reached_as_a_customer(partner):
+    # given: a relationship whose "customer" is another partner (possible only by hand)
+    other_partner = make_partner()
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, other_partner)
+    # then
+    assert rights(agent, other_partner).permissions == frozenset()
+    assert other_partner not in tenants_visible_to(agent)
+
+
+def test_a_customer_user_with_an_access_row_is_no_agent(customer):
+    # given: an access row on a customer's user, and a relationship naming its tenant
+    user = make_user(customer)
+    AgentAccess.objects.create(user=user, level="full")
+    target = make_tenant()
+    make_relationship(customer, target)
+    # then
+    assert rights(fresh(user), target).permissions == frozenset()
+    assert target not in tenants_visible_to(fresh(user))
+
+
+def test_unknown_or_missing_roles_in_a_relationship_grant_nothing(partner, customer):
+    # given
+    agent = make_partner_user(partner, level="full")
+    relationship = make_relationship(partner, customer)
+    # when: garbage, as a hand edit could leave it
+    Relationship.objects.filter(pk=relationship.pk).update(roles=["owner", "root"])
+    # then
+    assert rights(agent, customer).permissions == frozenset()
+    # when
+    Relationship.objects.filter(pk=relationship.pk).update(roles=[])
+    # then
+    assert rights(agent, customer).permissions == frozenset()
+    assert customer not in tenants_visible_to(agent)
+
+
+def test_a_level_change_shows_on_the_next_load_of_the_user(partner, customer):
+    # given
+    agent = make_partner_user(partner, level="limited")
+    make_relationship(partner, customer)
+    assert rights(fresh(agent), customer).permissions == PASSWORD_ADMIN
+    # when
+    AgentAccess.objects.filter(user=agent).update(level="full")
+    # then
+    assert rights(fresh(agent), customer).permissions == AGENT_GLOBAL
+    # when
+    AgentAccess.objects.filter(user=agent).update(level="none")
+    # then
+    assert rights(fresh(agent), customer).permissions == frozenset()
+
+
+# --- require, tenant_rights_or_404, tenants_visible_to ----------------------------
+
+
+def test_require_returns_the_rights_or_raises(customer):
+    admin = make_user(customer, roles=[Role.PASSWORD_ADMIN])
+    assert require(admin, customer, P.RESET_PASSWORDS).has(P.RESET_PASSWORDS)
+    with pytest.raises(PermissionDenied):
+        require(admin, customer, P.MANAGE_USERS)
+    with pytest.raises(PermissionDenied):
+        require(AnonymousUser(), customer, P.VIEW_TENANT)
+
+
+def _request(user):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request = RequestFactory().get("/")
+    request.user = user
+    request.session = SessionStore()
+    return request
+
+
+def test_tenant_rights_or_404_answers_missing_and_forbidden_alike(partner, customer):
+    import uuid
+
+    agent = make_partner_user(partner, level="full")
+    plain = make_user(customer)
+    with pytest.raises(Http404):
+        tenant_rights_or_404(_request(agent), uuid.uuid4())
+    with pytest.raises(Http404):
+        tenant_rights_or_404(_request(agent), customer.pk)
+    with pytest.raises(Http404):
+        tenant_rights_or_404(_request(plain), customer.pk)
+
+
+def test_tenant_rights_or_404_records_an_agents_entry_once_per_session(partner, customer):
+    # given
+    agent = make_partner_user(partner, level="limited")
+    relationship = make_relationship(partner, customer)
+    request = _request(agent)
+    # when
+    tenant_rights_or_404(request, customer.pk)
+    tenant_rights_or_404(request, customer.pk)
+    # then
+    event = AuditEvent.objects.get(tenant_id=customer.pk, action=Action.ADMIN_CENTER_ENTERED)
+    assert event.actor_id == agent.pk
+    assert event.relationship_id == relationship.pk
+    assert event.actor_partner_level == "limited"
+
+
+def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner):
+    # given: a small world with every kind of path
+    other_partner = make_partner()
+    active, expired, terminated, foreign, _untouched = (make_tenant() for _ in range(5))
+    make_relationship(partner, active, roles=HELPDESK_PRESET)
+    make_relationship(partner, expired, starts=timezone.now() - timedelta(days=3), days=1)
+    make_relationship(partner, terminated, status=RelationshipStatus.TERMINATED)
+    make_relationship(other_partner, foreign)
+    users = [
+        make_partner_user(partner, level="full"),
+        make_partner_user(partner, level="limited"),
+        make_partner_user(partner, level="none"),
+        make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
+        make_partner_user(other_partner, level="full"),
+        make_user(active, roles=[Role.GLOBAL_ADMIN]),
+        make_user(active),
+    ]
+    tenants = list(Tenant.objects.all())
+    # then
+    for user in users:
+        expected = {t.pk for t in tenants if rights(fresh(user), t).has(P.VIEW_TENANT)}
+        assert set(tenants_visible_to(fresh(user)).values_list("pk", flat=True)) == expected
+    assert set(tenants_visible_to(users[0]).values_list("pk", flat=True)) == {active.pk}
+    assert set(tenants_visible_to(users[3]).values_list("pk", flat=True)) == {partner.pk}
+    assert not tenants_visible_to(users[6]).exists()
+
+
+# --- the password rule -----------------------------------------------------------
+
+
+@pytest.fixture
+def targets(customer):
+    return {
+        "plain": make_user(customer),
+        "password_admin": make_user(customer, roles=[Role.PASSWORD_ADMIN]),
+        "user_admin": make_user(customer, roles=[Role.USER_ADMIN]),
+        "billing_admin": make_user(customer, roles=[Role.BILLING_ADMIN]),
+        "password_and_user_admin": make_user(
+            customer, roles=[Role.PASSWORD_ADMIN, Role.USER_ADMIN]
+        ),
+        "global_admin": make_user(customer, roles=[Role.GLOBAL_ADMIN]),
+        "elsewhere": make_user(make_tenant()),
+    }
+
+
+EVERYONE_HERE = {
+    "plain",
+    "password_admin",
+    "user_admin",
+    "billing_admin",
+    "password_and_user_admin",
+    "global_admin",
+}
+NON_ADMINS_AND_PASSWORD_ADMINS = {"plain", "password_admin"}
+
+
+@pytest.mark.parametrize(
+    ("actor_roles", "resettable"),
+    [
+        ([Role.GLOBAL_ADMIN], EVERYONE_HERE),
+        ([Role.PASSWORD_ADMIN], NON_ADMINS_AND_PASSWORD_ADMINS),
+        ([Role.USER_ADMIN], NON_ADMINS_AND_PASSWORD_ADMINS),
+        ([Role.BILLING_ADMIN], set()),
+        ([Role.SERVICE_SUPPORT_ADMIN], set()),
+        ([], set()),
+    ],
+)
+def test_home_admins_reset_passwords_by_microsofts_rule(customer, targets, actor_roles, resettable):
+    # given
+    actor = make_user(customer, roles=actor_roles)
+    r = rights(actor, customer)
+    # then
+    allowed = {name for name, target in targets.items() if can_reset_password(r, fresh(target))}
+    assert allowed == resettable
+
+
+@pytest.mark.parametrize(
+    ("level", "roles", "resettable"),
+    [
+        ("full", FULL_PRESET, EVERYONE_HERE),
+        ("limited", FULL_PRESET, NON_ADMINS_AND_PASSWORD_ADMINS),
+        ("full", USER_MANAGEMENT_PRESET, NON_ADMINS_AND_PASSWORD_ADMINS),
+        ("limited", HELPDESK_PRESET, NON_ADMINS_AND_PASSWORD_ADMINS),
+        ("full", (Role.BILLING_ADMIN,), set()),
+        ("none", FULL_PRESET, set()),
+    ],
+)
+def test_agents_reset_passwords_within_their_level_and_the_relationship(
+    partner, customer, targets, level, roles, resettable
+):
+    # given
+    agent = make_partner_user(partner, level=level)
+    make_relationship(partner, customer, roles=roles)
+    r = rights(agent, customer)
+    # then
+    allowed = {name for name, target in targets.items() if can_reset_password(r, fresh(target))}
+    assert allowed == resettable
+
+
+def test_nobody_resets_a_password_through_rights_in_another_tenant(customer, targets):
+    other = make_tenant()
+    admin_elsewhere = make_user(other, roles=[Role.GLOBAL_ADMIN])
+    r = rights(admin_elsewhere, other)
+    assert not can_reset_password(r, targets["plain"])
+    assert not can_reset_password(r, targets["global_admin"])
+
+
+def test_a_limited_agent_on_a_global_admin_relationship_cannot_reset_a_global_admin(
+    partner, customer, targets
+):
+    # the relationship names Global administrator, but the level narrows it
+    agent = make_partner_user(partner, level="limited")
+    make_relationship(partner, customer, roles=FULL_PRESET)
+    r = rights(agent, customer)
+    assert Role.GLOBAL_ADMIN in r.roles
+    assert not can_reset_password(r, targets["global_admin"])
+
+
+# --- cost ------------------------------------------------------------------------
+
+
+def test_rights_at_home_costs_one_query_then_none(customer, django_assert_num_queries):
+    user = fresh(make_user(customer, roles=[Role.USER_ADMIN]))
+    with django_assert_num_queries(1):
+        rights(user, customer)
+    with django_assert_num_queries(0):
+        rights(user, customer)
+
+
+def test_rights_of_an_agent_costs_three_queries_then_one(
+    partner, customer, django_assert_num_queries
+):
+    # given
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, customer)
+    loaded = fresh(agent)
+    # then: its tenant, its level, the relationship (with the partner joined)
+    with django_assert_num_queries(3):
+        r = rights(loaded, customer)
+    # the banner names the partner without another query
+    with django_assert_num_queries(0):
+        assert r.relationship is not None
+        assert r.relationship.partner.name == "Fabrikam"
+    # then: only the relationship, which is never remembered
+    with django_assert_num_queries(1):
+        rights(loaded, customer)
+    # and with the user loaded with its tenant and level, one query in all
+    joined = User.objects.select_related("tenant", "agent_access").get(pk=agent.pk)
+    with django_assert_num_queries(1):
+        rights(joined, customer)
+
+
+def test_rights_of_a_user_with_no_level_stops_before_the_relationship(
+    partner, customer, django_assert_num_queries
+):
+    make_relationship(partner, customer)
+    staff = User.objects.select_related("tenant", "agent_access").get(
+        pk=make_partner_user(partner, level="none").pk
+    )
+    with django_assert_num_queries(0):
+        assert not rights(staff, customer)
+
+
+def test_rights_via_relationship_matches_rights_without_a_query(
+    partner, customer, django_assert_num_queries
+):
+    # given
+    agent = User.objects.select_related("tenant", "agent_access").get(
+        pk=make_partner_user(partner, level="limited").pk
+    )
+    relationship = Relationship.objects.select_related("customer").get(
+        pk=make_relationship(partner, customer, roles=USER_MANAGEMENT_PRESET).pk
+    )
+    ended = Relationship.objects.select_related("customer").get(
+        pk=make_relationship(partner, make_tenant(), status=RelationshipStatus.TERMINATED).pk
+    )
+    foreign = Relationship.objects.select_related("customer").get(
+        pk=make_relationship(make_partner(), make_tenant()).pk
+    )
+    # then
+    with django_assert_num_queries(0):
+        via = rights_via_relationship(agent, relationship)
+        assert rights_via_relationship(agent, ended).permissions == frozenset()
+        assert rights_via_relationship(agent, foreign).permissions == frozenset()
+        assert rights_via_relationship(AnonymousUser(), relationship).permissions == frozenset()
+    assert via == rights(agent, customer)
+    assert via.permissions == PASSWORD_ADMIN

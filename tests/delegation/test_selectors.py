@@ -1,0 +1,177 @@
+"""The lookup: what a search finds, and that it finds only the partner's customers."""
+
+import pytest
+
+from delegation.models import RelationshipStatus
+from delegation.selectors import customer_lookup, lookup_kind, lookup_results
+from tenants.models import Domain
+from tenants.roles import Permission as P
+from tenants.roles import Role
+from tests.factories import (
+    make_partner,
+    make_partner_user,
+    make_relationship,
+    make_tenant,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def partner():
+    return make_partner(name="Fabrikam", domain="fabrikam.example")
+
+
+@pytest.fixture
+def contoso(partner):
+    tenant = make_tenant(name="Contoso Ltd", domain="contoso.example")
+    Domain.objects.create(tenant=tenant, name="contoso-eu.example", verified=True)
+    make_user(tenant, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN])
+    make_relationship(partner, tenant)
+    return tenant
+
+
+@pytest.fixture
+def stranger():
+    """Another partner's customer, matching every search that finds Contoso."""
+    tenant = make_tenant(name="Contoso Holdings", domain="contoso.example.org")
+    make_user(tenant, email="megan@contoso.example.org")
+    make_relationship(make_partner(), tenant)
+    return tenant
+
+
+def found(partner, query):
+    return list(customer_lookup(partner, query))
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("megan@contoso.example", "email"),
+        ("contoso.example", "domain"),
+        ("Contoso.", "domain"),
+        ("contoso", "name"),
+        ("Contoso Ltd", "name"),
+        ("  ", "none"),
+        ("", "none"),
+    ],
+)
+def test_the_shape_of_the_query_chooses_the_search(query, kind):
+    assert lookup_kind(query) == kind
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "contoso.example",
+        "CONTOSO.EXAMPLE",
+        "contoso-eu.example",
+        "contoso.ex",
+        "contoso-eu.",
+        "toso l",
+        "CONTOSO LTD",
+        "megan@contoso.example",
+        "Megan@Contoso.Example",
+    ],
+)
+def test_the_partners_customer_is_found_by_domain_name_or_email(partner, contoso, query):
+    assert found(partner, query) == [contoso]
+
+
+@pytest.mark.parametrize(
+    "query", ["megan@contoso", "egan@contoso.example", "example", "oso.example", "contoso.exx"]
+)
+def test_partial_emails_and_domain_middles_find_nothing(partner, contoso, query):
+    assert found(partner, query) == []
+
+
+@pytest.mark.parametrize(
+    "query", ["contoso.example.org", "Holdings", "megan@contoso.example.org", "%", "_"]
+)
+def test_another_partners_customer_is_never_found(partner, contoso, stranger, query):
+    assert found(partner, query) == []
+
+
+def test_a_prefix_finds_other_partners_customer_only_for_them(partner, contoso, stranger):
+    assert found(partner, "contoso.") == [contoso]
+    assert found(partner, "contoso") == [contoso]
+
+
+def test_a_tenant_without_any_relationship_or_the_partner_itself_is_never_found(partner):
+    make_tenant(name="Lonely", domain="lonely.example")
+    make_user(partner, email="adele@fabrikam.example")
+    assert found(partner, "lonely.example") == []
+    assert found(partner, "Lonely") == []
+    assert found(partner, "fabrikam.example") == []
+    assert found(partner, "adele@fabrikam.example") == []
+
+
+def test_ended_relationships_are_found_and_marked_without_rights(partner):
+    # given
+    agent = make_partner_user(partner, level="full")
+    expired = make_tenant(name="Old Expired")
+    terminated = make_tenant(name="Old Terminated")
+    make_relationship(partner, expired, status=RelationshipStatus.EXPIRED)
+    make_relationship(partner, terminated, status=RelationshipStatus.TERMINATED)
+    # when
+    results = lookup_results(agent, found(partner, "old "))
+    # then
+    assert [(r.tenant, r.relationship.display_status) for r in results] == [
+        (expired, "expired"),
+        (terminated, "terminated"),
+    ]
+    assert all(not r.is_active and not r.rights for r in results)
+
+
+def test_a_customer_with_an_old_and_a_current_relationship_is_one_result_on_the_current_one(
+    partner,
+):
+    # given
+    agent = make_partner_user(partner, level="limited")
+    tenant = make_tenant(name="Tailspin", domain="tailspin.example")
+    Domain.objects.create(tenant=tenant, name="tailspin-toys.example")
+    make_relationship(partner, tenant, status=RelationshipStatus.TERMINATED)
+    current = make_relationship(partner, tenant)
+    # when
+    results = lookup_results(agent, found(partner, "tailspin"))
+    domain_results = found(partner, "tailspin")
+    # then
+    assert len(results) == 1
+    assert results[0].relationship == current
+    assert results[0].can_administer
+    assert results[0].rights.permissions >= {P.VIEW_TENANT, P.MANAGE_SERVICE_REQUESTS}
+    assert domain_results == [tenant]
+
+
+def test_a_page_of_results_needs_no_query_per_row(partner, django_assert_num_queries):
+    # given
+    agent = make_partner_user(partner, level="full")
+    for n in range(30):
+        make_relationship(partner, make_tenant(name=f"Match {n:02}"))
+    agent = type(agent).objects.select_related("tenant", "agent_access").get(pk=agent.pk)
+    # then: the tenants, then their domains, subscriptions and relationships
+    with django_assert_num_queries(4):
+        tenants = found(partner, "match")
+        results = lookup_results(agent, tenants)
+        for result in results:
+            list(result.tenant.domains.all())
+            list(result.tenant.subscriptions.all())
+    assert len(results) == 30
+    assert all(r.can_administer for r in results)
+
+
+@pytest.mark.postgres
+def test_the_domain_prefix_search_can_use_the_prefix_index():
+    from django.db import connection
+
+    # given: the lookup's domain filter, as customer_lookup builds it
+    query = Domain.objects.filter(name__startswith="contoso.ex").values("tenant_id").query
+    sql, params = query.sql_with_params()
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # then
+    assert "domain_name_prefix_idx" in plan
