@@ -166,17 +166,25 @@ def _not_allowed(request: HttpRequest, offer: Offer) -> HttpResponse:
     )
 
 
+SIGNED_IN_AT_KEY = "offers.signed_in_at"
+
+
+def remember_sign_in(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
+    """Note in the session when it was signed in, whatever the way (password, code, or
+    the email confirmation that ends a sign-up), for ``signed_in_recently``."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT_KEY] = time.time()
+
+
 def signed_in_recently(request: HttpRequest) -> bool:
-    """Whether the user signed in, or re-confirmed who it is, within the re-authentication
-    window (``ACCOUNT_REAUTHENTICATION_TIMEOUT``)."""
+    """Whether this session signed in, or re-confirmed who it is, within the
+    re-authentication window (``ACCOUNT_REAUTHENTICATION_TIMEOUT``)."""
     user = request.user
     if not isinstance(user, User):
         return False
-    records = get_authentication_records(request, user)
-    if not records:
-        return False
-    last = max(float(r.get("at", 0)) for r in records)
-    return time.time() - last < account_settings.REAUTHENTICATION_TIMEOUT
+    moments = [float(r.get("at", 0)) for r in get_authentication_records(request, user)]
+    moments.append(float(request.session.get(SIGNED_IN_AT_KEY, 0)))
+    return time.time() - max(moments) < account_settings.REAUTHENTICATION_TIMEOUT
 
 
 # Answering needs a recent sign-in; otherwise allauth asks for the password again and
