@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -125,6 +126,7 @@ class RelationshipChange:
     """What accepting an offer would change in an active relationship with its partner."""
 
     relationship: Relationship
+    offer_id: UUID
     added: list[RoleInfo]
     removed: list[RoleInfo]
     kept: list[RoleInfo]
@@ -134,6 +136,11 @@ class RelationshipChange:
     @property
     def roles_changed(self) -> bool:
         return bool(self.added or self.removed)
+
+    @property
+    def already_accepted(self) -> bool:
+        """This very offer is what is in force: accepting again would change nothing."""
+        return self.relationship.offer_id == self.offer_id and not self.roles_changed
 
 
 def active_relationship(partner: Tenant, customer: Tenant) -> Relationship | None:
@@ -157,6 +164,7 @@ def relationship_change(
     new = set(ordered_roles(offer.roles))
     return RelationshipChange(
         relationship=current,
+        offer_id=offer.pk,
         added=role_infos(new - old),
         removed=role_infos(old - new),
         kept=role_infos(old & new),

@@ -292,3 +292,13 @@ def test_a_stale_sign_in_must_confirm_the_password_then_the_answer_goes_through(
     assert response.status_code == 302
     assert response["Location"] == reverse("tenants:admin-center", args=[world.customer.pk])
     assert Relationship.objects.get().accepted_by == world.customer_admin
+
+
+def test_the_consent_page_of_an_offer_already_in_force_says_so_and_offers_no_answer(client):
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    offer_accept(offer=offer, acting_user=world.customer_admin)
+    sign_in(client, world.customer_admin)
+    body = text(client.get(offer.get_public_path()))
+    assert "You have already accepted this offer" in body
+    assert reverse("offers:accept", args=[offer.token]) not in body
