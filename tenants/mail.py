@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, st
     html: str
     try:
         html = render_to_string(f"{template_prefix}.html", ctx)
-    except Exception:
+    except TemplateDoesNotExist:
         html = ""
     return subject, text, html
 
@@ -120,11 +121,11 @@ def outbox_deliver(message_id: str) -> str:
     """Send one pending message at most once; returns its resulting status.
 
     The row is locked for the whole attempt, so two runs of the task for the same row
-    send one email: the second finds it no longer pending.
+    send one email: the second finds it locked (and skips it) or no longer pending.
     """
     with transaction.atomic():
         message = (
-            OutboundEmail.objects.select_for_update()
+            OutboundEmail.objects.select_for_update(skip_locked=True)
             .filter(pk=message_id, status=OutboundEmailStatus.PENDING)
             .first()
         )

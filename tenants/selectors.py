@@ -30,3 +30,15 @@ def is_global_admin(user: User) -> bool:
     from .services import user_roles
 
     return Role.GLOBAL_ADMIN in user_roles(user)
+
+
+def is_partner_admin(user: User | object) -> bool:
+    """A partner admin: an enabled user of a partner tenant holding global admin there."""
+    from .services import user_roles
+
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.tenant.is_partner
+        and Role.GLOBAL_ADMIN in user_roles(user)
+    )

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests import services
+from tests.conftest_mail import smtp_sink  # noqa: F401 - the SMTP server fixture, for all tests
 
 _SKIPPED: dict[str, str] = {}
 

@@ -22,6 +22,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from offers.models import Offer
 from tenants.models import Tenant, User
 from tenants.roles import Role
 from tests.factories import (
@@ -76,6 +77,22 @@ delegation:staff                   GET     login  404    404    404    404    40
 delegation:staff                   POST    login  405    405    405    405    405     405    405    405    405
 delegation:staff-edit              GET     login  404    404    404    404    404     404    404    ok     404
 delegation:staff-edit              POST    login  404    404    404    404    404     404    404    ok     404
+# offers: partner staff see them, partner admins make, send and revoke them
+offers:list                        GET     login  404    404    404    ok     ok      ok     ok     ok     404
+offers:list                        POST    405    405    405    405    405    405     405    405    405    405
+offers:create                      GET     login  404    404    404    403    403     403    403    ok     404
+offers:create                      POST    login  404    404    404    403    403     403    403    ok     404
+offers:detail                      GET     login  404    404    404    ok     ok      ok     404    ok     404
+offers:detail                      POST    login  404    404    404    404    404     404    404    ok     404
+offers:revoke                      GET     405    405    405    405    405    405     405    405    405    405
+offers:revoke                      POST    login  404    404    404    404    404     404    404    ok     404
+# the public link: anyone reads it; only a customer's global admin answers (403 says why)
+offers:public                      GET     ok     403    ok     ok     403    403     403    403    403    403
+offers:public                      POST    405    405    405    405    405    405     405    405    405    405
+offers:accept                      GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
+offers:accept                      POST    login  403    ok     ok     403    403     403    403    403    403
+offers:decline                     GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
+offers:decline                     POST    login  403    ok     ok     403    403     403    403    403    403
 # audit: the customer's log (Full agents read it, Limited do not); the partner's activity
 audit:log                          GET     login  404    ok     404    404    404     ok     404    404    404
 audit:log                          POST    405    405    405    405    405    405     405    405    405    405
@@ -179,11 +196,16 @@ def world(db) -> World:
         "padmin": make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
         "operator": User.objects.create_superuser("operator@platform.example", "x" * 16),
     }
+    offer = Offer.objects.create(
+        partner=partner, roles=[Role.GLOBAL_ADMIN], created_by=users["padmin"]
+    )
     kwargs = {
         "tenant_id": customer.pk,
         "user_id": plain.pk,
         "relationship_id": relationship.pk,
         "staff_user_id": users["pnone"].pk,  # type: ignore[union-attr]
+        "offer_id": offer.pk,
+        "token": offer.token,
     }
     foreign_kwargs = {
         "user_id": other.pk,

@@ -220,28 +220,48 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_ACKS_LATE = True
+# Late acks only where a task says it is idempotent (``acks_late=True`` on the task):
+# such a task may run again after a worker dies, and must do no harm when it does.
+CELERY_TASK_ACKS_LATE = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 # A broker that is down must delay mail, never a request: fail fast, the sweep retries.
+# ``max_retries`` 0: a publisher that cannot connect gives up at once instead of
+# sleeping ``interval_start`` (2 s) per retry; a refused connection fails in
+# milliseconds, an unresponsive host after the 2 s timeouts. Workers reconnect on their
+# own terms (``broker_connection_max_retries``).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
-    "socket_timeout": 5,
-    "max_retries": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+    # Longer than any task's run (time limit 120 s), so a late-acked task is not
+    # handed to a second worker while the first still runs it.
+    "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "outbox-sweep": {"task": "tenants.tasks.outbox_sweep", "schedule": 60.0},
-    "relationships-expire": {"task": "delegation.tasks.relationships_expire", "schedule": 60.0},
+    "outbox-sweep": {
+        "task": "tenants.tasks.outbox_sweep",
+        "schedule": 60.0,
+        # Sweeps queued while no worker ran are dropped, not run back to back.
+        "options": {"expires": 55},
+    },
+    "relationships-expire": {
+        "task": "delegation.tasks.relationships_expire",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "relationship-reminders": {
         "task": "delegation.tasks.relationship_reminders",
         "schedule": 3600.0,
+        "options": {"expires": 3500},
     },
 }
 

@@ -163,4 +163,8 @@ class Command(BaseCommand):
 
     def extend(self, tenants: dict[str, Tenant]) -> int:
         """Hook for the demo data of offers, delegation and audit; returns rows added."""
-        return 0
+        from offers.demo import seed_offers
+
+        added = 0
+        added += seed_offers(tenants)
+        return added

@@ -1,0 +1,291 @@
+"""Offer pages: the partner's list, form and offer text; the customer's consent page."""
+
+import time
+from typing import Any
+
+from allauth.account import app_settings as account_settings
+from allauth.account.authentication import get_authentication_records
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from delegation.views import partner_user_or_404
+from tenants.models import User
+from tenants.selectors import is_partner_admin
+
+from . import services
+from .forms import OfferCreateForm, OfferSendForm
+from .models import Offer, OfferStatus
+from .selectors import (
+    answer_refusal,
+    offer_by_token,
+    offer_text,
+    offers_of_partner,
+    partner_verified_domain,
+    relationship_change,
+    role_infos,
+)
+
+
+def _partner_offer_or_404(request: HttpRequest, offer_id: Any) -> tuple[User, Offer]:
+    user = partner_user_or_404(request)
+    offer = offers_of_partner(user.tenant).select_related("partner").filter(pk=offer_id).first()
+    if offer is None:
+        raise Http404("No such offer.")
+    return user, offer
+
+
+@require_safe
+@login_required
+def offer_list(request: HttpRequest) -> HttpResponse:
+    """Every offer of the partner: who made it, what it asks, how often it was used."""
+    user = partner_user_or_404(request)
+    return render(
+        request,
+        "offers/list.html",
+        {
+            "partner": user.tenant,
+            "offers": offers_of_partner(user.tenant),
+            "is_admin": is_partner_admin(user),
+        },
+    )
+
+
+@login_required
+def offer_create(request: HttpRequest) -> HttpResponse:
+    user = partner_user_or_404(request)
+    if not is_partner_admin(user):
+        # The page is no secret to partner staff: say who can use it.
+        return render(request, "offers/admins_only.html", {"partner": user.tenant}, status=403)
+    form = OfferCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            offer = services.offer_create(
+                acting_user=user,
+                preset=data["preset"],
+                roles=data["roles"],
+                duration_days=data["duration_days"],
+                expires_at=form.expires_at(),
+                max_uses=data["max_uses"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Offer created. Copy the text below, or email it.")
+            return redirect("offers:detail", offer_id=offer.pk)
+    return render(request, "offers/create.html", {"form": form, "partner": user.tenant})
+
+
+@login_required
+def offer_detail(request: HttpRequest, offer_id: Any) -> HttpResponse:
+    """The offer text to copy, and (for admins) a form to email it."""
+    user, offer = _partner_offer_or_404(request, offer_id)
+    is_admin = is_partner_admin(user)
+    send_form = OfferSendForm(request.POST or None) if is_admin else None
+    if request.method == "POST":
+        if send_form is None:
+            raise Http404("No such page.")
+        if send_form.is_valid():
+            try:
+                rows = services.offer_send(
+                    offer=offer,
+                    acting_user=user,
+                    recipients=send_form.cleaned_data["recipients"],
+                    send_id=str(send_form.cleaned_data["send_id"]),
+                )
+            except ValidationError as exc:
+                send_form.add_error("recipients", exc)
+            except services.OfferError as exc:
+                send_form.add_error(None, exc.message)
+            else:
+                if rows:
+                    messages.success(
+                        request, "The offer is on its way to " + ", ".join(r.to for r in rows) + "."
+                    )
+                else:
+                    messages.info(request, "This offer was already sent to these addresses.")
+                return redirect("offers:detail", offer_id=offer.pk)
+    return render(
+        request,
+        "offers/detail.html",
+        {
+            "offer": offer,
+            "offer_text": offer_text(offer),
+            "roles": role_infos(offer.roles),
+            "is_admin": is_admin,
+            "send_form": send_form,
+        },
+    )
+
+
+@require_POST
+@login_required
+def offer_revoke(request: HttpRequest, offer_id: Any) -> HttpResponse:
+    user, offer = _partner_offer_or_404(request, offer_id)
+    if not is_partner_admin(user):
+        raise Http404("No such page.")
+    services.offer_revoke(offer=offer, acting_user=user)
+    messages.success(request, "The offer is revoked: its link no longer works.")
+    return redirect("offers:list")
+
+
+# --- the public link ---------------------------------------------------------------------
+
+
+def _invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "offers/invalid.html", status=404)
+
+
+def _unavailable(request: HttpRequest, offer: Offer, status: str) -> HttpResponse:
+    return render(
+        request,
+        "offers/unavailable.html",
+        {"offer": offer, "partner": offer.partner, "status": status},
+        status=410,
+    )
+
+
+def _not_allowed(request: HttpRequest, offer: Offer) -> HttpResponse:
+    return render(
+        request,
+        "offers/not_allowed.html",
+        {
+            "offer": offer,
+            "partner": offer.partner,
+            "refusal": answer_refusal(request.user, offer.partner),
+        },
+        status=403,
+    )
+
+
+SIGNED_IN_AT_KEY = "offers.signed_in_at"
+
+
+def remember_sign_in(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
+    """Note in the session when it was signed in, whatever the way (password, code, or
+    the email confirmation that ends a sign-up), for ``signed_in_recently``."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT_KEY] = time.time()
+
+
+def signed_in_recently(request: HttpRequest) -> bool:
+    """Whether this session signed in, or re-confirmed who it is, within the
+    re-authentication window (``ACCOUNT_REAUTHENTICATION_TIMEOUT``)."""
+    user = request.user
+    if not isinstance(user, User):
+        return False
+    moments = [float(r.get("at", 0)) for r in get_authentication_records(request, user)]
+    moments.append(float(request.session.get(SIGNED_IN_AT_KEY, 0)))
+    return time.time() - max(moments) < account_settings.REAUTHENTICATION_TIMEOUT
+
+
+# Answering needs a recent sign-in; otherwise allauth asks for the password again and
+# then replays the suspended POST.
+answer_requires_recent_sign_in = reauthentication_required(
+    allow_get=True, enabled=lambda request: not signed_in_recently(request)
+)
+
+
+@require_safe
+def offer_public(request: HttpRequest, token: str) -> HttpResponse:
+    """The consent page: who asks, for what, until when. Never changes anything."""
+    offer = offer_by_token(token)
+    if offer is None:
+        return _invalid(request)
+    status = offer.current_status
+    if status != OfferStatus.ACTIVE:
+        return _unavailable(request, offer, status)
+    user = request.user
+    context: dict[str, Any] = {
+        "offer": offer,
+        "partner": offer.partner,
+        "partner_domain": partner_verified_domain(offer.partner),
+        "roles": role_infos(offer.roles),
+        "ends": timezone.now() + offer.relationship_duration,
+    }
+    if not isinstance(user, User):
+        next_q = "?" + urlencode({"next": request.get_full_path()})
+        context["login_url"] = reverse("account_login") + next_q
+        context["signup_url"] = reverse("account_signup") + next_q
+        return render(request, "offers/public_anonymous.html", context)
+    if answer_refusal(user, offer.partner) is not None:
+        return _not_allowed(request, offer)
+    context["customer"] = user.tenant
+    context["change"] = relationship_change(offer, user.tenant)
+    return render(request, "offers/public.html", context)
+
+
+def _answer(request: HttpRequest, token: str) -> tuple[Offer | None, HttpResponse | None]:
+    offer = offer_by_token(token)
+    if offer is None:
+        return None, _invalid(request)
+    if request.method == "GET":
+        return offer, redirect(offer.get_public_path())
+    if not isinstance(request.user, User) or answer_refusal(request.user, offer.partner):
+        return offer, _not_allowed(request, offer)
+    return offer, None
+
+
+@require_http_methods(["GET", "POST"])
+@answer_requires_recent_sign_in
+def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
+    offer, response = _answer(request, token)
+    if response is not None or offer is None:
+        return response or _invalid(request)
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - _answer let only users through
+    try:
+        acceptance = services.offer_accept(offer=offer, acting_user=user)
+    except services.OfferError as exc:
+        if exc.code == services.OfferErrorCode.NOT_ALLOWED:
+            return _not_allowed(request, offer)
+        return _unavailable(request, offer, exc.code.value)
+    relationship = acceptance.relationship
+    partner = offer.partner.name
+    until = date_format(timezone.localtime(relationship.expires), "j F Y")
+    if acceptance.outcome == services.AcceptOutcome.CREATED:
+        messages.success(request, f"You accepted {partner}'s offer. Its access ends on {until}.")
+    elif acceptance.outcome == services.AcceptOutcome.UPDATED:
+        messages.success(request, f"{partner}'s access is changed. It now ends on {until}.")
+    else:
+        messages.info(
+            request,
+            f"Your organisation already has an active relationship with {partner} "
+            f"(until {until}); nothing was changed.",
+        )
+    return redirect("tenants:admin-center", tenant_id=user.tenant_id)
+
+
+@require_http_methods(["GET", "POST"])
+@answer_requires_recent_sign_in
+def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
+    offer, response = _answer(request, token)
+    if response is not None or offer is None:
+        return response or _invalid(request)
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - _answer let only users through
+    try:
+        services.offer_decline(offer=offer, acting_user=user)
+    except services.OfferError as exc:
+        if exc.code == services.OfferErrorCode.NOT_ALLOWED:
+            return _not_allowed(request, offer)
+        return _unavailable(request, offer, exc.code.value)
+    messages.info(
+        request,
+        f"You declined {offer.partner.name}'s offer. Nothing was granted"
+        + (
+            "; your existing relationship with it is unchanged."
+            if relationship_change(offer, user.tenant)
+            else "."
+        ),
+    )
+    return redirect("tenants:admin-center", tenant_id=user.tenant_id)

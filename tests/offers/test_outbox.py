@@ -1,0 +1,172 @@
+"""The confirmation mail of an acceptance goes through the outbox: once, and again if it failed."""
+
+import itertools
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import connection, connections
+from django.utils import timezone
+
+from offers.services import offer_accept
+from tenants import mail as outbox
+from tenants.models import OutboundEmail
+from tenants.tasks import outbox_sweep, send_outbound_email
+from tests.offers.helpers import make_offer, make_world
+
+pytestmark = pytest.mark.django_db
+
+
+def accept(world):
+    offer = make_offer(world.partner_admin)
+    return offer_accept(offer=offer, acting_user=world.customer_admin)
+
+
+def test_an_acceptance_writes_one_row_per_recipient_and_sends_nothing_before_commit(
+    django_capture_on_commit_callbacks,
+):
+    # given
+    world = make_world()
+    world.partner.contact_email = world.partner_admin.email.upper()  # the same person
+    world.partner.save()
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        accept(world)
+    # then: written, not sent, delivery queued for after commit
+    rows = OutboundEmail.objects.order_by("to")
+    assert sorted(r.to for r in rows) == sorted(
+        [world.partner_admin.email, world.customer_admin.email]
+    )
+    assert {r.status for r in rows} == {"pending"}
+    assert mail.outbox == []
+    assert len(callbacks) == 2  # partner confirmation, customer receipt
+    for callback in callbacks:
+        callback()
+    assert len(mail.outbox) == 2
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_message_has_a_text_and_an_html_part(smtp_sink):
+    world = make_world()
+    accept(world)
+    for row in OutboundEmail.objects.all():
+        send_outbound_email(str(row.pk))
+    received = smtp_sink.wait_for(2)
+    for message in received:
+        assert message.get_content_type() == "multipart/alternative"
+        types = [part.get_content_type() for part in message.iter_parts()]
+        assert types == ["text/plain", "text/html"]
+
+
+def test_the_task_run_twice_sends_one_email():
+    world = make_world()
+    accept(world)
+    row = OutboundEmail.objects.filter(to=world.customer_admin.email).get()
+    # when
+    first = send_outbound_email(str(row.pk))
+    second = send_outbound_email(str(row.pk))
+    # then
+    assert (first, second) == ("sent", "skipped")
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert row.sent_at is not None
+
+
+def test_an_smtp_failure_is_kept_and_retried_by_the_sweep_after_its_backoff(smtp_sink):
+    # given: the server refuses the first try
+    world = make_world()
+    accept(world)
+    row = OutboundEmail.objects.filter(to=world.customer_admin.email).get()
+    OutboundEmail.objects.exclude(pk=row.pk).update(status="sent")
+    smtp_sink.reject(1)
+    # when
+    assert send_outbound_email(str(row.pk)) == "pending"
+    # then
+    row.refresh_from_db()
+    assert row.attempts == 1
+    assert "451" in row.last_error
+    assert row.next_attempt_at > timezone.now() + timedelta(seconds=30)
+    assert outbox_sweep() == 0  # not due yet
+    # when the backoff has passed
+    OutboundEmail.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert outbox_sweep() == 1
+    # then
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, "")
+    [message] = smtp_sink.wait_for(1)
+    assert world.customer_admin.email in str(message["To"])
+
+
+class AlwaysFailingBackend(LocmemBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("SMTP server unreachable")
+
+
+def test_delivery_backs_off_and_gives_up_visibly_after_max_attempts(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.AlwaysFailingBackend"
+    world = make_world()
+    accept(world)
+    row = OutboundEmail.objects.filter(to=world.customer_admin.email).get()
+    waits = []
+    for _ in range(outbox.MAX_ATTEMPTS):
+        before = timezone.now()
+        outbox.outbox_deliver(str(row.pk))
+        row.refresh_from_db()
+        waits.append(row.next_attempt_at - before)
+    assert row.status == "failed"
+    assert row.attempts == outbox.MAX_ATTEMPTS
+    assert "SMTP server unreachable" in row.last_error
+    # each wait longer than the one before, until the last try
+    assert all(a < b for a, b in itertools.pairwise(waits[:-1]))
+    assert outbox.outbox_deliver(str(row.pk)) == "skipped"  # failed stays failed
+    assert str(row.pk) not in outbox.outbox_due_ids()
+
+
+class SlowBackend(LocmemBackend):
+    """Counts sends, and takes a while, so two deliveries overlap."""
+
+    sent = 0
+    lock = threading.Lock()
+
+    def send_messages(self, email_messages):
+        time.sleep(0.5)
+        with SlowBackend.lock:
+            SlowBackend.sent += len(email_messages)
+        return len(email_messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_for_one_row_send_one_email(settings):
+    # given
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    SlowBackend.sent = 0
+    world = make_world()
+    accept(world)
+    row = OutboundEmail.objects.filter(to=world.customer_admin.email).get()
+    OutboundEmail.objects.filter(pk=row.pk).update(status="pending", attempts=0)
+    SlowBackend.sent = 0
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(outbox.outbox_deliver(str(row.pk)))
+        finally:
+            connections.close_all()
+
+    # when
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    # then
+    assert sorted(results) == ["sent", "skipped"]
+    assert SlowBackend.sent == 1
+    assert connection.vendor == "postgresql"
