@@ -196,9 +196,9 @@ def world(db) -> World:
         "padmin": make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
         "operator": User.objects.create_superuser("operator@platform.example", "x" * 16),
     }
-    offer = Offer.objects.create(
-        partner=partner, roles=[Role.GLOBAL_ADMIN], created_by=users["padmin"]
-    )
+    padmin = users["padmin"]
+    assert padmin is not None
+    offer = Offer.objects.create(partner=partner, roles=[Role.GLOBAL_ADMIN], created_by=padmin)
     kwargs = {
         "tenant_id": customer.pk,
         "user_id": plain.pk,
