@@ -3,14 +3,10 @@ partner admin's way to end one from its side."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
-from allauth.account.authentication import get_authentication_records
-from allauth.account.decorators import reauthentication_required
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from partnerportal.reauth import recent_sign_in_required
 from tenants.roles import Permission
 
 from .access import Rights, tenant_rights_or_404
@@ -30,14 +27,6 @@ from .relationships import (
     relationship_terminate,
 )
 from .views import partner_user_or_404
-
-
-def sign_in_not_recent(request: HttpRequest) -> bool:
-    """True unless the user signed in or re-authenticated within the re-authentication
-    timeout; then the password (or second factor) is asked again."""
-    records = get_authentication_records(request, request.user)  # type: ignore[arg-type]
-    latest = max((float(r.get("at", 0)) for r in records), default=0.0)
-    return time.time() - latest >= settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
 class EndRelationshipForm(forms.Form):
@@ -97,7 +86,7 @@ def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: A
     return _remove(request, rights, rel)
 
 
-@reauthentication_required(enabled=sign_in_not_recent)
+@recent_sign_in_required
 def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
     back = redirect("delegation:relationships", tenant_id=rights.tenant.pk)
     form = EndRelationshipForm(request.POST or None)
@@ -141,7 +130,7 @@ def relationship_renew_view(
     return _renew(request, rights, rel)
 
 
-@reauthentication_required(enabled=sign_in_not_recent)
+@recent_sign_in_required
 def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
     back = redirect("delegation:relationships", tenant_id=rights.tenant.pk)
     if request.method == "POST":
@@ -189,7 +178,7 @@ def customer_relationship_end(request: HttpRequest, relationship_id: Any) -> Htt
     return _end(request, rel)
 
 
-@reauthentication_required(enabled=sign_in_not_recent)
+@recent_sign_in_required
 def _end(request: HttpRequest, rel: Relationship) -> HttpResponse:
     form = EndRelationshipForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
 from tenants.services import user_roles
 
@@ -100,7 +100,7 @@ def staff_edit(request: HttpRequest, user_id: Any) -> HttpResponse:
     return _staff_edit_render(request, staff_user, form)
 
 
-@reauthentication_required
+@recent_sign_in_required(allow_get=True)
 def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> HttpResponse:
     form = AgentAccessForm(request.POST)
     if form.is_valid():

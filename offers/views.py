@@ -1,11 +1,7 @@
 """Offer pages: the partner's list, form and offer text; the customer's consent page."""
 
-import time
 from typing import Any
 
-from allauth.account import app_settings as account_settings
-from allauth.account.authentication import get_authentication_records
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,6 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from delegation.views import partner_user_or_404
+from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
 from tenants.selectors import is_partner_admin
 
@@ -167,32 +164,8 @@ def _not_allowed(request: HttpRequest, offer: Offer) -> HttpResponse:
     )
 
 
-SIGNED_IN_AT_KEY = "offers.signed_in_at"
-
-
-def remember_sign_in(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
-    """Note in the session when it was signed in, whatever the way (password, code, or
-    the email confirmation that ends a sign-up), for ``signed_in_recently``."""
-    if request is not None and hasattr(request, "session"):
-        request.session[SIGNED_IN_AT_KEY] = time.time()
-
-
-def signed_in_recently(request: HttpRequest) -> bool:
-    """Whether this session signed in, or re-confirmed who it is, within the
-    re-authentication window (``ACCOUNT_REAUTHENTICATION_TIMEOUT``)."""
-    user = request.user
-    if not isinstance(user, User):
-        return False
-    moments = [float(r.get("at", 0)) for r in get_authentication_records(request, user)]
-    moments.append(float(request.session.get(SIGNED_IN_AT_KEY, 0)))
-    return time.time() - max(moments) < account_settings.REAUTHENTICATION_TIMEOUT
-
-
-# Answering needs a recent sign-in; otherwise allauth asks for the password again and
-# then replays the suspended POST.
-answer_requires_recent_sign_in = reauthentication_required(
-    allow_get=True, enabled=lambda request: not signed_in_recently(request)
-)
+# Answering needs a recent sign-in; otherwise the password is asked again.
+answer_requires_recent_sign_in = recent_sign_in_required(allow_get=True)
 
 
 @require_safe

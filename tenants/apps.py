@@ -5,3 +5,10 @@ class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = "Tenant directory"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from partnerportal.reauth import remember_sign_in
+
+        user_logged_in.connect(remember_sign_in, dispatch_uid="portal.remember_sign_in")

@@ -146,3 +146,18 @@ def sign_in(client: Client, user: User, *, mfa: bool = True) -> None:
     session["account_authentication_methods"] = records
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
+
+
+def age_sign_in(client: Client, seconds: int = 3600) -> None:
+    """Make the client's sign-in ``seconds`` old, as if the session had sat idle."""
+    import time
+
+    from partnerportal.reauth import SIGNED_IN_AT_KEY
+
+    session = client.session
+    then = time.time() - seconds
+    for record in session.get("account_authentication_methods", []):
+        record["at"] = then
+    if SIGNED_IN_AT_KEY in session:
+        session[SIGNED_IN_AT_KEY] = then
+    session.save()

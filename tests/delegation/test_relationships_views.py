@@ -1,6 +1,5 @@
 """Partner relationships in the customer's admin center, and the partner's end action."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from delegation.models import Relationship, RelationshipStatus
 from tenants.models import OutboundEmail
 from tenants.roles import Role
 from tests.factories import (
+    age_sign_in,
     make_partner,
     make_partner_user,
     make_relationship,
@@ -54,13 +54,6 @@ def urls(w):
         "end": reverse("delegation:customer-relationship-end", kwargs={"relationship_id": r}),
         "center": reverse("tenants:admin-center", kwargs={"tenant_id": t}),
     }
-
-
-def age_sign_in(client, seconds=3600):
-    session = client.session
-    for record in session["account_authentication_methods"]:
-        record["at"] = time.time() - seconds
-    session.save()
 
 
 def test_the_customer_sees_each_relationship_with_its_details(client, world):

@@ -13,6 +13,7 @@ from delegation.models import AgentAccess, Relationship, RelationshipStatus
 from tenants.models import Domain, Subscription
 from tenants.roles import Role
 from tests.factories import (
+    age_sign_in,
     make_partner,
     make_partner_user,
     make_relationship,
@@ -207,8 +208,9 @@ def test_a_partner_admin_cannot_raise_its_own_access_on_the_page(client, world):
 
 
 def test_saving_needs_a_recent_sign_in(client, world):
-    # given: signed in, but without a recent authentication on record
-    client.force_login(world.alex, backend="django.contrib.auth.backends.ModelBackend")
+    # given: signed in, but not recently
+    sign_in_recently(client, world.alex)
+    age_sign_in(client)
     # when
     response = client.post(url_of("staff-edit", world), {"assign": "yes", "level": "full"})
     # then

@@ -12,7 +12,7 @@ from django.utils import timezone
 from delegation.models import Relationship
 from offers.models import Offer, OfferPreset, OfferResponse
 from offers.services import offer_accept, offer_revoke
-from offers.views import SIGNED_IN_AT_KEY
+from partnerportal.reauth import SIGNED_IN_AT_KEY
 from tenants.roles import ROLE_INFO, Role
 from tests.factories import PASSWORD, make_partner_user, make_relationship, make_user, sign_in
 from tests.offers.helpers import make_customer_admin, make_offer, make_world
