@@ -3,7 +3,8 @@
 ``MATRIX`` below is the one table. Each row names a URL pattern and a method, then the
 expected outcome for each actor:
 
-- ``ok``     the actor gets the page or its action (2xx, or a redirect that is not to sign-in)
+- ``ok``     the actor reaches the page or its action (2xx, a 400 that rejects the empty
+             submission, or a redirect that is not to sign-in)
 - ``login``  redirected to sign in
 - ``404``    not found: the portal does not confirm that the thing exists
 - ``405``    method not allowed
@@ -237,7 +238,7 @@ def outcome(response: Any) -> str:
         return "404"
     if response.status_code == 405:
         return "405"
-    if 200 <= response.status_code < 300:
+    if 200 <= response.status_code < 300 or response.status_code == 400:
         return "ok"
     return str(response.status_code)
 
