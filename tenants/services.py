@@ -128,10 +128,15 @@ def user_roles(user: User) -> frozenset[Role]:
 
 
 def user_end_sessions(user: User) -> int:
-    """End every open session of ``user``; returns how many were ended."""
+    """End every open session of ``user``; returns how many were ended.
+
+    Each tracked session is ended outright: allauth's ``purge_and_list`` would only drop
+    the tracking row of a session whose user can no longer sign in (a disabled user),
+    leaving the session itself to come back to life when the user is enabled again.
+    """
     from allauth.usersessions.models import UserSession
 
-    sessions = UserSession.objects.purge_and_list(user)
+    sessions = list(UserSession.objects.filter(user_id=user.pk))
     for session in sessions:
         session.end()
     return len(sessions)
