@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -323,8 +324,8 @@ def test_an_ended_relationship_removes_access_before_any_task_marks_it(client, a
     assert client.get(url).status_code == 200
     # when: the end time passes; the status still says active
     Relationship.objects.filter(pk=actors.relationship.pk).update(
-        starts=timezone.now() - timezone.timedelta(days=2),
-        expires=timezone.now() - timezone.timedelta(seconds=1),
+        starts=timezone.now() - timedelta(days=2),
+        expires=timezone.now() - timedelta(seconds=1),
     )
     # then
     assert client.get(url).status_code == 404

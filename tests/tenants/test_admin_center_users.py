@@ -4,6 +4,7 @@ reset password, roles."""
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
@@ -126,7 +127,7 @@ def test_a_full_agent_adds_a_user_who_must_change_the_shown_password(client, act
     assert user.tenant == actors.customer
     assert user.check_password(password)
     assert user.must_change_password
-    assert user.emailaddress_set.get().verified
+    assert EmailAddress.objects.get(user=user).verified
     event = AuditEvent.objects.get(tenant_id=actors.customer.pk, action=Action.USER_CREATED)
     assert event.actor_id == actors.full_agent.pk
     assert event.relationship_id == actors.relationship.pk
