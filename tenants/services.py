@@ -279,7 +279,13 @@ def user_add(
         )
         user.set_password(password)
         user.full_clean(exclude=["password"])
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError as exc:  # the same address was added at the same moment
+            raise ValidationError(
+                "A user with this email address already exists.", code="taken"
+            ) from exc
         # The tenant has verified the domain, so the address counts as verified.
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         _audit(

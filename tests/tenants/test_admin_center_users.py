@@ -446,3 +446,20 @@ def test_roles_are_never_given_to_a_user_outside_the_tenant(client, actors):
     # then
     assert response.status_code == 404
     assert not actors.full_agent.role_assignments.exists()
+
+
+def test_after_re_authenticating_the_reset_goes_through_and_shows_the_password(client, actors):
+    # given: signed in a while ago, so the reset asks for the password again
+    sign_in(client, actors.customer_admin)
+    target = actors.customer_user
+    asked = _reset(client, actors, target)
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    target.refresh_from_db()
+    assert not target.must_change_password
+    # when
+    response = client.post(asked["Location"], {"password": PASSWORD})
+    # then: the suspended reset ran, and its page shows the password once
+    assert response.status_code == 200
+    target.refresh_from_db()
+    assert target.must_change_password
+    assert target.check_password(response.context["password"])
