@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.actions import Action
 
@@ -169,6 +171,10 @@ def partner_create(*, name: str, domain: str, admin_email: str, contact_email: s
 
 # Letters and digits that cannot be mistaken for one another when read out or retyped.
 TEMP_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
+
+
+# The same service request or comment sent again within this time is the same one.
+RESUBMIT_WINDOW = timedelta(minutes=2)
 
 
 def _require(acting_user: User, tenant: Tenant, permission: Permission) -> Rights:
@@ -638,6 +644,14 @@ def service_request_create(
     and the relationship; the tenant's running number is taken under the tenant's lock."""
     rights = _require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
     _lock_tenant(tenant)
+    repeated = tenant.service_requests.filter(
+        created_by=acting_user,
+        title=title.strip(),
+        description=description.strip(),
+        created__gte=timezone.now() - RESUBMIT_WINDOW,
+    ).first()
+    if repeated is not None:  # the same form sent twice: one request
+        return repeated
     last = tenant.service_requests.aggregate(n=Max("number"))["n"] or 0
     request = ServiceRequest(
         tenant=tenant,
@@ -682,6 +696,11 @@ def service_request_comment(
     body = body.strip()
     if not body:
         raise ValidationError("Write a comment first.", code="empty")
+    repeated = locked.comments.filter(
+        author=acting_user, body=body, created__gte=timezone.now() - RESUBMIT_WINDOW
+    ).first()
+    if repeated is not None:  # the same comment sent twice: one comment
+        return repeated
     comment = ServiceRequestComment.objects.create(request=locked, author=acting_user, body=body)
     locked.save(update_fields=["updated"])
     _audit(

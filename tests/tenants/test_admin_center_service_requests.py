@@ -225,3 +225,20 @@ def test_only_platform_operators_answer(actors):
     with pytest.raises(PermissionDenied):
         service_request_answer(operator=someone, service_request=sr, body="Fixed.")
     assert not sr.comments.exists()
+
+
+def test_a_double_submit_files_one_request_and_one_comment(client, actors):
+    # given
+    sign_in(client, actors.limited_agent)
+    # when
+    first = _file(client, actors)
+    second = _file(client, actors)
+    sr = ServiceRequest.objects.get()
+    url = reverse("tenants:service-request-comment", args=[actors.customer.pk, sr.pk])
+    client.post(url, {"body": "Any news?"})
+    client.post(url, {"body": "Any news?"})
+    # then
+    assert first["Location"] == second["Location"]
+    assert sr.comments.count() == 1
+    assert AuditEvent.objects.filter(action=Action.SERVICE_REQUEST_CREATED).count() == 1
+    assert AuditEvent.objects.filter(action=Action.SERVICE_REQUEST_COMMENTED).count() == 1
