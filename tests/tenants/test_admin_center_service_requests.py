@@ -242,3 +242,18 @@ def test_a_double_submit_files_one_request_and_one_comment(client, actors):
     assert sr.comments.count() == 1
     assert AuditEvent.objects.filter(action=Action.SERVICE_REQUEST_CREATED).count() == 1
     assert AuditEvent.objects.filter(action=Action.SERVICE_REQUEST_COMMENTED).count() == 1
+
+
+def test_operators_list_and_open_requests_in_django_admin(client, actors, operator):
+    # given
+    sr = service_request_create(acting_user=actors.limited_agent, tenant=actors.customer, **FORM)
+    service_request_answer(operator=operator, service_request=sr, body="On it.")
+    sign_in(client, operator)
+    # when
+    listing = client.get(reverse("admin:tenants_servicerequest_changelist"))
+    change = client.get(reverse("admin:tenants_servicerequest_change", args=[sr.pk]))
+    # then
+    assert listing.status_code == change.status_code == 200
+    assert "SR-000001" in listing.content.decode()
+    assert "On it." in change.content.decode()
+    assert client.get(reverse("admin:tenants_servicerequest_add")).status_code == 403
