@@ -27,10 +27,13 @@ from .models import (
     Domain,
     OutboundEmail,
     RoleAssignment,
+    ServiceRequest,
+    ServiceRequestComment,
     Subscription,
     Tenant,
     User,
 )
+from .services import service_request_answer, service_request_set_status
 
 
 def is_operator(request: HttpRequest) -> bool:
@@ -323,3 +326,81 @@ class OutboundEmailAdmin(OperatorOnlyMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- Service requests: platform operators answer and change status -------------------------
+
+
+class ServiceRequestCommentInline(admin.StackedInline):
+    """Earlier comments read-only; one empty form to answer. Saving calls the services."""
+
+    model = ServiceRequestComment
+    extra = 1
+    can_delete = False
+    fields = ["author", "by_support", "created", "body"]
+    readonly_fields = ["author", "by_support", "created"]
+    verbose_name = "comment"
+    verbose_name_plural = "Conversation"
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(admin.ModelAdmin):
+    list_display = ["reference", "title", "tenant", "severity", "status", "created", "updated"]
+    list_filter = ["status", "severity"]
+    search_fields = ["title", "tenant__name", "contact_email", "created_by__email"]
+    list_select_related = ["tenant"]
+    ordering = ["-created"]
+    inlines = [ServiceRequestCommentInline]
+    FIELDS: tuple[str, ...] = (
+        "reference",
+        "tenant",
+        "title",
+        "description",
+        "severity",
+        "status",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "created_by",
+        "filed_on_behalf_by_partner",
+        "relationship",
+        "created",
+        "updated",
+    )
+    fields = FIELDS
+    readonly_fields = tuple(f for f in FIELDS if f != "status")
+
+    @admin.display(description="Reference")
+    def reference(self, obj: ServiceRequest) -> str:
+        return obj.reference
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # requests are filed from a tenant's admin center
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ServiceRequest, form: Any, change: bool
+    ) -> None:
+        if change and "status" in form.changed_data:
+            service_request_set_status(
+                operator=request.user,  # type: ignore[arg-type]
+                service_request=obj,
+                status=form.cleaned_data["status"],
+            )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ServiceRequestComment:
+            super().save_formset(request, form, formset, change)
+            return
+        for comment in formset.save(commit=False):
+            if comment._state.adding and comment.body.strip():
+                service_request_answer(
+                    operator=request.user,  # type: ignore[arg-type]
+                    service_request=form.instance,
+                    body=comment.body,
+                )

@@ -11,4 +11,6 @@ class TenantsConfig(AppConfig):
 
         from partnerportal.reauth import remember_sign_in
 
+        from . import signals  # noqa: F401  (connects the receivers)
+
         user_logged_in.connect(remember_sign_in, dispatch_uid="portal.remember_sign_in")

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .models import ServiceRequestSeverity
+from .roles import Role
 from .services import domain_is_taken, normalize_domain
 
 
@@ -44,3 +46,107 @@ class OrganisationSignupForm(forms.Form):
 
     def signup(self, request: Any, user: Any) -> None:
         """Nothing left to do: the adapter saved the tenant with the user."""
+
+
+# --- The admin center ---------------------------------------------------------------------
+
+
+class UserSearchForm(forms.Form):
+    """The users list's search box (GET)."""
+
+    q = forms.CharField(label="Search users", max_length=100, required=False)
+
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data["q"].split())
+
+
+class UserCreateForm(forms.Form):
+    """A new user of the tenant; its address must be in one of the tenant's verified domains."""
+
+    email = forms.EmailField(
+        label="Email address (sign-in name)",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    job_title = forms.CharField(max_length=150, required=False)
+
+    def __init__(self, *args: Any, verified_domains: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.verified_domains = verified_domains
+        if verified_domains:
+            self.fields["email"].help_text = "In one of these domains: " + ", ".join(
+                verified_domains
+            )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if email.rpartition("@")[2] not in self.verified_domains:
+            raise ValidationError(
+                "The address must be in one of the organisation's verified domains."
+            )
+        return email
+
+
+class UserEditForm(forms.Form):
+    """What an administrator may change about a user: its name and job title."""
+
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    job_title = forms.CharField(max_length=150, required=False)
+
+
+class RoleChangeForm(forms.Form):
+    """Assign or remove one directory role (POST from the user's page)."""
+
+    ASSIGN = "assign"
+    REMOVE = "remove"
+
+    role = forms.TypedChoiceField(choices=Role.choices, coerce=Role)
+    operation = forms.ChoiceField(choices=[(ASSIGN, "Assign"), (REMOVE, "Remove")])
+
+
+class DomainAddForm(forms.Form):
+    name = forms.CharField(
+        label="Domain name",
+        max_length=253,
+        help_text="Such as contoso.com. It starts unverified.",
+    )
+
+    def clean_name(self) -> str:
+        name = normalize_domain(self.cleaned_data["name"])
+        if domain_is_taken(name):
+            raise ValidationError("This domain already belongs to an organisation on the portal.")
+        return name
+
+
+class SubscriptionSeatsForm(forms.Form):
+    seats = forms.IntegerField(label="Seats", min_value=1, max_value=100_000)
+
+
+class ServiceRequestForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10_000,
+        help_text="What happened, what you expected, and since when.",
+    )
+    severity = forms.ChoiceField(
+        choices=ServiceRequestSeverity.choices, initial=ServiceRequestSeverity.NORMAL
+    )
+    contact_name = forms.CharField(label="Contact name", max_length=200)
+    contact_email = forms.EmailField(label="Contact email", max_length=254)
+    contact_phone = forms.CharField(label="Contact phone", max_length=40, required=False)
+
+
+class ServiceRequestCommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment", widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000
+    )
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError("Write a comment first.")
+        return body

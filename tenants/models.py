@@ -1,7 +1,7 @@
 """The directory: tenants, their domains, subscriptions, users and directory roles."""
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
@@ -298,3 +298,135 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class ServiceRequestSeverity(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class ServiceRequestStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING_ON_CUSTOMER = "waiting_on_customer", "Waiting on customer"
+    CLOSED = "closed", "Closed"
+
+
+class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
+    def visible_in(self, rights: Any) -> "ServiceRequestQuerySet":
+        """Requests of ``rights.tenant`` its holder may read.
+
+        The tenant's own people read all of its requests; a partner agent reads only
+        those its own partner filed on the customer's behalf.
+        """
+        qs = self.filter(tenant=rights.tenant)
+        if rights.is_agent:
+            qs = qs.filter(filed_on_behalf_by_partner_id=rights.relationship.partner_id)
+        return qs
+
+
+class ServiceRequest(models.Model):
+    """A request for help a tenant files with the platform's support.
+
+    URLs use ``id``; people use ``reference`` (``SR-`` and the tenant's running number).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="service_requests")
+    number = models.PositiveIntegerField(editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    severity = models.CharField(
+        max_length=16, choices=ServiceRequestSeverity.choices, default=ServiceRequestSeverity.NORMAL
+    )
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=24, choices=ServiceRequestStatus.choices, default=ServiceRequestStatus.OPEN
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    filed_on_behalf_by_partner = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The partner whose agent filed the request on the customer's behalf.",
+    )
+    relationship = models.ForeignKey(
+        "delegation.Relationship",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The relationship that allowed the agent to file it.",
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "number"], name="service_request_number_per_tenant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=ServiceRequestSeverity.values),
+                name="service_request_severity_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ServiceRequestStatus.values),
+                name="service_request_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    filed_on_behalf_by_partner__isnull=True, relationship__isnull=True
+                )
+                | models.Q(filed_on_behalf_by_partner__isnull=False, relationship__isnull=False),
+                name="service_request_partner_with_relationship",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created"], name="sr_tenant_created_idx"),
+            models.Index(
+                fields=["tenant", "filed_on_behalf_by_partner", "-created"],
+                name="sr_tenant_partner_idx",
+            ),
+            models.Index(fields=["status", "-created"], name="sr_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"SR-{self.number:06d}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == ServiceRequestStatus.CLOSED
+
+
+class ServiceRequestComment(models.Model):
+    """A message on a service request, from the tenant's side or from support."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    by_support = models.BooleanField(
+        default=False, help_text="Written by the platform's support in Django admin."
+    )
+    body = models.TextField()
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created"]
+        indexes = [models.Index(fields=["request", "created"], name="sr_comment_request_idx")]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.request_id} by {self.author_id}"

@@ -1,9 +1,19 @@
 """Reads of the directory."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.db.models import Q, QuerySet, Subquery
 from django.urls import reverse
 
-from .models import TenantKind, User
+from .models import Tenant, TenantKind, User
 from .roles import Role
+
+if TYPE_CHECKING:
+    from delegation.models import Relationship
 
 
 def landing_url(user: User) -> str:
@@ -41,4 +51,85 @@ def is_partner_admin(user: User | object) -> bool:
         and user.is_active
         and user.tenant.is_partner
         and Role.GLOBAL_ADMIN in user_roles(user)
+    )
+
+
+# --- The admin center's reads ---------------------------------------------------------------
+
+USERS_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class UsersPage:
+    """One page of a tenant's users in email order, with the cursors of its neighbours."""
+
+    users: list[User]
+    next_after: UUID | None
+    previous_before: UUID | None
+
+
+def users_search(tenant: Tenant, q: str = "") -> QuerySet[User]:
+    """``tenant``'s users whose email or name contains every word of ``q``."""
+    qs = tenant.users.all()
+    for term in q.split():
+        qs = qs.filter(
+            Q(email__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
+        )
+    return qs
+
+
+def users_page(
+    tenant: Tenant,
+    *,
+    q: str = "",
+    after: UUID | None = None,
+    before: UUID | None = None,
+    size: int = USERS_PAGE_SIZE,
+) -> UsersPage:
+    """A page of users by keyset on the (unique) email: no OFFSET and no COUNT, so a page
+    costs the same however many users the tenant has. Cursors are user ids, looked up
+    within the tenant, so no address appears in a URL."""
+    qs = users_search(tenant, q).prefetch_related("role_assignments")
+    if before is not None:
+        pivot = Subquery(tenant.users.filter(pk=before).values("email")[:1])
+        rows = list(qs.filter(email__lt=pivot).order_by("-email")[: size + 1])
+        has_previous = len(rows) > size
+        rows = rows[:size][::-1]
+        return UsersPage(
+            users=rows,
+            next_after=rows[-1].pk if rows else None,
+            previous_before=rows[0].pk if rows and has_previous else None,
+        )
+    if after is not None:
+        pivot = Subquery(tenant.users.filter(pk=after).values("email")[:1])
+        qs = qs.filter(email__gt=pivot)
+    rows = list(qs.order_by("email")[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    return UsersPage(
+        users=rows,
+        next_after=rows[-1].pk if rows and has_next else None,
+        previous_before=rows[0].pk if rows and after is not None else None,
+    )
+
+
+def tenant_administrators(tenant: Tenant) -> QuerySet[User]:
+    """``tenant``'s users holding any directory role, with their roles."""
+    return (
+        tenant.users.filter(role_assignments__isnull=False)
+        .distinct()
+        .prefetch_related("role_assignments")
+        .order_by("email")
+    )
+
+
+def tenant_partner_relationships(tenant: Tenant) -> QuerySet[Relationship]:
+    """The partners with delegated access to ``tenant`` right now."""
+    from delegation.models import Relationship
+
+    return (
+        Relationship.objects.effective()
+        .filter(customer=tenant)
+        .select_related("partner")
+        .order_by("partner__name")
     )

@@ -1,13 +1,39 @@
 """Writes in the directory. Each service owns its transaction and takes keyword arguments."""
 
+from __future__ import annotations
+
 import re
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
 
-from .models import Domain, RoleAssignment, Tenant, TenantKind, User
-from .roles import Role
+from audit.actions import Action
+
+from .models import (
+    Domain,
+    RoleAssignment,
+    ServiceRequest,
+    ServiceRequestComment,
+    ServiceRequestStatus,
+    Subscription,
+    SubscriptionStatus,
+    Tenant,
+    TenantKind,
+    User,
+)
+from .roles import Permission, Role
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from delegation.access import Rights
 
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)(?!-)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
@@ -104,10 +130,15 @@ def user_roles(user: User) -> frozenset[Role]:
 
 
 def user_end_sessions(user: User) -> int:
-    """End every open session of ``user``; returns how many were ended."""
+    """End every open session of ``user``; returns how many were ended.
+
+    Each tracked session is ended outright: allauth's ``purge_and_list`` would only drop
+    the tracking row of a session whose user can no longer sign in (a disabled user),
+    leaving the session itself to come back to life when the user is enabled again.
+    """
     from allauth.usersessions.models import UserSession
 
-    sessions = UserSession.objects.purge_and_list(user)
+    sessions = list(UserSession.objects.filter(user_id=user.pk))
     for session in sessions:
         session.end()
     return len(sessions)
@@ -134,3 +165,640 @@ def partner_create(*, name: str, domain: str, admin_email: str, contact_email: s
         contact_email=contact_email or admin_email,
     )
     return user_create(tenant=tenant, email=admin_email, roles=[Role.GLOBAL_ADMIN])
+
+
+# --- The admin center: acts in a tenant, each one permission-checked and audited ---------
+
+# Letters and digits that cannot be mistaken for one another when read out or retyped.
+TEMP_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
+
+
+# The same service request or comment sent again within this time is the same one.
+RESUBMIT_WINDOW = timedelta(minutes=2)
+
+
+def _require(acting_user: User, tenant: Tenant, permission: Permission) -> Rights:
+    # Imported here: ``delegation.access`` itself imports this module.
+    from delegation.access import require
+
+    return require(acting_user, tenant, permission)
+
+
+def _audit(rights: Rights, **kwargs: Any) -> None:
+    from audit.services import audit_in
+
+    audit_in(rights, **kwargs)
+
+
+def _lock_tenant(tenant: Tenant) -> Tenant:
+    """Lock the tenant row: writers of tenant-wide invariants (the last global admin, the
+    default domain, request numbers) queue up behind it."""
+    return Tenant.objects.select_for_update().get(pk=tenant.pk)
+
+
+def _lock_user(tenant: Tenant, user: User) -> User:
+    """``user`` locked, looked up among ``tenant``'s users only."""
+    return tenant.users.select_for_update().get(pk=user.pk)
+
+
+def temporary_password() -> str:
+    """A strong one-time password: four groups of four unambiguous characters (~92 bits)."""
+    groups = ["".join(secrets.choice(TEMP_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4)]
+    return "-".join(groups)
+
+
+def password_reset_allowed(*, rights: Rights, actor: User, target: User) -> bool:
+    """Whether ``actor`` (holding ``rights``) may reset ``target``'s password here.
+
+    Nobody resets its own password in the admin center: that is the change-password page.
+    """
+    from delegation.access import can_reset_password
+
+    return actor.pk != target.pk and can_reset_password(rights, target)
+
+
+def user_manage_allowed(*, rights: Rights, actor: User, target: User) -> bool:
+    """Whether ``actor`` may edit, disable or enable ``target``.
+
+    Users are managed with ``MANAGE_USERS``; administrators other than password admins
+    only by a global admin (a user admin must not take over an admin's account).
+    Nobody disables or edits itself here.
+    """
+    if actor.pk == target.pk or target.tenant_id != rights.tenant.pk:
+        return False
+    if not rights.has(Permission.MANAGE_USERS):
+        return False
+    if user_roles(target) - {Role.PASSWORD_ADMIN}:
+        return rights.has(Permission.RESET_ADMIN_PASSWORDS)
+    return True
+
+
+def _enabled_global_admins(tenant: Tenant) -> QuerySet[User]:
+    return tenant.users.filter(is_active=True, role_assignments__role=Role.GLOBAL_ADMIN)
+
+
+def user_add(
+    *,
+    acting_user: User,
+    tenant: Tenant,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    job_title: str = "",
+) -> tuple[User, str]:
+    """Create a user in ``tenant`` with a temporary password it must change at first
+    sign-in; returns the user and that password (shown once, stored nowhere else).
+
+    The address must be in one of the tenant's verified domains.
+    """
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    password = temporary_password()
+    with transaction.atomic():
+        rights = _require(acting_user, tenant, Permission.MANAGE_USERS)
+        _lock_tenant(tenant)
+        domain = email.rpartition("@")[2]
+        if not tenant.domains.filter(name=domain, verified=True).exists():
+            raise ValidationError(
+                "The address must be in one of the organisation's verified domains.",
+                code="domain",
+            )
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError("A user with this email address already exists.", code="taken")
+        user = User(
+            tenant=tenant,
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            job_title=job_title.strip(),
+            must_change_password=True,
+        )
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError as exc:  # the same address was added at the same moment
+            raise ValidationError(
+                "A user with this email address already exists.", code="taken"
+            ) from exc
+        # The tenant has verified the domain, so the address counts as verified.
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        _audit(
+            rights,
+            action=Action.USER_CREATED,
+            acting_user=acting_user,
+            target=user,
+            changes={
+                "email": [None, email],
+                "first_name": [None, user.first_name],
+                "last_name": [None, user.last_name],
+                "job_title": [None, user.job_title],
+            },
+        )
+    return user, password
+
+
+@transaction.atomic
+def user_update(
+    *,
+    acting_user: User,
+    tenant: Tenant,
+    user: User,
+    first_name: str,
+    last_name: str,
+    job_title: str,
+) -> User:
+    """Change a user's name and job title; records only what changed."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_USERS)
+    target = _lock_user(tenant, user)
+    if not user_manage_allowed(rights=rights, actor=acting_user, target=target):
+        raise PermissionDenied("This user cannot be edited by you.")
+    new = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "job_title": job_title.strip(),
+    }
+    changes = {
+        name: [getattr(target, name), value]
+        for name, value in new.items()
+        if getattr(target, name) != value
+    }
+    if not changes:
+        return target
+    for name, (_old, value) in changes.items():
+        setattr(target, name, value)
+    target.full_clean(exclude=["password"])
+    target.save(update_fields=list(changes))
+    _audit(
+        rights, action=Action.USER_UPDATED, acting_user=acting_user, target=target, changes=changes
+    )
+    return target
+
+
+def _user_set_enabled_audited(
+    *, acting_user: User, tenant: Tenant, user: User, enabled: bool
+) -> bool:
+    with transaction.atomic():
+        rights = _require(acting_user, tenant, Permission.MANAGE_USERS)
+        _lock_tenant(tenant)
+        target = _lock_user(tenant, user)
+        if not user_manage_allowed(rights=rights, actor=acting_user, target=target):
+            raise PermissionDenied("This user cannot be disabled or enabled by you.")
+        if target.is_active == enabled:
+            return False
+        if (
+            not enabled
+            and Role.GLOBAL_ADMIN in user_roles(target)
+            and not _enabled_global_admins(tenant).exclude(pk=target.pk).exists()
+        ):
+            raise ValidationError(
+                "This is the organisation's last enabled global administrator; "
+                "make someone else a global administrator first.",
+                code="last_global_admin",
+            )
+        user_set_enabled(user=target, enabled=enabled)
+        _audit(
+            rights,
+            action=Action.USER_ENABLED if enabled else Action.USER_DISABLED,
+            acting_user=acting_user,
+            target=target,
+            changes={"is_active": [not enabled, enabled]},
+        )
+    return True
+
+
+def user_disable(*, acting_user: User, tenant: Tenant, user: User) -> bool:
+    """Disable a user and end its sessions; ``False`` if it was disabled already."""
+    return _user_set_enabled_audited(
+        acting_user=acting_user, tenant=tenant, user=user, enabled=False
+    )
+
+
+def user_enable(*, acting_user: User, tenant: Tenant, user: User) -> bool:
+    """Enable a disabled user; ``False`` if it was enabled already."""
+    return _user_set_enabled_audited(
+        acting_user=acting_user, tenant=tenant, user=user, enabled=True
+    )
+
+
+def user_password_reset(*, acting_user: User, tenant: Tenant, user: User) -> str:
+    """Give ``user`` a new temporary password it must change at its next sign-in, and end
+    its sessions. Returns the password, to be shown once; it is never audited."""
+    password = temporary_password()
+    with transaction.atomic():
+        rights = _require(acting_user, tenant, Permission.RESET_PASSWORDS)
+        target = _lock_user(tenant, user)
+        if not password_reset_allowed(rights=rights, actor=acting_user, target=target):
+            raise PermissionDenied("This user's password cannot be reset by you.")
+        previously_flagged = target.must_change_password
+        target.set_password(password)
+        target.must_change_password = True
+        target.save(update_fields=["password", "must_change_password"])
+        _audit(
+            rights,
+            action=Action.USER_PASSWORD_RESET,
+            acting_user=acting_user,
+            target=target,
+            changes={"must_change_at_next_sign_in": [previously_flagged, True]},
+        )
+        transaction.on_commit(lambda: user_end_sessions(target))
+    return password
+
+
+@transaction.atomic
+def user_role_assign(*, acting_user: User, tenant: Tenant, user: User, role: Role) -> bool:
+    """Give ``user`` (a user of ``tenant``) a directory role; ``False`` if it held it."""
+    role = Role(role)
+    rights = _require(acting_user, tenant, Permission.ASSIGN_ROLES)
+    _lock_tenant(tenant)
+    target = _lock_user(tenant, user)
+    if RoleAssignment.objects.filter(user=target, role=role).exists():
+        return False
+    RoleAssignment.objects.create(user=target, role=role)
+    _audit(
+        rights,
+        action=Action.ROLE_ASSIGNED,
+        acting_user=acting_user,
+        target=target,
+        changes={"role": [None, str(role)]},
+    )
+    return True
+
+
+@transaction.atomic
+def user_role_remove(*, acting_user: User, tenant: Tenant, user: User, role: Role) -> bool:
+    """Take a directory role from ``user``; ``False`` if it did not hold it.
+
+    The last enabled global admin of a tenant keeps its role.
+    """
+    role = Role(role)
+    rights = _require(acting_user, tenant, Permission.ASSIGN_ROLES)
+    _lock_tenant(tenant)
+    target = _lock_user(tenant, user)
+    assignment = RoleAssignment.objects.filter(user=target, role=role).first()
+    if assignment is None:
+        return False
+    if (
+        role == Role.GLOBAL_ADMIN
+        and not _enabled_global_admins(tenant).exclude(pk=target.pk).exists()
+    ):
+        raise ValidationError(
+            "This is the organisation's last global administrator; "
+            "make someone else a global administrator first.",
+            code="last_global_admin",
+        )
+    assignment.delete()
+    _audit(
+        rights,
+        action=Action.ROLE_REMOVED,
+        acting_user=acting_user,
+        target=target,
+        changes={"role": [str(role), None]},
+    )
+    return True
+
+
+@transaction.atomic
+def user_clear_must_change_password(*, user: User) -> None:
+    """The user has chosen its own password: stop sending it to the change page."""
+    User.objects.filter(pk=user.pk, must_change_password=True).update(must_change_password=False)
+    user.must_change_password = False
+
+
+@transaction.atomic
+def domain_add(*, acting_user: User, tenant: Tenant, name: str) -> Domain:
+    """Add an unverified domain to ``tenant``."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    name = normalize_domain(name)
+    if domain_is_taken(name):
+        raise ValidationError(
+            "This domain already belongs to an organisation on the portal.", code="taken"
+        )
+    domain = Domain(tenant=tenant, name=name)
+    domain.full_clean()
+    try:
+        with transaction.atomic():
+            domain.save(force_insert=True)
+    except IntegrityError as exc:
+        raise ValidationError(
+            "This domain already belongs to an organisation on the portal.", code="taken"
+        ) from exc
+    _audit(
+        rights,
+        action=Action.DOMAIN_ADDED,
+        acting_user=acting_user,
+        target=domain,
+        changes={"name": [None, name]},
+    )
+    return domain
+
+
+def _lock_domain(tenant: Tenant, domain: Domain) -> Domain:
+    return tenant.domains.select_for_update().get(pk=domain.pk)
+
+
+@transaction.atomic
+def domain_verify(*, acting_user: User, tenant: Tenant, domain: Domain) -> bool:
+    """Mark a domain verified; ``False`` if it was already."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    locked = _lock_domain(tenant, domain)
+    if locked.verified:
+        return False
+    locked.verified = True
+    locked.save(update_fields=["verified"])
+    _audit(
+        rights,
+        action=Action.DOMAIN_VERIFIED,
+        acting_user=acting_user,
+        target=locked,
+        changes={"verified": [False, True]},
+    )
+    return True
+
+
+@transaction.atomic
+def domain_make_default(*, acting_user: User, tenant: Tenant, domain: Domain) -> bool:
+    """Make a verified domain the tenant's default; ``False`` if it was already."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    _lock_tenant(tenant)
+    locked = _lock_domain(tenant, domain)
+    if locked.is_default:
+        return False
+    if not locked.verified:
+        raise ValidationError("Verify the domain before making it the default.", code="unverified")
+    previous = tenant.domains.filter(is_default=True).first()
+    # Clear the old default first: at most one default per tenant, in the database.
+    tenant.domains.filter(is_default=True).update(is_default=False)
+    locked.is_default = True
+    locked.save(update_fields=["is_default"])
+    _audit(
+        rights,
+        action=Action.DOMAIN_DEFAULT_SET,
+        acting_user=acting_user,
+        target=locked,
+        changes={"default_domain": [previous.name if previous else None, locked.name]},
+    )
+    return True
+
+
+@transaction.atomic
+def domain_remove(*, acting_user: User, tenant: Tenant, domain: Domain) -> None:
+    """Remove a domain that is neither the default nor used by any user's address."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    _lock_tenant(tenant)
+    locked = _lock_domain(tenant, domain)
+    if locked.is_default:
+        raise ValidationError(
+            "The default domain cannot be removed; make another domain the default first.",
+            code="default",
+        )
+    if tenant.users.filter(email__iendswith=f"@{locked.name}").exists():
+        raise ValidationError(
+            "Users still have addresses in this domain; change or remove them first.",
+            code="in_use",
+        )
+    _audit(
+        rights,
+        action=Action.DOMAIN_REMOVED,
+        acting_user=acting_user,
+        target=locked,
+        changes={"name": [locked.name, None]},
+    )
+    locked.delete()
+
+
+def _lock_subscription(tenant: Tenant, subscription: Subscription) -> Subscription:
+    return tenant.subscriptions.select_for_update().get(pk=subscription.pk)
+
+
+@transaction.atomic
+def subscription_change_seats(
+    *, acting_user: User, tenant: Tenant, subscription: Subscription, seats: int
+) -> bool:
+    """Change the number of seats of an active subscription; ``False`` if unchanged."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_BILLING)
+    locked = _lock_subscription(tenant, subscription)
+    if locked.status != SubscriptionStatus.ACTIVE:
+        raise ValidationError("Only an active subscription's seats can change.", code="inactive")
+    if seats < 1:
+        raise ValidationError("A subscription needs at least one seat.", code="min")
+    if locked.seats == seats:
+        return False
+    old = locked.seats
+    locked.seats = seats
+    locked.save(update_fields=["seats"])
+    _audit(
+        rights,
+        action=Action.SUBSCRIPTION_SEATS_CHANGED,
+        acting_user=acting_user,
+        target=locked,
+        changes={"seats": [old, seats]},
+    )
+    return True
+
+
+@transaction.atomic
+def subscription_cancel(*, acting_user: User, tenant: Tenant, subscription: Subscription) -> bool:
+    """Cancel a subscription; ``False`` if it was cancelled already."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_BILLING)
+    locked = _lock_subscription(tenant, subscription)
+    if locked.status == SubscriptionStatus.CANCELLED:
+        return False
+    old = locked.status
+    locked.status = SubscriptionStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    _audit(
+        rights,
+        action=Action.SUBSCRIPTION_CANCELLED,
+        acting_user=acting_user,
+        target=locked,
+        changes={"status": [old, str(SubscriptionStatus.CANCELLED)]},
+    )
+    return True
+
+
+@transaction.atomic
+def service_request_create(
+    *,
+    acting_user: User,
+    tenant: Tenant,
+    title: str,
+    description: str,
+    severity: str,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str = "",
+) -> ServiceRequest:
+    """File a service request in ``tenant``. Filed by an agent, it records the partner
+    and the relationship; the tenant's running number is taken under the tenant's lock."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
+    _lock_tenant(tenant)
+    repeated = tenant.service_requests.filter(
+        created_by=acting_user,
+        title=title.strip(),
+        description=description.strip(),
+        created__gte=timezone.now() - RESUBMIT_WINDOW,
+    ).first()
+    if repeated is not None:  # the same form sent twice: one request
+        return repeated
+    last = tenant.service_requests.aggregate(n=Max("number"))["n"] or 0
+    request = ServiceRequest(
+        tenant=tenant,
+        number=last + 1,
+        title=title.strip(),
+        description=description.strip(),
+        severity=severity,
+        contact_name=contact_name.strip(),
+        contact_email=contact_email.strip().lower(),
+        contact_phone=contact_phone.strip(),
+        created_by=acting_user,
+        filed_on_behalf_by_partner_id=(
+            rights.relationship.partner_id if rights.is_agent and rights.relationship else None
+        ),
+        relationship=rights.relationship if rights.is_agent else None,
+    )
+    request.full_clean()
+    request.save(force_insert=True)
+    _audit(
+        rights,
+        action=Action.SERVICE_REQUEST_CREATED,
+        acting_user=acting_user,
+        target=request,
+        changes={"title": [None, request.title], "severity": [None, request.severity]},
+    )
+    return request
+
+
+def _lock_service_request(rights: Rights, service_request: ServiceRequest) -> ServiceRequest:
+    return ServiceRequest.objects.visible_in(rights).select_for_update().get(pk=service_request.pk)
+
+
+@transaction.atomic
+def service_request_comment(
+    *, acting_user: User, tenant: Tenant, service_request: ServiceRequest, body: str
+) -> ServiceRequestComment:
+    """Add the requester side's comment to an open request."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
+    locked = _lock_service_request(rights, service_request)
+    if locked.is_closed:
+        raise ValidationError("This request is closed; file a new one.", code="closed")
+    body = body.strip()
+    if not body:
+        raise ValidationError("Write a comment first.", code="empty")
+    repeated = locked.comments.filter(
+        author=acting_user, body=body, created__gte=timezone.now() - RESUBMIT_WINDOW
+    ).first()
+    if repeated is not None:  # the same comment sent twice: one comment
+        return repeated
+    comment = ServiceRequestComment.objects.create(request=locked, author=acting_user, body=body)
+    locked.save(update_fields=["updated"])
+    _audit(
+        rights,
+        action=Action.SERVICE_REQUEST_COMMENTED,
+        acting_user=acting_user,
+        target=locked,
+        changes={"comment": [None, str(comment.pk)]},
+    )
+    return comment
+
+
+@transaction.atomic
+def service_request_close(
+    *, acting_user: User, tenant: Tenant, service_request: ServiceRequest
+) -> bool:
+    """Close a request from the requester's side; ``False`` if it was closed already."""
+    rights = _require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
+    locked = _lock_service_request(rights, service_request)
+    if locked.is_closed:
+        return False
+    old = locked.status
+    locked.status = ServiceRequestStatus.CLOSED
+    locked.save(update_fields=["status", "updated"])
+    _audit(
+        rights,
+        action=Action.SERVICE_REQUEST_CLOSED,
+        acting_user=acting_user,
+        target=locked,
+        changes={"status": [old, str(ServiceRequestStatus.CLOSED)]},
+    )
+    return True
+
+
+def _require_operator(operator: User) -> None:
+    if not (operator.is_active and operator.is_staff):
+        raise PermissionDenied("Only platform operators answer service requests.")
+
+
+def _notify_requester(service_request: ServiceRequest, *, update: str, comment: str = "") -> None:
+    from .mail import outbox_enqueue
+
+    outbox_enqueue(
+        to=[service_request.created_by.email, service_request.contact_email],
+        template_prefix="emails/service_requests/updated",
+        context={
+            "service_request": service_request,
+            "tenant": service_request.tenant,
+            "update": update,
+            "comment": comment,
+            "path": reverse(
+                "tenants:service-request-detail",
+                kwargs={"tenant_id": service_request.tenant_id, "request_id": service_request.pk},
+            ),
+        },
+    )
+
+
+@transaction.atomic
+def service_request_set_status(
+    *, operator: User, service_request: ServiceRequest, status: str
+) -> bool:
+    """A platform operator changes a request's status; the requester is emailed.
+    ``False`` if the status was already ``status``."""
+    from audit.services import audit_record
+
+    _require_operator(operator)
+    status = ServiceRequestStatus(status)
+    locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+    if locked.status == status:
+        return False
+    old = locked.status
+    locked.status = status
+    locked.save(update_fields=["status", "updated"])
+    audit_record(
+        tenant=locked.tenant,
+        action=Action.SERVICE_REQUEST_UPDATED,
+        acting_user=operator,
+        target=locked,
+        changes={"status": [old, str(status)]},
+    )
+    _notify_requester(locked, update=f"Its status is now: {status.label}.")
+    return True
+
+
+@transaction.atomic
+def service_request_answer(
+    *, operator: User, service_request: ServiceRequest, body: str
+) -> ServiceRequestComment:
+    """A platform operator answers a request with a comment; the requester is emailed."""
+    from audit.services import audit_record
+
+    _require_operator(operator)
+    body = body.strip()
+    if not body:
+        raise ValidationError("Write an answer first.", code="empty")
+    locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+    comment = ServiceRequestComment.objects.create(
+        request=locked, author=operator, body=body, by_support=True
+    )
+    locked.save(update_fields=["updated"])
+    audit_record(
+        tenant=locked.tenant,
+        action=Action.SERVICE_REQUEST_COMMENTED,
+        acting_user=operator,
+        target=locked,
+        changes={"comment": [None, str(comment.pk)]},
+    )
+    _notify_requester(locked, update="Support has answered it.", comment=body)
+    return comment

@@ -1,15 +1,41 @@
 """Views of the directory: the landing redirect, the profile page and the admin center."""
 
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from delegation.access import tenant_rights_or_404
-from tenants.roles import Permission
+from delegation.access import Rights, tenant_rights_or_404
+from partnerportal.reauth import recent_sign_in_required
+from tenants.roles import Permission, Role
 
-from .models import RoleAssignment, User
-from .selectors import landing_url
+from . import services
+from .forms import (
+    DomainAddForm,
+    RoleChangeForm,
+    ServiceRequestCommentForm,
+    ServiceRequestForm,
+    SubscriptionSeatsForm,
+    UserCreateForm,
+    UserEditForm,
+    UserSearchForm,
+)
+from .models import Domain, RoleAssignment, ServiceRequest, User
+from .selectors import (
+    landing_url,
+    tenant_administrators,
+    tenant_partner_relationships,
+    users_page,
+)
 
 
 @require_safe
@@ -45,3 +71,518 @@ def admin_center(request: HttpRequest, tenant_id: str) -> HttpResponse:
         "P": Permission,
     }
     return render(request, "tenants/admin_center.html", context)
+
+
+# --- The admin center's pages ---------------------------------------------------------------
+#
+# Every page loads the tenant through ``tenant_rights_or_404`` and then asks for the one
+# permission it needs; a missing permission is a 404, like a missing tenant, so no page
+# confirms what exists. Objects are looked up within the tenant only. Writes are POST
+# only, call one service, leave a message and redirect.
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):  # login_required has let only users through
+        raise Http404("No such page.")
+    return user
+
+
+def _rights_or_404(
+    request: HttpRequest, tenant_id: UUID, permission: Permission = Permission.VIEW_TENANT
+) -> Rights:
+    rights = tenant_rights_or_404(request, tenant_id)
+    if permission not in rights:
+        raise Http404("No such page.")
+    return rights
+
+
+def _render(
+    request: HttpRequest, template: str, rights: Rights, context: dict[str, Any] | None = None
+) -> HttpResponse:
+    return render(request, template, {"rights": rights, "tenant": rights.tenant, **(context or {})})
+
+
+def _method_not_allowed(request: HttpRequest) -> HttpResponse | None:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return None
+
+
+def _error(request: HttpRequest, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+def _user_or_404(rights: Rights, user_id: UUID) -> User:
+    return get_object_or_404(rights.tenant.users.all(), pk=user_id)
+
+
+def _user_url(rights: Rights, user: User) -> str:
+    return reverse(
+        "tenants:user-detail", kwargs={"tenant_id": rights.tenant.pk, "user_id": user.pk}
+    )
+
+
+# Users ---------------------------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def users(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    """The tenant's users: search and keyset pages of fifty."""
+    rights = _rights_or_404(request, tenant_id)
+    form = UserSearchForm(request.GET)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    after = _uuid_or_none(request.GET.get("after"))
+    before = _uuid_or_none(request.GET.get("before"))
+    page = users_page(rights.tenant, q=q, after=after, before=before)
+    return _render(request, "tenants/users.html", rights, {"form": form, "q": q, "page": page})
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def user_create(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_USERS)
+    domains = list(
+        rights.tenant.domains.filter(verified=True).order_by("name").values_list("name", flat=True)
+    )
+    form = UserCreateForm(request.POST or None, verified_domains=domains)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, password = services.user_add(
+                acting_user=_actor(request), tenant=rights.tenant, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            response = _render(
+                request,
+                "tenants/user_password_shown.html",
+                rights,
+                {"target": user, "password": password, "created": True},
+            )
+            add_never_cache_headers(response)
+            return response
+    return _render(request, "tenants/user_form.html", rights, {"form": form, "target": None})
+
+
+@require_safe
+@login_required
+def user_detail(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id)
+    target = get_object_or_404(rights.tenant.users.prefetch_related("role_assignments"), pk=user_id)
+    actor = _actor(request)
+    held = {Role(a.role) for a in target.role_assignments.all()}
+    context = {
+        "target": target,
+        "held_roles": [r for r in Role if r in held],
+        "other_roles": [r for r in Role if r not in held],
+        "can_manage": services.user_manage_allowed(rights=rights, actor=actor, target=target),
+        "can_reset": services.password_reset_allowed(rights=rights, actor=actor, target=target),
+        "can_assign": rights.has(Permission.ASSIGN_ROLES),
+    }
+    return _render(request, "tenants/user_detail.html", rights, context)
+
+
+def _managed_user_or_404(
+    request: HttpRequest, tenant_id: UUID, user_id: UUID
+) -> tuple[Rights, User]:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_USERS)
+    target = _user_or_404(rights, user_id)
+    if not services.user_manage_allowed(rights=rights, actor=_actor(request), target=target):
+        raise Http404("No such page.")
+    return rights, target
+
+
+@login_required
+def user_edit(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    rights, target = _managed_user_or_404(request, tenant_id, user_id)
+    initial = {f: getattr(target, f) for f in ("first_name", "last_name", "job_title")}
+    form = UserEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.user_update(
+            acting_user=_actor(request), tenant=rights.tenant, user=target, **form.cleaned_data
+        )
+        messages.success(request, f"Saved {target.email}.")
+        return redirect(_user_url(rights, target))
+    return _render(request, "tenants/user_form.html", rights, {"form": form, "target": target})
+
+
+@login_required
+def user_disable(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    rights, target = _managed_user_or_404(request, tenant_id, user_id)
+    if response := _method_not_allowed(request):
+        return response
+    try:
+        changed = services.user_disable(
+            acting_user=_actor(request), tenant=rights.tenant, user=target
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        if changed:
+            messages.success(request, f"{target.email} is disabled and signed out everywhere.")
+        else:
+            messages.info(request, f"{target.email} was already disabled.")
+    return redirect(_user_url(rights, target))
+
+
+@login_required
+def user_enable(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    rights, target = _managed_user_or_404(request, tenant_id, user_id)
+    if response := _method_not_allowed(request):
+        return response
+    changed = services.user_enable(acting_user=_actor(request), tenant=rights.tenant, user=target)
+    if changed:
+        messages.success(request, f"{target.email} is enabled and can sign in again.")
+    else:
+        messages.info(request, f"{target.email} was already enabled.")
+    return redirect(_user_url(rights, target))
+
+
+@login_required
+@never_cache
+def user_reset_password(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    """Confirm (GET), then reset (POST, after a recent sign-in) and show the password once."""
+    rights = _rights_or_404(request, tenant_id, Permission.RESET_PASSWORDS)
+    target = _user_or_404(rights, user_id)
+    if not services.password_reset_allowed(rights=rights, actor=_actor(request), target=target):
+        raise Http404("No such page.")
+    if request.method == "POST":
+        return _reset_password_now(request, rights, target)
+    return _render(request, "tenants/user_reset_password.html", rights, {"target": target})
+
+
+@recent_sign_in_required
+def _reset_password_now(request: HttpRequest, rights: Rights, target: User) -> HttpResponse:
+    password = services.user_password_reset(
+        acting_user=_actor(request), tenant=rights.tenant, user=target
+    )
+    # Rendered, not redirected: the password lives in this response only.
+    return _render(
+        request,
+        "tenants/user_password_shown.html",
+        rights,
+        {"target": target, "password": password, "created": False},
+    )
+
+
+@login_required
+def user_roles(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    """Assign or remove one directory role (global admins only, after a recent sign-in)."""
+    rights = _rights_or_404(request, tenant_id, Permission.ASSIGN_ROLES)
+    target = _user_or_404(rights, user_id)
+    if response := _method_not_allowed(request):
+        return response
+    return _change_role_now(request, rights, target)
+
+
+@recent_sign_in_required
+def _change_role_now(request: HttpRequest, rights: Rights, target: User) -> HttpResponse:
+    form = RoleChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role and whether to assign or remove it.")
+        return redirect(_user_url(rights, target))
+    role = form.cleaned_data["role"]
+    assign = form.cleaned_data["operation"] == RoleChangeForm.ASSIGN
+    service = services.user_role_assign if assign else services.user_role_remove
+    try:
+        changed = service(acting_user=_actor(request), tenant=rights.tenant, user=target, role=role)
+    except ValidationError as exc:
+        _error(request, exc)
+        return redirect(_user_url(rights, target))
+    if assign:
+        text = "now holds" if changed else "already held"
+    else:
+        text = "no longer holds" if changed else "did not hold"
+    messages.success(request, f"{target.email} {text} the role {role.label}.")
+    return redirect(_user_url(rights, target))
+
+
+# Domains -------------------------------------------------------------------------------------
+
+
+def _domains_url(rights: Rights) -> str:
+    return reverse("tenants:domains", kwargs={"tenant_id": rights.tenant.pk})
+
+
+@require_safe
+@login_required
+def domains(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id)
+    return _render(
+        request, "tenants/domains.html", rights, {"domains": rights.tenant.domains.all()}
+    )
+
+
+@login_required
+def domain_add(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_DOMAINS)
+    form = DomainAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain = services.domain_add(
+                acting_user=_actor(request), tenant=rights.tenant, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            form.add_error("name", exc)
+        else:
+            messages.success(request, f"Added {domain.name}. It is not verified yet.")
+            return redirect(_domains_url(rights))
+    return _render(request, "tenants/domain_add.html", rights, {"form": form})
+
+
+def _domain_write(
+    request: HttpRequest, tenant_id: UUID, domain_id: UUID
+) -> tuple[Rights, Domain] | HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_DOMAINS)
+    domain = get_object_or_404(rights.tenant.domains.all(), pk=domain_id)
+    if response := _method_not_allowed(request):
+        return response
+    return rights, domain
+
+
+@login_required
+def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
+    loaded = _domain_write(request, tenant_id, domain_id)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    rights, domain = loaded
+    if services.domain_verify(acting_user=_actor(request), tenant=rights.tenant, domain=domain):
+        messages.success(request, f"{domain.name} is verified.")
+    else:
+        messages.info(request, f"{domain.name} was already verified.")
+    return redirect(_domains_url(rights))
+
+
+@login_required
+def domain_default(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
+    loaded = _domain_write(request, tenant_id, domain_id)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    rights, domain = loaded
+    try:
+        changed = services.domain_make_default(
+            acting_user=_actor(request), tenant=rights.tenant, domain=domain
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        if changed:
+            messages.success(request, f"{domain.name} is now the default domain.")
+        else:
+            messages.info(request, f"{domain.name} was already the default domain.")
+    return redirect(_domains_url(rights))
+
+
+@login_required
+def domain_remove(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
+    loaded = _domain_write(request, tenant_id, domain_id)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    rights, domain = loaded
+    try:
+        services.domain_remove(acting_user=_actor(request), tenant=rights.tenant, domain=domain)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, f"Removed {domain.name}.")
+    return redirect(_domains_url(rights))
+
+
+# Subscriptions -------------------------------------------------------------------------------
+
+
+def _subscriptions_url(rights: Rights) -> str:
+    return reverse("tenants:subscriptions", kwargs={"tenant_id": rights.tenant.pk})
+
+
+@require_safe
+@login_required
+def subscriptions(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.VIEW_BILLING)
+    return _render(
+        request,
+        "tenants/subscriptions.html",
+        rights,
+        {"subscriptions": rights.tenant.subscriptions.all()},
+    )
+
+
+@login_required
+def subscription_seats(
+    request: HttpRequest, tenant_id: UUID, subscription_id: UUID
+) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_BILLING)
+    subscription = get_object_or_404(rights.tenant.subscriptions.all(), pk=subscription_id)
+    form = SubscriptionSeatsForm(request.POST or None, initial={"seats": subscription.seats})
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.subscription_change_seats(
+                acting_user=_actor(request),
+                tenant=rights.tenant,
+                subscription=subscription,
+                seats=form.cleaned_data["seats"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if changed:
+                messages.success(
+                    request, f"{subscription.plan} now has {form.cleaned_data['seats']} seats."
+                )
+            else:
+                messages.info(request, f"{subscription.plan} already had that many seats.")
+            return redirect(_subscriptions_url(rights))
+    return _render(
+        request,
+        "tenants/subscription_seats.html",
+        rights,
+        {"form": form, "subscription": subscription},
+    )
+
+
+@login_required
+def subscription_cancel(
+    request: HttpRequest, tenant_id: UUID, subscription_id: UUID
+) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_BILLING)
+    subscription = get_object_or_404(rights.tenant.subscriptions.all(), pk=subscription_id)
+    if response := _method_not_allowed(request):
+        return response
+    if services.subscription_cancel(
+        acting_user=_actor(request), tenant=rights.tenant, subscription=subscription
+    ):
+        messages.success(request, f"{subscription.plan} is cancelled.")
+    else:
+        messages.info(request, f"{subscription.plan} was already cancelled.")
+    return redirect(_subscriptions_url(rights))
+
+
+# Service requests ----------------------------------------------------------------------------
+
+SERVICE_REQUESTS_PAGE_SIZE = 25
+
+
+def _service_request_or_404(rights: Rights, request_id: UUID) -> ServiceRequest:
+    return get_object_or_404(ServiceRequest.objects.visible_in(rights), pk=request_id)
+
+
+def _service_request_url(rights: Rights, service_request: ServiceRequest) -> str:
+    return reverse(
+        "tenants:service-request-detail",
+        kwargs={"tenant_id": rights.tenant.pk, "request_id": service_request.pk},
+    )
+
+
+@require_safe
+@login_required
+def service_requests(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.VIEW_SERVICE_REQUESTS)
+    qs = ServiceRequest.objects.visible_in(rights).select_related(
+        "created_by", "filed_on_behalf_by_partner"
+    )
+    page = Paginator(qs, SERVICE_REQUESTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render(request, "tenants/service_requests.html", rights, {"page": page})
+
+
+@login_required
+def service_request_create(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_SERVICE_REQUESTS)
+    actor = _actor(request)
+    initial = {"contact_name": actor.get_full_name(), "contact_email": actor.email}
+    form = ServiceRequestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        service_request = services.service_request_create(
+            acting_user=actor, tenant=rights.tenant, **form.cleaned_data
+        )
+        messages.success(
+            request, f"Filed {service_request.reference}. Support will answer by email."
+        )
+        return redirect(_service_request_url(rights, service_request))
+    return _render(request, "tenants/service_request_form.html", rights, {"form": form})
+
+
+@require_safe
+@login_required
+def service_request_detail(request: HttpRequest, tenant_id: UUID, request_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.VIEW_SERVICE_REQUESTS)
+    service_request = _service_request_or_404(rights, request_id)
+    comments = service_request.comments.select_related("author__tenant")
+    return _render(
+        request,
+        "tenants/service_request_detail.html",
+        rights,
+        {
+            "service_request": service_request,
+            "comments": comments,
+            "comment_form": ServiceRequestCommentForm(),
+            "can_manage": rights.has(Permission.MANAGE_SERVICE_REQUESTS),
+        },
+    )
+
+
+@login_required
+def service_request_comment(
+    request: HttpRequest, tenant_id: UUID, request_id: UUID
+) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_SERVICE_REQUESTS)
+    service_request = _service_request_or_404(rights, request_id)
+    if response := _method_not_allowed(request):
+        return response
+    form = ServiceRequestCommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write a comment first.")
+        return redirect(_service_request_url(rights, service_request))
+    try:
+        services.service_request_comment(
+            acting_user=_actor(request),
+            tenant=rights.tenant,
+            service_request=service_request,
+            body=form.cleaned_data["body"],
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, "Comment added.")
+    return redirect(_service_request_url(rights, service_request))
+
+
+@login_required
+def service_request_close(request: HttpRequest, tenant_id: UUID, request_id: UUID) -> HttpResponse:
+    rights = _rights_or_404(request, tenant_id, Permission.MANAGE_SERVICE_REQUESTS)
+    service_request = _service_request_or_404(rights, request_id)
+    if response := _method_not_allowed(request):
+        return response
+    if services.service_request_close(
+        acting_user=_actor(request), tenant=rights.tenant, service_request=service_request
+    ):
+        messages.success(request, f"Closed {service_request.reference}.")
+    else:
+        messages.info(request, f"{service_request.reference} was already closed.")
+    return redirect(_service_request_url(rights, service_request))
+
+
+# Administrators ------------------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def administrators(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
+    """ "Show all administrators": the tenant's role holders and its partners' access."""
+    rights = _rights_or_404(request, tenant_id, Permission.VIEW_ADMINISTRATORS)
+    return _render(
+        request,
+        "tenants/administrators.html",
+        rights,
+        {
+            "admins": tenant_administrators(rights.tenant),
+            "relationships": tenant_partner_relationships(rights.tenant),
+        },
+    )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -59,6 +60,53 @@ tenants:profile                    POST    405    405    405    405    405    40
 tenants:admin-center               POST    405    405    405    405    405    405     405    405    405    405
 delegation:partner-overview        GET     login  404    404    404    ok     ok      ok     ok     ok     404
 delegation:partner-overview        POST    login  405    405    405    405    405     405    405    405    405
+# the admin center: a Limited agent sees users and domains, resets the passwords the
+# rule allows, files and reads service requests and sees the administrators
+tenants:users                      GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:users                      POST    405    405    405    405    405    405     405    405    405    405
+tenants:user-create                GET     login  404    ok     404    404    404     ok     404    404    404
+tenants:user-create                POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:user-detail                GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:user-detail                POST    405    405    405    405    405    405     405    405    405    405
+tenants:user-edit                  GET     login  404    ok     404    404    404     ok     404    404    404
+tenants:user-edit                  POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:user-disable               GET     login  404    405    404    404    404     405    404    404    404
+tenants:user-disable               POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:user-enable                GET     login  404    405    404    404    404     405    404    404    404
+tenants:user-enable                POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:user-reset-password        GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:user-reset-password        POST    login  404    ok     404    404    ok      ok     404    404    404
+tenants:user-roles                 GET     login  404    405    404    404    404     405    404    404    404
+tenants:user-roles                 POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:domains                    GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:domains                    POST    405    405    405    405    405    405     405    405    405    405
+tenants:domain-add                 GET     login  404    ok     404    404    404     ok     404    404    404
+tenants:domain-add                 POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:domain-verify              GET     login  404    405    404    404    404     405    404    404    404
+tenants:domain-verify              POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:domain-default             GET     login  404    405    404    404    404     405    404    404    404
+tenants:domain-default             POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:domain-remove              GET     login  404    405    404    404    404     405    404    404    404
+tenants:domain-remove              POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:subscriptions              GET     login  404    ok     404    404    404     ok     404    404    404
+tenants:subscriptions              POST    405    405    405    405    405    405     405    405    405    405
+tenants:subscription-seats         GET     login  404    ok     404    404    404     ok     404    404    404
+tenants:subscription-seats         POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:subscription-cancel        GET     login  404    405    404    404    404     405    404    404    404
+tenants:subscription-cancel        POST    login  404    ok     404    404    404     ok     404    404    404
+tenants:service-requests           GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:service-requests           POST    405    405    405    405    405    405     405    405    405    405
+tenants:service-request-create     GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:service-request-create     POST    login  404    ok     404    404    ok      ok     404    404    404
+# a request the customer filed itself is not shown to its partner's agents
+tenants:service-request-detail     GET     login  404    ok     404    404    404     404    404    404    404
+tenants:service-request-detail     POST    405    405    405    405    405    405     405    405    405    405
+tenants:service-request-comment    GET     login  404    405    404    404    404     404    404    404    404
+tenants:service-request-comment    POST    login  404    ok     404    404    404     404    404    404    404
+tenants:service-request-close      GET     login  404    405    404    404    404     404    404    404    404
+tenants:service-request-close      POST    login  404    ok     404    404    404     404    404    404    404
+tenants:administrators             GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:administrators             POST    405    405    405    405    405    405     405    405    405    405
 # customer control: only the customer's own global admins; agents never
 delegation:relationships           GET     login  404    ok     404    404    404     404    404    404    404
 delegation:relationships           POST    405    405    405    405    405    405     405    405    405    405
@@ -184,7 +232,9 @@ def world(db) -> World:
     relationship = make_relationship(
         partner, customer, roles=[Role.GLOBAL_ADMIN], accepted_by=cadmin
     )
-    make_relationship(other_partner, other_customer, roles=[Role.GLOBAL_ADMIN], accepted_by=other)
+    foreign_relationship = make_relationship(
+        other_partner, other_customer, roles=[Role.GLOBAL_ADMIN], accepted_by=other
+    )
     users: dict[str, User | None] = {
         "anon": None,
         "plain": plain,
@@ -200,16 +250,54 @@ def world(db) -> World:
     padmin = users["padmin"]
     assert padmin is not None
     offer = Offer.objects.create(partner=partner, roles=[Role.GLOBAL_ADMIN], created_by=padmin)
+    from tenants.models import Domain, Subscription
+    from tenants.services import service_request_create
+
+    domain = Domain.objects.create(tenant=customer, name="extra.contoso.example")
+    subscription = Subscription.objects.create(tenant=customer, plan="Business Premium", seats=5)
+    service_request = service_request_create(
+        acting_user=cadmin,
+        tenant=customer,
+        title="Mail is slow",
+        description="Since this morning.",
+        severity="normal",
+        contact_name="Megan",
+        contact_email="megan@contoso.example",
+    )
     kwargs = {
         "tenant_id": customer.pk,
+        "domain_id": domain.pk,
+        "subscription_id": subscription.pk,
+        "request_id": service_request.pk,
         "user_id": plain.pk,
         "relationship_id": relationship.pk,
         "staff_user_id": users["pnone"].pk,  # type: ignore[union-attr]
         "offer_id": offer.pk,
         "token": offer.token,
     }
+    foreign_domain = Domain.objects.create(tenant=other_customer, name="extra.northwind.example")
+    foreign_subscription = Subscription.objects.create(tenant=other_customer, plan="Basic", seats=2)
+    foreign_request = service_request_create(
+        acting_user=other,
+        tenant=other_customer,
+        title="Printer",
+        description="Jammed.",
+        severity="low",
+        contact_name="Nestor",
+        contact_email="nestor@northwind.example",
+    )
+    other_partner_admin = make_partner_user(other_partner, roles=[Role.GLOBAL_ADMIN])
+    foreign_offer = Offer.objects.create(
+        partner=other_partner, roles=[Role.GLOBAL_ADMIN], created_by=other_partner_admin
+    )
     foreign_kwargs = {
         "user_id": other.pk,
+        "staff_user_id": other_partner_admin.pk,
+        "domain_id": foreign_domain.pk,
+        "subscription_id": foreign_subscription.pk,
+        "request_id": foreign_request.pk,
+        "relationship_id": foreign_relationship.pk,
+        "offer_id": foreign_offer.pk,
     }
     return World(customer, other_customer, users, kwargs, foreign_kwargs)
 
@@ -226,6 +314,19 @@ def url_for(name: str, kwargs: dict[str, Any]) -> str:
     missing = [k for k in keys if k not in kwargs]
     assert not missing, f"The matrix world has no object for {missing} of {name}"
     return reverse(name, kwargs={k: kwargs[k] for k in keys})
+
+
+def attempt(world: World, actor: str, method: str, url: str) -> Any:
+    """One request by ``actor``, whose effects are rolled back so the next actor finds
+    the world as it was."""
+    client = Client()
+    user = world.users[actor]
+    with transaction.atomic():
+        if user is not None:
+            sign_in(client, user)
+        response = client.generic(method, url)
+        transaction.set_rollback(True)
+    return response
 
 
 def outcome(response: Any) -> str:
@@ -249,11 +350,7 @@ def test_permission_matrix(world: World, row: Row):
     url = url_for(row.url_name, world.kwargs)
     failures = []
     for actor in ACTORS:
-        client = Client()
-        user = world.users[actor]
-        if user is not None:
-            sign_in(client, user)
-        response = client.generic(row.method, url)
+        response = attempt(world, actor, row.method, url)
         got = outcome(response)
         if got != row.expected[actor]:
             failures.append(
@@ -273,10 +370,43 @@ def actual_table(world: World, names: list[str], methods: tuple[str, ...] = ("GE
         for method in methods:
             got = []
             for actor in ACTORS:
-                client = Client()
-                user = world.users[actor]
-                if user is not None:
-                    sign_in(client, user)
-                got.append(outcome(client.generic(method, url)))
+                got.append(outcome(attempt(world, actor, method, url)))
             lines.append(f"{name:<34} {method:<7} " + " ".join(f"{g:<6}" for g in got))
     return "\n".join(lines)
+
+
+OBJECT_KWARGS = {
+    "user_id",
+    "domain_id",
+    "subscription_id",
+    "request_id",
+    "relationship_id",
+    "offer_id",
+}
+
+
+def object_rows() -> list[Row]:
+    """Rows whose pattern names an object, and in which somebody reaches it."""
+    patterns = portal_url_patterns()
+    return [
+        row
+        for row in MATRIX
+        if OBJECT_KWARGS & set(patterns.get(row.url_name, ())) and "ok" in row.expected.values()
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", object_rows(), ids=lambda r: f"{r.url_name}-{r.method}")
+def test_another_tenants_object_is_not_found(world: World, row: Row):
+    """The same URL with another tenant's object in place of this one's: 404 for every
+    actor who reaches this tenant's object."""
+    foreign = {**world.kwargs, **world.foreign_kwargs}
+    url = url_for(row.url_name, foreign)
+    failures = []
+    for actor in ACTORS:
+        if row.expected[actor] != "ok":
+            continue
+        got = outcome(attempt(world, actor, row.method, url))
+        if got != "404":
+            failures.append(f"{actor}: expected 404, got {got}")
+    assert not failures, f"{row.method} {url}:\n" + "\n".join(failures)

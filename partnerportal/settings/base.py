@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "tenants.middleware.MustChangePasswordMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 

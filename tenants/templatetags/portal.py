@@ -54,3 +54,14 @@ def role_label(value: str) -> str:
         return str(Role(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def has_perm(rights: Any, permission: str) -> bool:
+    """``{% if rights|has_perm:"users.manage" %}``: whether ``rights`` carries a permission.
+
+    An unknown permission code raises, so a typo in a template cannot hide a link silently.
+    """
+    from tenants.roles import Permission
+
+    return rights is not None and Permission(permission) in rights.permissions

@@ -329,15 +329,6 @@ def test_a_partner_admin_without_a_level_finds_customers_but_gets_no_actions(cli
     assert "Administer on behalf of" not in body
 
 
-def test_the_two_other_actions_hide_while_their_pages_do_not_exist(client, world):
-    sign_in(client, world.full)
-    body = lookup(client, "contoso").content.decode()
-    assert "Administer on behalf of" in body
-    assert "Create service requests" not in body
-    assert "Show all administrators" not in body
-
-
-@pytest.mark.urls("tests.delegation.urls_with_actions")
 @pytest.mark.parametrize("persona", ["limited", "full"])
 def test_all_three_actions_show_when_the_pages_exist_and_rights_allow(client, world, persona):
     sign_in(client, getattr(world, persona))
@@ -348,7 +339,6 @@ def test_all_three_actions_show_when_the_pages_exist_and_rights_allow(client, wo
     assert reverse("tenants:administrators", kwargs={"tenant_id": tid}) in body
 
 
-@pytest.mark.urls("tests.delegation.urls_with_actions")
 def test_no_action_shows_for_an_ended_relationship_even_when_the_pages_exist(client, world):
     Relationship.objects.filter(pk=world.relationship.pk).update(
         status=RelationshipStatus.TERMINATED
