@@ -59,8 +59,9 @@ def test_sign_up_requires_email_verification_through_the_outbox(
     assert link
     response = client.post(link.group(1), follow=True)
     assert EmailAddress.objects.get().verified
-    tenant = Tenant.objects.get()
-    assert response.redirect_chain[-1][0] == reverse("tenants:admin-center", args=[tenant.pk])
+    assert Tenant.objects.get().require_admin_mfa
+    # a new tenant requires MFA of its admins: the new global admin is led to enrolment
+    assert response.redirect_chain[-1][0] == reverse("mfa_index")
     assert response.status_code == 200
 
 
@@ -85,7 +86,7 @@ def test_sign_up_with_a_malformed_domain_says_so(client, domain):
 
 def test_sign_in_is_by_email_in_any_case(client):
     tenant = make_tenant()
-    make_user(tenant, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN])
+    make_user(tenant, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN], mfa=False)
     response = client.post(
         reverse("account_login"), {"login": "MEGAN@contoso.example", "password": PASSWORD}
     )
@@ -95,7 +96,7 @@ def test_sign_in_is_by_email_in_any_case(client):
 
 def test_partner_user_lands_on_partner_overview(client):
     partner = make_partner()
-    make_user(partner, email="alex@fabrikam.example", roles=[Role.GLOBAL_ADMIN])
+    make_user(partner, email="alex@fabrikam.example", roles=[Role.GLOBAL_ADMIN], mfa=False)
     response = client.post(
         reverse("account_login"), {"login": "alex@fabrikam.example", "password": PASSWORD}
     )
