@@ -41,8 +41,10 @@ def security_settings(request: HttpRequest, tenant_id: str) -> HttpResponse:
     if not rights.has(Permission.MANAGE_SETTINGS) or not isinstance(user, User):
         raise Http404("No such page.")
     tenant = rights.tenant
+    # An unticked checkbox posts nothing: a POST is bound even when empty.
     form = TenantSecurityForm(
-        request.POST or None, initial={"require_admin_mfa": tenant.require_admin_mfa}
+        request.POST if request.method == "POST" else None,
+        initial={"require_admin_mfa": tenant.require_admin_mfa},
     )
     if request.method == "POST" and form.is_valid():
         require = form.cleaned_data["require_admin_mfa"]

@@ -107,7 +107,9 @@ def user_end_sessions(user: User) -> int:
     """End every open session of ``user``; returns how many were ended."""
     from allauth.usersessions.models import UserSession
 
-    sessions = UserSession.objects.purge_and_list(user)
+    # Not purge_and_list(): once the user is disabled it would drop the tracking rows and
+    # leave the sessions themselves in place, to come back to life if it is re-enabled.
+    sessions = list(UserSession.objects.filter(user_id=user.pk))
     for session in sessions:
         session.end()
     return len(sessions)
