@@ -1,7 +1,8 @@
 """A small fixed-window rate limit for views allauth does not cover (the offer link).
 
 Counts live in Django's default cache, so in production (Redis) every worker shares
-them. Over the limit the view answers 429 with a ``Retry-After`` header and a short page.
+them. Over the limit the view answers 429 with a ``Retry-After`` header and the same
+page allauth shows for its own limits (``templates/429.html``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE_RE = re.compile(r"^(\d+)/(\d*)([smhd])$")
@@ -78,11 +80,7 @@ def ratelimit(*, key: str = "ip", rate: str = "30/m") -> Callable[[ViewFunc], Vi
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             allowed, wait = hit(scope, _key_for(request, key), limit=limit, period=period)
             if not allowed:
-                response = HttpResponse(
-                    "Too many requests. Please wait a minute and try again.",
-                    status=429,
-                    content_type="text/plain; charset=utf-8",
-                )
+                response = render(request, "429.html", status=429)
                 response["Retry-After"] = str(max(wait, 1))
                 return response
             return view(request, *args, **kwargs)
