@@ -185,8 +185,15 @@ def test_turning_the_last_authenticator_off_leads_back_to_enrolment(client):
 
 
 def enrol_through_the_form(client) -> None:
-    """Activate TOTP the way a person does: read the secret, type the current code."""
+    """Activate TOTP the way a person does: read the secret, type the current code.
+
+    allauth asks for the password first unless the user re-authenticated a moment ago
+    (a sign-in by e-mail confirmation does not count).
+    """
     page = client.get(reverse("mfa_activate_totp"))
+    if page.status_code == 302 and page["Location"].startswith(reverse("account_reauthenticate")):
+        client.post(page["Location"], {"password": PASSWORD})
+        page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200
     secret = page.context["form"].secret
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
@@ -252,3 +259,41 @@ def test_password_sign_in_of_an_enrolled_partner_asks_for_the_code(client):
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     assert response["Location"] == reverse("delegation:partner-overview")
     assert client.get(reverse("delegation:partner-overview")).status_code == 200
+
+
+def test_a_new_customer_signs_up_verifies_enrols_and_reaches_its_admin_center(
+    client, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.core import mail
+
+    from tenants.models import Tenant
+
+    # given: sign-up and the confirmation link
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("account_signup"),
+            {
+                "organisation": "Wide World Importers",
+                "domain": "wideworld.example",
+                "email": "ana@wideworld.example",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
+    body = str(mail.outbox[0].body)
+    link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+/)", body)
+    assert link
+    # when: confirming signs in, and leads to enrolment
+    response = client.post(link.group(1), follow=True)
+    assert response.redirect_chain[-1][0] == ENROL
+    assert "requires two-factor authentication" in response.content.decode()
+    enrol_through_the_form(client)
+    # then: the way on is offered, and it reaches the new tenant's admin center
+    html = client.get(reverse("mfa_view_recovery_codes")).content.decode()
+    assert 'id="mfa-continue"' in html
+    tenant = Tenant.objects.get(name="Wide World Importers")
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == admin_center(tenant)
+    assert response.status_code == 200

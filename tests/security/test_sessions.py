@@ -159,3 +159,21 @@ def test_re_enabling_a_user_does_not_revive_its_old_sessions(django_capture_on_c
         user_set_enabled(user=user, enabled=True)
     # then
     assert device.get(reverse("tenants:profile")).status_code == 302
+
+
+def test_no_view_is_exempt_from_csrf():
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def callbacks(patterns, prefix=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from callbacks(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                yield prefix + str(entry.pattern), entry.callback
+
+    exempt = [
+        route
+        for route, view in callbacks(get_resolver().url_patterns)
+        if getattr(view, "csrf_exempt", False)
+    ]
+    assert exempt == []
