@@ -1,5 +1,6 @@
 """Root URLs: each app mounts its own, with its namespace."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,8 @@ from tenants import views as tenant_views
 admin.site.site_header = "Partner Portal operations"
 admin.site.site_title = "Partner Portal operations"
 admin.site.index_title = "Platform administration"
+# Django admin signs in through allauth: the same form, MFA and rate limits as the portal.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 handler500 = "partnerportal.errors.server_error"
 

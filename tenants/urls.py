@@ -1,5 +1,7 @@
 from django.urls import path
 
+from tenants import security_views
+
 from . import views
 
 app_name = "tenants"
@@ -35,4 +37,5 @@ urlpatterns = [
     path(R + "comments/", views.service_request_comment, name="service-request-comment"),
     path(R + "close/", views.service_request_close, name="service-request-close"),
     path(T + "administrators/", views.administrators, name="administrators"),
+    path(T + "security/", security_views.security_settings, name="security"),
 ]

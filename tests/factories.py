@@ -46,9 +46,17 @@ def make_user(
     roles: Iterable[Role] = (),
     password: str = PASSWORD,
     verified: bool = True,
+    mfa: bool | None = None,
     **extra: object,
 ) -> User:
+    """A user of ``tenant`` holding ``roles``.
+
+    ``mfa=None`` enrols TOTP exactly when the portal requires MFA of the user (partner
+    users; admins of a customer that requires it), so that signed-in tests get past
+    the enforcement; pass ``mfa=False`` for a user that has not enrolled yet.
+    """
     n = next(_counter)
+    roles = tuple(roles)
     domain = tenant.domains.get(is_default=True).name
     user = user_create(
         tenant=tenant,
@@ -58,10 +66,29 @@ def make_user(
         **extra,  # type: ignore[arg-type]
     )
     EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    if mfa is None:
+        mfa = tenant.is_partner or (tenant.require_admin_mfa and bool(roles))
+    if mfa:
+        enrol_totp(user)
     return user
 
 
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # a fixed base32 secret for tests only
+
+
+def totp_code(secret: str = DEMO_TOTP_SECRET, *, at: float | None = None) -> str:
+    """The 6-digit TOTP code (RFC 6238, SHA-1, 30 s) of ``secret`` at ``at`` (now)."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    import time
+
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
 
 
 def enrol_totp(user: User, secret: str = DEMO_TOTP_SECRET) -> None:
@@ -90,11 +117,9 @@ def make_partner_user(
     """
     from delegation.models import AgentAccess
 
-    user = make_user(partner, roles=roles, **kwargs)  # type: ignore[arg-type]
+    user = make_user(partner, roles=roles, mfa=mfa, **kwargs)  # type: ignore[arg-type]
     if level != "none":
         AgentAccess.objects.update_or_create(user=user, defaults={"level": level})
-    if mfa:
-        enrol_totp(user)
     return user
 
 
@@ -140,9 +165,12 @@ def sign_in(client: Client, user: User, *, mfa: bool = True) -> None:
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     session = client.session
     now = time.time()
-    records: list[dict[str, object]] = [{"method": "password", "at": now, "email": user.email}]
+    # allauth counts only records marked ``reauthenticated`` as a recent sign-in.
+    records: list[dict[str, object]] = [
+        {"method": "password", "at": now, "email": user.email, "reauthenticated": True}
+    ]
     if mfa:
-        records.append({"method": "mfa", "at": now, "type": "totp"})
+        records.append({"method": "mfa", "at": now, "type": "totp", "reauthenticated": True})
     session["account_authentication_methods"] = records
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()

@@ -28,6 +28,7 @@ from offers.models import Offer
 from tenants.models import Tenant, User
 from tenants.roles import Role
 from tests.factories import (
+    enrol_totp,
     make_partner,
     make_partner_user,
     make_relationship,
@@ -106,6 +107,8 @@ tenants:service-request-comment    POST    login  404    ok     404    404    40
 tenants:service-request-close      GET     login  404    405    404    404    404     404    404    404    404
 tenants:service-request-close      POST    login  404    ok     404    404    404     404    404    404    404
 tenants:administrators             GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:security                   GET     login  404    ok     404    404    404     404    404    404    404
+tenants:security                   POST    login  404    ok     404    404    404     404    404    404    404
 tenants:administrators             POST    405    405    405    405    405    405     405    405    405    405
 # customer control: only the customer's own global admins; agents never
 delegation:relationships           GET     login  404    ok     404    404    404     404    404    404    404
@@ -247,6 +250,7 @@ def world(db) -> World:
         "padmin": make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
         "operator": User.objects.create_superuser("operator@platform.example", "x" * 16),
     }
+    enrol_totp(users["operator"])  # type: ignore[arg-type]
     padmin = users["padmin"]
     assert padmin is not None
     offer = Offer.objects.create(partner=partner, roles=[Role.GLOBAL_ADMIN], created_by=padmin)

@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-8d3f9a71c2",
     "DATABASE_URL": "sqlite:///" + str(ROOT / "unused-check.sqlite3"),
     "ALLOWED_HOSTS": "portal.example.com",
+    "REDIS_URL": "redis://127.0.0.1:6379/5",
 }
 
 
@@ -36,7 +37,7 @@ def test_check_deploy_reports_nothing_under_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL"])
 def test_production_settings_refuse_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_manage("check", env=env)

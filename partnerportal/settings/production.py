@@ -5,7 +5,11 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import env, env_bool, env_int
 
-_missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not env(name)]
+# REDIS_URL too: the rate limits of sign-in, password reset, MFA codes and the offer link
+# count in the cache, and a per-process cache would let each worker count on its own.
+_missing = [
+    name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL") if not env(name)
+]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing) + "."

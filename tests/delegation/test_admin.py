@@ -9,7 +9,14 @@ from audit.models import AuditEvent
 from delegation.models import AgentAccess
 from tenants.models import Domain, OutboundEmail, Subscription, User
 from tenants.roles import Role
-from tests.factories import make_partner, make_partner_user, make_tenant, make_user, sign_in
+from tests.factories import (
+    enrol_totp,
+    make_partner,
+    make_partner_user,
+    make_tenant,
+    make_user,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +207,7 @@ def test_a_platform_operator_sees_everything_and_its_changes_are_audited(
 ):
     # given
     operator = User.objects.create_superuser("ops@platform.example", "x" * 16)
+    enrol_totp(operator)
     sign_in(client, operator)
     # then
     body = client.get(reverse("admin:tenants_user_changelist")).content.decode()
@@ -232,6 +240,7 @@ def test_a_platform_operator_sees_everything_and_its_changes_are_audited(
 
 def test_the_delegated_access_inline_shows_for_partner_users_only(client, adele, elsewhere):
     operator = User.objects.create_superuser("ops@platform.example", "x" * 16)
+    enrol_totp(operator)
     sign_in(client, operator)
     assert "agent_access-0-level" in client.get(change_url(adele)).content.decode()
     customer_page = client.get(change_url(elsewhere["customer_admin"])).content.decode()

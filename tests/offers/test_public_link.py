@@ -14,7 +14,14 @@ from offers.models import Offer, OfferPreset, OfferResponse
 from offers.services import offer_accept, offer_revoke
 from partnerportal.reauth import SIGNED_IN_AT_KEY
 from tenants.roles import ROLE_INFO, Role
-from tests.factories import PASSWORD, make_partner_user, make_relationship, make_user, sign_in
+from tests.factories import (
+    PASSWORD,
+    make_partner_user,
+    make_relationship,
+    make_user,
+    sign_in,
+    totp_code,
+)
 from tests.offers.helpers import make_customer_admin, make_offer, make_world
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +271,9 @@ def test_an_anonymous_answer_goes_to_sign_in_and_back_to_the_consent_page(client
     response = client.post(
         response["Location"], {"login": world.customer_admin.email, "password": PASSWORD}
     )
+    # an administrator is asked for its second factor
+    assert response["Location"] == reverse("mfa_authenticate")
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     # the suspended POST is not replayed by a sign-in: the consent page is shown again
     response = client.get(response["Location"], follow=True)
     assert response.redirect_chain[-1][0] == offer.get_public_path()

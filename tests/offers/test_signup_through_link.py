@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from delegation.models import Relationship
 from tenants.models import OutboundEmail, User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, enrol_totp, totp_code
 from tests.offers.helpers import make_offer, make_world
 
 pytestmark = pytest.mark.django_db
@@ -50,11 +50,16 @@ def test_sign_up_through_the_link_comes_back_to_the_consent_page_and_accepts(
     assert response.redirect_chain[-1][0] == public
     assert response.status_code == 200
     assert "Accept" in response.content.decode()
-    # and it can accept at once: confirming the address signed it in just now
+    # answering needs the second factor its new tenant requires: enrolment first
+    response = client.post(reverse("offers:accept", args=[offer.token]))
+    assert response["Location"] == reverse("mfa_index")
+    assert not Relationship.objects.exists()
+    ana = User.objects.get(email="ana@wideworld.example")
+    enrol_totp(ana)
+    # then it can accept at once: confirming the address signed it in just now
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("offers:accept", args=[offer.token]))
     assert response.status_code == 302
-    ana = User.objects.get(email="ana@wideworld.example")
     rel = Relationship.objects.get()
     assert rel.customer == ana.tenant
     assert rel.accepted_by == ana
@@ -68,11 +73,9 @@ def test_sign_in_through_the_link_comes_back_to_the_consent_page(client):
     page = client.get(offer.get_public_path())
     login_url = page.context["login_url"]
     # when
-    response = client.post(
-        login_url,
-        {"login": world.customer_admin.email, "password": PASSWORD},
-        follow=True,
-    )
+    response = client.post(login_url, {"login": world.customer_admin.email, "password": PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()}, follow=True)
     # then
     assert response.redirect_chain[-1][0] == offer.get_public_path()
     assert response.templates[0].name == "offers/public.html"

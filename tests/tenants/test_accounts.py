@@ -10,7 +10,7 @@ from django.urls import reverse
 from tenants.models import Domain, OutboundEmail, Tenant, TenantKind, User
 from tenants.roles import Role
 from tenants.services import user_set_enabled
-from tests.factories import PASSWORD, make_partner, make_tenant, make_user
+from tests.factories import PASSWORD, enrol_totp, make_partner, make_tenant, make_user, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +59,9 @@ def test_sign_up_requires_email_verification_through_the_outbox(
     assert link
     response = client.post(link.group(1), follow=True)
     assert EmailAddress.objects.get().verified
-    tenant = Tenant.objects.get()
-    assert response.redirect_chain[-1][0] == reverse("tenants:admin-center", args=[tenant.pk])
+    assert Tenant.objects.get().require_admin_mfa
+    # a new tenant requires MFA of its admins: the new global admin is led to enrolment
+    assert response.redirect_chain[-1][0] == reverse("mfa_index")
     assert response.status_code == 200
 
 
@@ -85,7 +86,7 @@ def test_sign_up_with_a_malformed_domain_says_so(client, domain):
 
 def test_sign_in_is_by_email_in_any_case(client):
     tenant = make_tenant()
-    make_user(tenant, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN])
+    make_user(tenant, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN], mfa=False)
     response = client.post(
         reverse("account_login"), {"login": "MEGAN@contoso.example", "password": PASSWORD}
     )
@@ -95,7 +96,7 @@ def test_sign_in_is_by_email_in_any_case(client):
 
 def test_partner_user_lands_on_partner_overview(client):
     partner = make_partner()
-    make_user(partner, email="alex@fabrikam.example", roles=[Role.GLOBAL_ADMIN])
+    make_user(partner, email="alex@fabrikam.example", roles=[Role.GLOBAL_ADMIN], mfa=False)
     response = client.post(
         reverse("account_login"), {"login": "alex@fabrikam.example", "password": PASSWORD}
     )
@@ -159,8 +160,11 @@ def test_domains_are_checked_case_insensitively_at_sign_up(client):
 def test_platform_operator_lands_in_django_admin_and_is_no_partner(client):
     operator = User.objects.create_superuser("ops@platform.example", PASSWORD)
     assert operator.tenant.kind == TenantKind.OPERATOR
+    enrol_totp(operator)
     response = client.post(
         reverse("account_login"), {"login": "ops@platform.example", "password": PASSWORD}
     )
+    assert response["Location"] == reverse("mfa_authenticate")
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     assert response["Location"] == reverse("admin:index")
     assert client.get(reverse("delegation:partner-overview")).status_code == 404

@@ -9,6 +9,7 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from delegation.models import AgentAccess, Relationship
 from tenants.models import ServiceRequest, Tenant, User
+from tests.factories import enrol_totp
 from tests.tenants.conftest import sign_in_recently
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,8 @@ def demo(db):
     AgentAccess.objects.create(user=users["lee"], level="full")
     # seed_demo gives Fabrikam its Full relationship with Contoso
     relationship = Relationship.objects.effective().get(partner=fabrikam, customer=contoso)
+    # megan enrols her authenticator at her first sign-in, as Contoso requires
+    enrol_totp(users["megan"])
     return contoso, users, relationship
 
 

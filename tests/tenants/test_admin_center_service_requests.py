@@ -126,11 +126,14 @@ def test_a_plain_customer_user_sees_no_request(client, actors):
 @pytest.fixture
 def operator(db):
     from tenants.models import Tenant, TenantKind
+    from tests.factories import enrol_totp
 
-    ops = Tenant.objects.create(kind=TenantKind.PARTNER, name="Platform operators")
-    return user_create(
+    ops = Tenant.objects.create(kind=TenantKind.OPERATOR, name="Platform operators")
+    user = user_create(
         tenant=ops, email="ops@platform.test", password="x" * 16, is_staff=True, is_superuser=True
     )
+    enrol_totp(user)
+    return user
 
 
 def _admin_post(client, sr, *, status, answer=""):

@@ -47,7 +47,7 @@ def _users_url(actors: Actors, **params: str) -> str:
 # the tenant, the signed-in user's home tenant and roles (header), the rights (at home:
 # nothing more; an agent: its access level and the relationship), the page of users,
 # their roles (one prefetch), and for an agent the banner's partner.
-USERS_PAGE_QUERIES = {"customer_admin": 7, "full_agent": 9, "limited_agent": 9}
+USERS_PAGE_QUERIES = {"customer_admin": 8, "full_agent": 10, "limited_agent": 10}
 
 
 @pytest.mark.parametrize("actor", sorted(USERS_PAGE_QUERIES))

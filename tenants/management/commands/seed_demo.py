@@ -11,6 +11,8 @@ from tenants.models import Domain, RoleAssignment, Subscription, Tenant, TenantK
 from tenants.roles import Role
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - demo data, written in the README
+# The TOTP secret of every demo partner account (demo only; written in the README).
+DEMO_TOTP_SECRET = "PORTALDEMO234567"  # noqa: S105 - demo only, in the README  # nosec B105
 
 FIRST_NAMES = [
     "Adele", "Alex", "Allan", "Bianca", "Christie", "Debra", "Diego", "Emily", "Enrico",
@@ -140,6 +142,29 @@ def seed_tenant(spec: dict[str, Any], password_hash: str) -> tuple[Tenant, int]:
     return tenant, added
 
 
+def seed_partner_mfa(tenants: dict[str, Tenant]) -> int:
+    """Enrol every demo partner account in TOTP with ``DEMO_TOTP_SECRET``; returns rows added.
+
+    The portal requires MFA of partner users, so the demo shows it at work from the
+    first sign-in. Accounts already enrolled (with any secret) are left as they are.
+    """
+    from allauth.mfa.adapter import get_adapter
+    from allauth.mfa.models import Authenticator
+
+    added = 0
+    for tenant in tenants.values():
+        if not tenant.is_partner:
+            continue
+        for user in tenant.users.all():
+            _, created = Authenticator.objects.get_or_create(
+                user=user,
+                type=Authenticator.Type.TOTP,
+                defaults={"data": {"secret": get_adapter().encrypt(DEMO_TOTP_SECRET)}},
+            )
+            added += created
+    return added
+
+
 class Command(BaseCommand):
     help = "Create the demo partner, customers and accounts (idempotent)."
 
@@ -156,6 +181,7 @@ class Command(BaseCommand):
                 tenants[spec["domain"]] = tenant
                 total += added
             total += self.extend(tenants)
+            total += seed_partner_mfa(tenants)
         if total:
             self.stdout.write(self.style.SUCCESS(f"Demo data ready ({total} rows added)."))
         else:

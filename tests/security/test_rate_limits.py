@@ -1,0 +1,157 @@
+"""Rate limits on sign-in, password reset, MFA codes and the offer link."""
+
+import pytest
+from allauth.account import app_settings as account_settings
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from partnerportal.ratelimit import parse_rate, ratelimit
+from tenants.models import OutboundEmail
+from tenants.roles import Role
+from tests.factories import PASSWORD, make_partner, make_partner_user, make_tenant, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_configured_limit_is_one_allauth_knows():
+    # a misspelt key would silently configure nothing
+    known = {
+        "change_password",
+        "change_phone",
+        "manage_email",
+        "reset_password",
+        "reauthenticate",
+        "reset_password_from_key",
+        "signup",
+        "login",
+        "request_login_code",
+        "login_failed",
+        "confirm_email",
+        "verify_phone",
+    }
+    assert set(settings.ACCOUNT_RATE_LIMITS) <= known
+    assert {"login", "login_failed", "reset_password", "signup"} <= set(
+        account_settings.RATE_LIMITS
+    )
+
+
+def test_sign_in_is_refused_after_five_wrong_passwords_even_with_the_right_one(client):
+    # given
+    user = make_user(make_tenant())
+    for _ in range(5):
+        response = client.post(reverse("account_login"), {"login": user.email, "password": "no"})
+        assert response.status_code == 200
+    # when
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    # then
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_mfa_codes_are_limited_too(client):
+    # given: a partner admin past its password, at the second-factor stage
+    user = make_partner_user(make_partner(), roles=[Role.GLOBAL_ADMIN])
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    # when
+    messages = []
+    for _ in range(6):
+        response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+        messages.append(response.content.decode())
+    # then
+    assert "Incorrect code" in messages[0]
+    assert "Too many failed login attempts" in messages[-1]
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_requests_for_one_address_are_limited(client):
+    # given
+    user = make_user(make_tenant())
+    # when
+    codes = [
+        client.post(reverse("account_reset_password"), {"email": user.email}).status_code
+        for _ in range(6)
+    ]
+    # then
+    assert codes[:5] == [302] * 5
+    assert codes[5] == 429
+    assert OutboundEmail.objects.filter(to=user.email).count() == 5
+
+
+def test_the_django_admin_sign_in_is_the_portals():
+    # the admin's own form would bypass MFA and the limits: it sends people to allauth
+    response = Client().get("/django-admin/login/?next=/django-admin/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login") + "?next=%2Fdjango-admin%2F"
+    post = Client().post("/django-admin/login/", {"username": "x", "password": "y"})
+    assert post.status_code == 302
+    assert post["Location"].startswith(reverse("account_login"))
+
+
+# --- the decorator for the offer link -------------------------------------------------------
+
+
+@ratelimit(key="ip", rate="3/m")
+def limited_view(request):
+    return HttpResponse("ok")
+
+
+def call(ip: str):
+    request = RequestFactory().get("/offer/token/", REMOTE_ADDR=ip)
+    return limited_view(request)
+
+
+def test_the_decorator_allows_the_rate_then_answers_429_per_address():
+    # when
+    codes = [call("192.0.2.1").status_code for _ in range(4)]
+    # then
+    assert codes == [200, 200, 200, 429]
+    assert call("192.0.2.2").status_code == 200  # another address has its own count
+    refused = call("192.0.2.1")
+    assert 1 <= int(refused["Retry-After"]) <= 61
+    assert b"Too many requests" in refused.content
+
+
+def test_the_decorator_ignores_a_forged_forwarded_for_header():
+    for n in range(4):
+        request = RequestFactory().get(
+            "/offer/token/", REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        )
+        response = limited_view(request)
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"), [("30/m", (30, 60)), ("5/10m", (5, 600)), ("100/h", (100, 3600))]
+)
+def test_rates_are_parsed(rate, expected):
+    assert parse_rate(rate) == expected
+
+
+@pytest.mark.parametrize("rate", ["", "30", "x/m", "30/w", "-1/m"])
+def test_bad_rates_are_refused_when_the_view_is_decorated(rate):
+    with pytest.raises(ValueError, match="Invalid rate"):
+        ratelimit(rate=rate)
+
+
+@pytest.mark.redis
+def test_the_decorator_counts_in_redis_as_production_does(settings):
+    # given: the cache production uses (Redis), database 5 of the test server
+    import os
+
+    from django.core.cache import caches
+
+    url = os.environ.get("SECURITY_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    caches["default"].clear()
+    try:
+        # when
+        codes = [call("192.0.2.77").status_code for _ in range(4)]
+        # then
+        assert codes == [200, 200, 200, 429]
+    finally:
+        caches["default"].clear()
