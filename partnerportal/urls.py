@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from partnerportal import health
+from partnerportal import views as portal_views
 from tenants import views as tenant_views
 
 admin.site.site_header = "Partner Portal operations"
@@ -10,6 +12,9 @@ admin.site.site_title = "Partner Portal operations"
 admin.site.index_title = "Platform administration"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("_baseline/", portal_views.baseline, name="baseline"),
     path("", tenant_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
