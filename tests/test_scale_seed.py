@@ -8,8 +8,9 @@ from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from audit.actions import Action
 from audit.models import AuditChainHead, AuditEvent
-from audit.services import GENESIS_HASH, compute_hash
+from audit.services import GENESIS_HASH, audit_record, compute_hash
 from bench.pages import BASELINE, PAGES, Data
 from bench.prepare import session_cookie
 from delegation.models import AgentAccess, Relationship
@@ -121,9 +122,12 @@ def test_seed_scale_refuses_to_mix_data_sets_and_reuses_or_resets():
     # then: a second run would mix two data sets
     with pytest.raises(CommandError, match="--reset"):
         seed()
-    # when: the same sizes are already there
+    # when: the same sizes are already there, and the portal has been used since
+    big = Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN)
+    audit_record(tenant=big, action=Action.SIGN_IN)
     assert "already present" in seed(if_needed=True)
     assert User.objects.count() == 2_000
+    assert AuditEvent.objects.count() == 1_501
     # when: another size, from scratch
     seed(reset=True, users=1_000, big_tenant_users=100)
     # then

@@ -204,6 +204,40 @@ def copy_rows(
     return count
 
 
+def copy_into_empty(
+    table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], batch: int = 50_000
+) -> int:
+    """COPY into ``table`` with its secondary indexes dropped, then rebuilt in one pass.
+
+    Building an index once over a million rows is many times cheaper than updating it
+    row by row. Indexes that back a constraint (primary key, unique) stay, and so does
+    every check. Runs in the caller's transaction, so a failure leaves the indexes as
+    they were. Foreign keys are checked as each batch lands (an index cannot be built
+    on a table with checks still pending).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            WHERE i.indrelid = %s::regclass
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            """,
+            [table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    count = copy_rows(table, columns, rows, batch)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return count
+
+
 @dataclass
 class TenantRow:
     id: uuid.UUID
@@ -558,11 +592,11 @@ class Seeder:
             "actor_id", "actor_tenant_id", "relationship_id", "tenant_id",
         ]  # fmt: skip
         counts["tenants"] = self.phase(
-            "tenants", lambda: copy_rows("tenants_tenant", tenant_cols, self.tenant_rows())
+            "tenants", lambda: copy_into_empty("tenants_tenant", tenant_cols, self.tenant_rows())
         )
         counts["domains"] = self.phase(
             "domains",
-            lambda: copy_rows(
+            lambda: copy_into_empty(
                 "tenants_domain",
                 ["id", "name", "verified", "is_default", "created", "tenant_id"],
                 self.domain_rows(),
@@ -570,18 +604,18 @@ class Seeder:
         )
         counts["subscriptions"] = self.phase(
             "subscriptions",
-            lambda: copy_rows(
+            lambda: copy_into_empty(
                 "tenants_subscription",
                 ["id", "plan", "seats", "status", "renewal_date", "created", "tenant_id"],
                 self.subscription_rows(),
             ),
         )
         counts["users"] = self.phase(
-            "users", lambda: copy_rows("tenants_user", user_cols, self.user_rows())
+            "users", lambda: copy_into_empty("tenants_user", user_cols, self.user_rows())
         )
         counts["email addresses"] = self.phase(
             "email addresses",
-            lambda: copy_rows(
+            lambda: copy_into_empty(
                 "account_emailaddress",
                 ["email", "verified", '"primary"', "user_id"],
                 self.email_rows(),
@@ -589,41 +623,41 @@ class Seeder:
         )
         counts["role assignments"] = self.phase(
             "role assignments",
-            lambda: copy_rows(
+            lambda: copy_into_empty(
                 "tenants_roleassignment", ["role", "created", "user_id"], self.role_rows()
             ),
         )
         counts["agent access"] = self.phase(
             "agent access",
-            lambda: copy_rows(
+            lambda: copy_into_empty(
                 "delegation_agentaccess", ["user_id", "level", "updated"], self.agent_rows()
             ),
         )
         counts["authenticators"] = self.phase(
             "authenticators (TOTP)",
-            lambda: copy_rows(
+            lambda: copy_into_empty(
                 "mfa_authenticator",
                 ["type", "data", "user_id", "created_at", "last_used_at"],
                 self.authenticator_rows(),
             ),
         )
         counts["offers"] = self.phase(
-            "offers", lambda: copy_rows("offers_offer", offer_cols, self.offer_rows())
+            "offers", lambda: copy_into_empty("offers_offer", offer_cols, self.offer_rows())
         )
         rel_rows = list(self.relationship_rows())
         self.big_relationship_id = rel_rows[0][0]  # the main partner and the big customer
         counts["relationships"] = self.phase(
             "relationships",
-            lambda: copy_rows("delegation_relationship", rel_cols, rel_rows),
+            lambda: copy_into_empty("delegation_relationship", rel_cols, rel_rows),
         )
         heads: dict[uuid.UUID, tuple[int, str]] = {}
         counts["audit events"] = self.phase(
             "audit events",
-            lambda: copy_rows("audit_auditevent", audit_cols, self.audit_rows(heads)),
+            lambda: copy_into_empty("audit_auditevent", audit_cols, self.audit_rows(heads)),
         )
         counts["audit chain heads"] = self.phase(
             "audit chain heads",
-            lambda: copy_rows(
+            lambda: copy_into_empty(
                 "audit_auditchainhead",
                 ["tenant_id", "seq", "hash"],
                 [(tenant_id, seq, h) for tenant_id, (seq, h) in heads.items()],
@@ -657,6 +691,16 @@ def present_counts() -> dict[str, int]:
         "users": User.objects.count(),
         "audit events": AuditEvent.objects.count(),
     }
+
+
+def data_set_present(present: dict[str, int], expected: dict[str, int]) -> bool:
+    """The seeded set is there: the same tenants and users; audit events only grow
+    (using the portal, as the benchmark does, appends to the chain)."""
+    return (
+        present["tenants"] == expected["tenants"]
+        and present["users"] == expected["users"]
+        and present["audit events"] >= expected["audit events"]
+    )
 
 
 class Command(BaseCommand):
@@ -701,7 +745,7 @@ class Command(BaseCommand):
         sizes.check()
 
         present = present_counts()
-        if options["if_needed"] and present == expected_counts(sizes):
+        if options["if_needed"] and data_set_present(present, expected_counts(sizes)):
             self.stdout.write(f"Data set already present ({present['tenants']:,} tenants).")
             return
         if options["reset"]:
