@@ -40,3 +40,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Celery's worker and beat log through the same JSON handler instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
