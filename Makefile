@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck serve worker beat clean security bandit audit
+.PHONY: run test install lint typecheck serve worker beat bench clean security bandit audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,32 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A partnerportal beat --loglevel=INFO
+
+## make serve: the production shape on one machine: gunicorn, a Celery worker and beat
+## (the Procfile, run by honcho) on PostgreSQL and Redis, with the production settings.
+SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+serve: install
+	@export DJANGO_SETTINGS_MODULE=partnerportal.settings.production \
+	  DATABASE_URL="$${DATABASE_URL:-$(SERVE_DATABASE_URL)}" \
+	  REDIS_URL="$${REDIS_URL:-$(SERVE_REDIS_URL)}" \
+	  ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}" \
+	  SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}" \
+	  GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:$(PORT)}" \
+	  PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	if [ -z "$$SECRET_KEY" ]; then \
+	  echo "SECRET_KEY is not set: using a random key for this run (sessions end with it)."; \
+	  export SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	fi; \
+	$(BIN)/python -c "from bench.run import ensure_database as e; e('$$DATABASE_URL')" \
+	  && $(BIN)/python manage.py migrate --noinput \
+	  && $(BIN)/python manage.py collectstatic --noinput -v0 \
+	  && exec $(BIN)/honcho start
+
+## make bench: seed (or reuse) the scale data at three sizes, serve it as in production
+## and load every page with wrk; writes bench-results/report.md and p95.png.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

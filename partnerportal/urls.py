@@ -4,6 +4,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from partnerportal import health
+from partnerportal import views as portal_views
 from tenants import views as tenant_views
 
 admin.site.site_header = "Partner Portal operations"
@@ -15,6 +17,9 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 handler500 = "partnerportal.errors.server_error"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("_baseline/", portal_views.baseline, name="baseline"),
     path("", tenant_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),

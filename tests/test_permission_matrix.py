@@ -53,6 +53,13 @@ ACTORS = [
 # fmt: off
 MATRIX_TEXT = """
 # url                              method  anon   plain  cadmin other  pnone  limited full   qagent padmin operator
+# probes: unauthenticated and cheap; the benchmark baseline exists only when enabled
+healthz                            GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
+healthz                            POST    405    405    405    405    405    405     405    405    405    405
+readyz                             GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
+readyz                             POST    405    405    405    405    405    405     405    405    405    405
+baseline                           GET     404    404    404    404    404    404     404    404    404    404
+baseline                           POST    404    404    404    404    404    404     404    404    404    404
 home                               GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
 tenants:profile                    GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
 tenants:admin-center               GET     login  404    ok     404    404    ok      ok     404    404    404

@@ -81,6 +81,11 @@ MIDDLEWARE = [
 ROOT_URLCONF = "partnerportal.urls"
 WSGI_APPLICATION = "partnerportal.wsgi.application"
 
+# Benchmark only: the /_baseline/ page and an X-Query-Count header on every response.
+BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS")
+if BENCHMARK_ENDPOINTS:
+    MIDDLEWARE.insert(0, "partnerportal.benchmark.QueryCountMiddleware")
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

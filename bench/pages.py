@@ -1,0 +1,195 @@
+"""The pages the benchmark measures, and how to find their parameters in the data.
+
+A page is a path template whose ``{placeholders}`` are filled from the seeded data
+(``manage.py seed_scale``) through ``Data``. Each page is requested with the session
+of ``session`` ("agent": a partner agent with Full administration and TOTP enrolled;
+"customer_admin": the global admin of the customer with the most users). The baseline
+(``/_baseline/``) is measured for every session that a page uses, and a page's
+throughput is given as a ratio to its own session's baseline.
+
+Adding a page is one ``Page(...)`` line in ``PAGES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from offers.models import Offer
+    from tenants.models import Tenant, User
+
+
+class Data:
+    """Handles on the seeded data set, resolved lazily through the ORM."""
+
+    @cached_property
+    def partner(self) -> Tenant:
+        from tenants.management.commands.seed_scale import MAIN_PARTNER_DOMAIN
+        from tenants.models import Tenant
+
+        return Tenant.objects.get(domains__name=MAIN_PARTNER_DOMAIN)
+
+    @cached_property
+    def big_customer(self) -> Tenant:
+        from tenants.management.commands.seed_scale import BIG_CUSTOMER_DOMAIN
+        from tenants.models import Tenant
+
+        return Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN)
+
+    @cached_property
+    def agent(self) -> User:
+        from tenants.management.commands.seed_scale import MAIN_PARTNER_AGENT
+        from tenants.models import User
+
+        return User.objects.get(email=MAIN_PARTNER_AGENT)
+
+    @cached_property
+    def customer_admin(self) -> User:
+        from tenants.management.commands.seed_scale import BIG_CUSTOMER_ADMIN
+        from tenants.models import User
+
+        return User.objects.get(email=BIG_CUSTOMER_ADMIN)
+
+    def user(self, session: str) -> User:
+        return {"agent": self.agent, "customer_admin": self.customer_admin}[session]
+
+    @cached_property
+    def far_customer(self) -> Tenant:
+        """One of the partner's customers, the most recently related (not the big one)."""
+        from delegation.models import Relationship
+
+        relationship = (
+            Relationship.objects.effective()
+            .filter(partner=self.partner)
+            .exclude(customer=self.big_customer)
+            .select_related("customer")
+            .order_by("-starts", "customer__name")
+            .first()
+        )
+        if relationship is None:
+            raise LookupError("The partner has no customer besides the big one: run seed_scale.")
+        return relationship.customer
+
+    def customer_domain(self) -> str:
+        """An exact domain name of one of the partner's customers."""
+        domain = self.far_customer.default_domain
+        if domain is None:
+            raise LookupError(f"{self.far_customer} has no default domain.")
+        return domain.name
+
+    def name_fragment(self) -> str:
+        """A word inside many tenant names, as a person would type it (lower case)."""
+        from tenants.management.commands.seed_scale import ROOTS
+
+        return ROOTS[7]  # "ridge": in about one name in twenty-five
+
+    def user_email(self) -> str:
+        """The address of a user of one of the partner's customers."""
+        user = self.far_customer.users.order_by("email").last()
+        if user is None:
+            raise LookupError(f"{self.far_customer} has no users.")
+        return user.email
+
+    @cached_property
+    def big_customer_user_count(self) -> int:
+        return self.big_customer.users.count()
+
+    @cached_property
+    def offer(self) -> Offer:
+        """An active offer of the partner, with no end and no cap: it can be accepted again."""
+        from offers.models import Offer, OfferStatus
+
+        offer = (
+            Offer.objects.filter(
+                partner=self.partner,
+                status=OfferStatus.ACTIVE,
+                expires_at__isnull=True,
+                max_uses__isnull=True,
+            )
+            .order_by("-created")
+            .first()
+        )
+        if offer is None:
+            raise LookupError("The partner has no open offer: run seed_scale.")
+        return offer
+
+
+def _none(data: Data) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page to measure."""
+
+    name: str
+    path: str
+    params: Callable[[Data], dict[str, Any]] = _none
+    method: str = "GET"
+    session: str = "agent"
+    # For a POST: the page (path template) whose form gives the CSRF token, and the
+    # other form fields.
+    csrf_from: str | None = None
+    form: dict[str, str] = field(default_factory=dict)
+    baseline: bool = False
+
+    def resolve(self, data: Data) -> dict[str, Any]:
+        values = self.params(data)
+        return {
+            "name": self.name,
+            "method": self.method,
+            "session": self.session,
+            "path": self.path.format(**values),
+            "csrf_from": self.csrf_from.format(**values) if self.csrf_from else None,
+            "form": self.form,
+            "baseline": self.baseline,
+        }
+
+
+BASELINE = Page("baseline", "/_baseline/", baseline=True)
+
+
+def _big(data: Data) -> dict[str, Any]:
+    return {"tenant": data.big_customer.pk}
+
+
+PAGES: list[Page] = [
+    # tenants:admin-center
+    Page("admin center overview", "/t/{tenant}/", _big),
+    # delegation:lookup
+    # Page(
+    #     "lookup: exact domain", "/partner/lookup/?q={q}",
+    #     lambda d: {"q": d.customer_domain()},
+    # ),
+    # Page(
+    #     "lookup: part of a name", "/partner/lookup/?q={q}",
+    #     lambda d: {"q": d.name_fragment()},
+    # ),
+    # Page(
+    #     "lookup: user email", "/partner/lookup/?q={q}",
+    #     lambda d: {"q": d.user_email()},
+    # ),
+    # tenants:users (the deep page's parameter follows the view: ?page=N or a cursor)
+    # Page("users: first page", "/t/{tenant}/users/", _big),
+    # Page(
+    #     "users: deep page", "/t/{tenant}/users/?page={page}",
+    #     lambda d: {**_big(d), "page": d.big_customer_user_count // 50 // 2},
+    # ),
+    # audit:log
+    # Page("audit log: first page", "/t/{tenant}/audit/", _big),
+    # Page(
+    #     "audit log: filtered", "/t/{tenant}/audit/?action=user.password_reset", _big
+    # ),
+    # offers:public and offers:accept
+    # Page(
+    #     "consent page", "/offer/{token}/", lambda d: {"token": d.offer.token},
+    #     session="customer_admin",
+    # ),
+    # Page(
+    #     "offer acceptance", "/offer/{token}/accept/", lambda d: {"token": d.offer.token},
+    #     method="POST", session="customer_admin", csrf_from="/offer/{token}/",
+    # ),
+]

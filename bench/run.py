@@ -1,0 +1,503 @@
+"""The benchmark: seed (or reuse) the data at several sizes, serve the portal as in
+production, load each page with wrk, and report throughput, latency and queries.
+
+    python bench/run.py [--sizes 0.1,0.3,1] [--duration 8] [--connections 4]
+
+For each size: a PostgreSQL database of its own (``portal_scale`` for the full size,
+``portal_scale_30pct`` for 0.3, ...), filled by ``manage.py seed_scale --if-needed`` so
+an existing data set is reused; gunicorn with the production settings, PostgreSQL and
+Redis; sessions written by ``bench.prepare``; then for every page of ``bench/pages.py``
+one sampled request (status and ``X-Query-Count``), a warm-up and a measured wrk run.
+The baseline page is measured before and after the pages of each session, and each
+page's throughput is divided by the mean of the two.
+
+Writes ``bench-results/report.md``, ``bench-results/p95.png`` and
+``bench-results/results.json``; prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+P95_TARGET_MS = 50.0
+RATIO_TARGET = 0.5
+POST_RATIO_TARGET = 0.25
+MAX_QUERIES = 12
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(cmd: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=ROOT, env=env, text=True, check=False, **kwargs)  # noqa: S603
+
+
+# --- tools and services ---------------------------------------------------------------
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk is missing: installing Debian's package")
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "wrk"]):
+            subprocess.run(cmd, env=apt_env, check=False, stdout=subprocess.DEVNULL)  # noqa: S603
+        found = shutil.which("wrk")
+        if found:
+            return found
+    sys.exit("bench: wrk is not installed; install it with `apt-get install wrk`.")
+
+
+def database_url(base: str, scale: float) -> str:
+    """The full size uses ``base``'s database; a fraction gets ``<name>_<pct>pct``."""
+    if scale == 1:
+        return base
+    parsed = urlparse(base)
+    name = parsed.path.lstrip("/") + f"_{round(scale * 100)}pct"
+    return urlunparse(parsed._replace(path="/" + name))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or None,
+        dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            log(f"creating database {name}")
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def redis_reachable(url: str) -> bool:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=2).ping())
+    except (RedisError, OSError):
+        return False
+
+
+# --- the server -----------------------------------------------------------------------
+def server_env(args: argparse.Namespace, db_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "partnerportal.settings.production",
+        "DATABASE_URL": db_url,
+        "REDIS_URL": args.redis_url,
+        "SECRET_KEY": args.secret_key,
+        "ALLOWED_HOSTS": HOST,
+        "BENCHMARK_ENDPOINTS": "1",
+        "GUNICORN_BIND": f"{HOST}:{args.port}",
+        "WEB_CONCURRENCY": str(args.workers),
+        "GUNICORN_THREADS": str(args.threads),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def start_server(env: dict[str, str], logfile: Path) -> subprocess.Popen[bytes]:
+    out = logfile.open("ab")
+    proc = subprocess.Popen(  # noqa: S603
+        [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "partnerportal.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=out,
+        start_new_session=True,
+    )
+    return proc
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def request(
+    port: int, method: str, path: str, headers: dict[str, str], body: str | None = None
+) -> tuple[int, dict[str, list[str]], str]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        text = resp.read().decode("utf-8", "replace")
+        found: dict[str, list[str]] = {}
+        for name, value in resp.getheaders():
+            found.setdefault(name.lower(), []).append(value)
+        return resp.status, found, text
+    finally:
+        conn.close()
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("bench: gunicorn exited at start; see its log in the results folder.")
+        try:
+            status, _, _ = request(port, "GET", "/readyz", {"X-Forwarded-Proto": "https"})
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    sys.exit("bench: the server did not become ready (GET /readyz).")
+
+
+# --- one page -------------------------------------------------------------------------
+def base_headers(cookie: str) -> dict[str, str]:
+    # As behind the TLS-terminating proxy of production.
+    return {"Cookie": cookie, "X-Forwarded-Proto": "https", "User-Agent": "portal-bench"}
+
+
+def csrf_for(port: int, cookie: str, path: str) -> tuple[str, str]:
+    """GET the form page: the CSRF cookie and the form's token."""
+    status, headers, body = request(port, "GET", path, base_headers(cookie))
+    if status != 200:
+        raise RuntimeError(f"GET {path} for its CSRF token answered {status}")
+    cookies = [c.split(";", 1)[0] for c in headers.get("set-cookie", []) if "csrf" in c.lower()]
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if not cookies or not match:
+        raise RuntimeError(f"GET {path} gave no CSRF cookie and token")
+    return cookies[0], match.group(1)
+
+
+def build_request(port: int, page: dict[str, Any], cookie: str) -> tuple[dict[str, str], str]:
+    headers = base_headers(cookie)
+    body = ""
+    if page["method"] == "POST":
+        csrf_cookie, token = csrf_for(port, cookie, page["csrf_from"] or page["path"])
+        headers["Cookie"] = f"{cookie}; {csrf_cookie}"
+        headers["Origin"] = f"https://{HOST}:{port}"
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        body = urlencode({"csrfmiddlewaretoken": token, **page["form"]})
+    return headers, body
+
+
+def sample(port: int, page: dict[str, Any], headers: dict[str, str], body: str) -> int:
+    """Two requests: each must answer 200 (a POST may redirect); returns the second's
+    query count (the first may do once-per-session work, such as the agent's entry)."""
+    for _ in range(2):
+        status, resp_headers, _ = request(port, page["method"], page["path"], headers, body or None)
+        ok = status == 200 or (page["method"] == "POST" and status in (302, 303))
+        if not ok:
+            raise RuntimeError(f"{page['method']} {page['path']} answered {status}")
+    count = resp_headers.get("x-query-count")
+    if not count:
+        raise RuntimeError("no X-Query-Count header: is BENCHMARK_ENDPOINTS on?")
+    return int(count[0])
+
+
+def wrk(
+    args: argparse.Namespace, page: dict[str, Any], headers: dict[str, str], body: str, secs: int
+) -> dict[str, Any]:
+    cmd = [
+        args.wrk,
+        f"-t{args.wrk_threads}",
+        f"-c{args.connections}",
+        f"-d{secs}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "wrk.lua"),
+        f"http://{HOST}:{args.port}{page['path']}",
+        "--",
+        page["method"],
+        body,
+        *[f"{name}: {value}" for name, value in headers.items()],
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+    line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
+    if result.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
+    data = json.loads(line.removeprefix("BENCH_JSON "))
+    errors = sum(data["errors"].values())
+    return {
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "p50_ms": data["latency_us"]["p50"] / 1000,
+        "p95_ms": data["latency_us"]["p95"] / 1000,
+        "p99_ms": data["latency_us"]["p99"] / 1000,
+        "requests": data["requests"],
+        "errors": errors,
+    }
+
+
+def measure(args: argparse.Namespace, page: dict[str, Any], cookie: str) -> dict[str, Any]:
+    headers, body = build_request(args.port, page, cookie)
+    queries = sample(args.port, page, headers, body)
+    if args.warmup:
+        wrk(args, page, headers, body, args.warmup)
+    result = wrk(args, page, headers, body, args.duration)
+    result["queries"] = queries
+    if result["errors"]:
+        log(f"  {page['name']}: {result['errors']} errors or non-2xx/3xx answers")
+    return result
+
+
+def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dict[str, Any]:
+    db_url = database_url(args.database_url, scale)
+    env = server_env(args, db_url)
+    ensure_database(db_url)
+    started = time.monotonic()
+    migrate = run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+    if migrate.returncode:
+        sys.exit("bench: migrate failed")
+    seed_cmd = [PYTHON, "manage.py", "seed_scale", "--scale", str(scale), "--if-needed"]
+    seed = run(seed_cmd, env, capture_output=True)
+    if seed.returncode and "--reset" in seed.stderr:
+        log(f"  {urlparse(db_url).path[1:]} holds another data set: reseeding it")
+        seed = run([*seed_cmd, "--reset"], env, capture_output=True)
+    print(seed.stdout, end="", flush=True)
+    if seed.returncode:
+        sys.exit(f"bench: seed_scale failed:\n{seed.stderr}")
+    seed_secs = time.monotonic() - started
+
+    proc = start_server(env, results_dir / "gunicorn.log")
+    try:
+        wait_ready(args.port, proc)
+        prepared = run([PYTHON, "-m", "bench.prepare"], env, capture_output=True)
+        if prepared.returncode:
+            sys.exit(f"bench: preparing sessions failed:\n{prepared.stderr}")
+        plan = json.loads(prepared.stdout)
+        log(f"scale {scale}: {plan['sizes']}")
+        pages: list[dict[str, Any]] = []
+        for session in plan["cookies"]:
+            cookie = plan["cookies"][session]
+            group = [p for p in plan["requests"] if p["session"] == session]
+            baseline = next(p for p in group if p["baseline"])
+            first = measure(args, baseline, cookie)
+            measured = []
+            for page in group:
+                if page["baseline"]:
+                    continue
+                result = measure(args, page, cookie)
+                measured.append({**page, **result})
+                log(f"  {page['name']}: {result['rps']:.0f} rps, p95 {result['p95_ms']:.1f} ms")
+            last = measure(args, baseline, cookie)
+            base = {
+                **baseline,
+                **{k: (first[k] + last[k]) / 2 for k in ("rps", "p50_ms", "p95_ms", "p99_ms")},
+                "queries": first["queries"],
+                "errors": first["errors"] + last["errors"],
+                "requests": first["requests"] + last["requests"],
+                "drift": last["rps"] / first["rps"] - 1 if first["rps"] else 0.0,
+                "name": f"baseline ({session})",
+            }
+            log(f"  baseline ({session}): {base['rps']:.0f} rps (drift {base['drift']:+.0%})")
+            pages.append({**base, "ratio": 1.0})
+            for page in measured:
+                page["ratio"] = page["rps"] / base["rps"] if base["rps"] else 0.0
+                pages.append(page)
+    finally:
+        stop_server(proc)
+    return {"scale": scale, "sizes": plan["sizes"], "seed_seconds": seed_secs, "pages": pages}
+
+
+# --- the report -----------------------------------------------------------------------
+def verdict(page: dict[str, Any], queries_by_size: list[int]) -> str:
+    if page["baseline"]:
+        return ""
+    problems = []
+    if page["p95_ms"] > P95_TARGET_MS:
+        problems.append("p95")
+    target = POST_RATIO_TARGET if page["method"] == "POST" else RATIO_TARGET
+    if page["ratio"] < target:
+        problems.append("throughput")
+    if page["queries"] > MAX_QUERIES:
+        problems.append("queries")
+    if len(set(queries_by_size)) > 1:
+        problems.append("queries grow")
+    if page["errors"]:
+        problems.append("errors")
+    return "meets targets" if not problems else "misses: " + ", ".join(problems)
+
+
+def table(run_result: dict[str, Any], queries: dict[str, list[int]]) -> list[str]:
+    lines = [
+        "| page | rps | p50 ms | p95 ms | p99 ms | queries | ratio to baseline | |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for p in run_result["pages"]:
+        lines.append(
+            f"| {p['name']} | {p['rps']:.0f} | {p['p50_ms']:.1f} | {p['p95_ms']:.1f} "
+            f"| {p['p99_ms']:.1f} | {p['queries']} | {p['ratio']:.2f} "
+            f"| {verdict(p, queries.get(p['name'], []))} |"
+        )
+    return lines
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+    names = [p["name"] for p in results[-1]["pages"]]
+    xs = [r["sizes"]["users"] for r in results]
+    for name in names:
+        ys = [
+            next((float(p["p95_ms"]) for p in r["pages"] if p["name"] == name), float("nan"))
+            for r in results
+        ]
+        ax.plot(xs, ys, marker="o", label=name)
+    ax.axhline(P95_TARGET_MS, color="grey", linestyle="--", linewidth=1, label="target (50 ms)")
+    ax.set_xscale("log")
+    ax.set_xlabel("data size: users (tenants and audit events grow in proportion)")
+    ax.set_ylabel("p95 latency (ms)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Partner Portal: p95 latency against data size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def report(args: argparse.Namespace, results: list[dict[str, Any]], out: Path, secs: float) -> str:
+    queries: dict[str, list[int]] = {}
+    for r in results:
+        for p in r["pages"]:
+            queries.setdefault(p["name"], []).append(p["queries"])
+    largest = results[-1]
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        cpu = model
+    except (OSError, StopIteration):
+        pass
+    lines = [
+        "# Partner Portal benchmark",
+        "",
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), "
+        f"in {secs / 60:.1f} minutes, with `{args.command}`.",
+        "",
+        f"Server: gunicorn `gthread`, {args.workers} workers x {args.threads} threads, "
+        "production settings, PostgreSQL, Redis. "
+        f"Load: wrk, {args.wrk_threads} thread(s), {args.connections} connections, "
+        f"{args.duration} s per page after {args.warmup} s of warm-up. "
+        "Queries: `X-Query-Count` of a request per page, after one warm-up request.",
+        "",
+        f"## At the largest size ({largest['sizes']['tenants']:,} tenants, "
+        f"{largest['sizes']['users']:,} users, {largest['sizes']['audit_events']:,} audit events)",
+        "",
+        *table(largest, queries),
+        "",
+        f"Targets: p95 <= {P95_TARGET_MS:.0f} ms, throughput >= {RATIO_TARGET:.0%} of the "
+        f"baseline ({POST_RATIO_TARGET:.0%} for a POST), <= {MAX_QUERIES} queries, "
+        "the same number of queries at every size.",
+        "",
+        "## p95 latency (ms) and queries against data size",
+        "",
+        "| page | " + " | ".join(f"{r['sizes']['users']:,} users" for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for page in largest["pages"]:
+        cells = []
+        for r in results:
+            p = next((x for x in r["pages"] if x["name"] == page["name"]), None)
+            cells.append(f"{p['p95_ms']:.1f} ({p['queries']} q)" if p else "")
+        lines.append(f"| {page['name']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "![p95 latency against data size](p95.png)",
+        "",
+        "Seeding (or finding) the data: "
+        + ", ".join(f"{r['scale']:g} x in {r['seed_seconds']:.0f} s" for r in results)
+        + ".",
+        "",
+    ]
+    text = "\n".join(lines)
+    (out / "report.md").write_text(text)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="0.1,0.3,1", help="Scale factors of seed_scale.")
+    parser.add_argument("--duration", type=int, default=8, help="Seconds of load per page.")
+    parser.add_argument("--warmup", type=int, default=2, help="Seconds of warm-up per page.")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections.")
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_scale"
+        ),
+        help="Database of the full size; smaller sizes get a database of their own beside it.",
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    parser.add_argument("--out", default=str(ROOT / "bench-results"))
+    args = parser.parse_args()
+    args.command = "python bench/run.py " + " ".join(sys.argv[1:])
+    args.secret_key = secrets.token_urlsafe(50)
+    args.wrk = ensure_wrk()
+    if not redis_reachable(args.redis_url):
+        sys.exit(f"bench: Redis is not reachable at {args.redis_url}.")
+    scales = sorted(float(s) for s in args.sizes.split(","))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gunicorn.log").write_text("")
+
+    started = time.monotonic()
+    collect = run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+        server_env(args, database_url(args.database_url, scales[-1])),
+    )
+    if collect.returncode:
+        sys.exit("bench: collectstatic failed")
+    results = [bench_size(args, scale, out) for scale in scales]
+    elapsed = time.monotonic() - started
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    plot(results, out / "p95.png")
+    text = report(args, results, out, elapsed)
+    print()
+    print(text)
+    print(f"Written: {out / 'report.md'}, {out / 'p95.png'}, {out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""gunicorn for Partner Portal: ``gunicorn -c gunicorn.conf.py partnerportal.wsgi``.
+
+Every value comes from the environment, so one file serves every host.
+
+Worker model: ``gthread`` (processes x threads). Django on CPython is CPU-bound while it
+renders, so parallelism across cores comes from processes (``WEB_CONCURRENCY``,
+default: one per core); the threads of a process overlap the waits on PostgreSQL and
+Redis, and keep the proxy's keep-alive connections open, which sync workers cannot.
+Each thread keeps its own persistent database connection (``CONN_MAX_AGE``, with
+health checks), so a host holds at most ``WEB_CONCURRENCY x GUNICORN_THREADS``
+connections: size PostgreSQL (or a pooler) for that times the number of hosts.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
+worker_class = "gthread"
+workers = _int("WEB_CONCURRENCY", os.cpu_count() or 1)
+threads = _int("GUNICORN_THREADS", 4)
+# Recycle workers now and then, so a slow leak never grows into an outage.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
+max_requests_jitter = max_requests // 10
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Trust X-Forwarded-* only from the proxy in front (comma-separated addresses).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Nothing on the host's disk: heartbeat files in memory, no control socket.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+control_socket_disable = True
+# The application is loaded in each worker, after the fork: no connection is shared.
+preload_app = False
+
+# GUNICORN_ACCESS_LOG=off leaves access logging to the proxy.
+access_log_on = os.environ.get("GUNICORN_ACCESS_LOG", "on").strip().lower() != "off"
+accesslog = "-" if access_log_on else None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# JSON lines, like the application's: the access line carries method, path, status,
+# duration and the X-Request-ID that the audit events of that request also carry.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "partnerportal.logging.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "error_console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        },
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {
+            "level": loglevel.upper(),
+            "handlers": ["error_console"],
+            "propagate": False,
+        },
+        "gunicorn.access": {
+            "level": "INFO",
+            "handlers": ["console"] if access_log_on else [],
+            "propagate": False,
+        },
+    },
+}

@@ -1,0 +1,75 @@
+"""Probes for a load balancer or orchestrator: ``/healthz`` and ``/readyz``.
+
+Both are unauthenticated and cheap. ``healthz`` says the process answers and touches
+nothing else. ``readyz`` says this process can serve: the database answers ``SELECT 1``
+and, when tasks go to a broker, the broker answers a ping within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+logger = logging.getLogger(__name__)
+BROKER_TIMEOUT = 1.0  # seconds; a probe must answer well within the balancer's own timeout
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive and serving requests."""
+    return JsonResponse({"status": "ok"})
+
+
+@lru_cache(maxsize=4)
+def _broker_client(url: str) -> Redis:
+    from redis import Redis
+
+    return Redis.from_url(url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT)
+
+
+def database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        logger.warning("readyz: database unreachable: %s", exc.__class__.__name__)
+        return "unreachable"
+    return "ok"
+
+
+def broker_status() -> str:
+    """``eager`` when tasks run in-process (no broker), else whether Redis answers a ping."""
+    url = getattr(settings, "REDIS_URL", None)
+    if settings.CELERY_TASK_ALWAYS_EAGER or not url:
+        return "eager"
+    from redis.exceptions import RedisError
+
+    try:
+        _broker_client(url).ping()
+    except (RedisError, OSError) as exc:
+        logger.warning("readyz: broker unreachable: %s", exc.__class__.__name__)
+        return "unreachable"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: the database and the broker (if any) answer. 503 otherwise."""
+    checks = {"database": database_status(), "broker": broker_status()}
+    ready = all(value in {"ok", "eager"} for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )

@@ -1,0 +1,22 @@
+"""Views of the project itself (no app owns them)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def baseline(request: HttpRequest) -> HttpResponse:
+    """The cheapest signed-in page: the base layout and nothing of its own.
+
+    The benchmark divides every page's throughput by this one's, measured on the same
+    server with the same session. It exists only when ``BENCHMARK_ENDPOINTS`` is on.
+    """
+    if not settings.BENCHMARK_ENDPOINTS:
+        raise Http404("No such page.")
+    return _baseline(request)
+
+
+@login_required
+def _baseline(request: HttpRequest) -> HttpResponse:
+    return render(request, "base.html")

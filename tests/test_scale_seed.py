@@ -1,0 +1,161 @@
+"""seed_scale: a platform-sized data set by COPY, whose audit chain verifies."""
+
+import io
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from audit.actions import Action
+from audit.models import AuditChainHead, AuditEvent
+from audit.services import GENESIS_HASH, audit_record, compute_hash
+from bench.pages import BASELINE, PAGES, Data
+from bench.prepare import session_cookie
+from delegation.models import AgentAccess, Relationship
+from offers.models import Offer
+from tenants.management.commands.seed_scale import (
+    BIG_CUSTOMER_DOMAIN,
+    MAIN_PARTNER_DOMAIN,
+    Sizes,
+)
+from tenants.models import Domain, RoleAssignment, Subscription, Tenant, TenantKind, User
+from tenants.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+TINY = {
+    "tenants": 300,
+    "users": 2_000,
+    "relationships": 40,
+    "big_tenant_users": 400,
+    "audit_events": 1_500,
+    "offers": 12,
+}
+
+
+def seed(**options: object) -> str:
+    out = io.StringIO()
+    call_command("seed_scale", stdout=out, **{**TINY, **options})
+    return out.getvalue()
+
+
+def test_sizes_scale_every_default_and_spread_the_users():
+    # when
+    sizes = Sizes().scaled(0.1)
+    # then
+    assert sizes == Sizes(10_000, 100_000, 1_000, 10_000, 100_000, 100)
+    per_tenant = sizes.users_per_tenant()
+    assert sum(per_tenant) == 100_000
+    assert per_tenant[sizes.partners] == 10_000  # the big customer
+    assert min(per_tenant) >= 1
+
+
+def test_seed_scale_refuses_anything_but_postgresql():
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("runs on SQLite: checks the refusal there")
+    with pytest.raises(CommandError, match="needs PostgreSQL"):
+        seed()
+
+
+@pytest.mark.postgres
+def test_seed_scale_loads_every_model_in_the_asked_sizes():
+    # when
+    output = seed()
+    # then
+    assert "Seeded" in output
+    assert Tenant.objects.count() == 300
+    assert Tenant.objects.filter(kind=TenantKind.PARTNER).count() == 3
+    assert User.objects.count() == 2_000
+    assert EmailAddress.objects.filter(verified=True, primary=True).count() == 2_000
+    assert Domain.objects.filter(is_default=True).count() == 300
+    assert Subscription.objects.exists()
+    assert RoleAssignment.objects.filter(role=Role.GLOBAL_ADMIN).count() == 300
+    partner = Tenant.objects.get(domains__name=MAIN_PARTNER_DOMAIN)
+    big = Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN)
+    assert big.users.count() == 400
+    assert Relationship.objects.effective().filter(partner=partner).count() == 40
+    assert Relationship.objects.effective().filter(partner=partner, customer=big).exists()
+    assert AgentAccess.objects.filter(user__tenant=partner, level="full").exists()
+    assert AgentAccess.objects.filter(user__tenant=partner, level="limited").exists()
+    assert Authenticator.objects.filter(user__tenant=partner).count() == partner.users.count()
+    assert Offer.objects.filter(partner=partner).count() == 12
+    assert AuditEvent.objects.filter(tenant=big).count() == 1_500
+
+
+@pytest.mark.postgres
+def test_every_seeded_user_can_sign_in_with_the_one_password():
+    # given
+    seed()
+    user = User.objects.order_by("?").first()
+    # then
+    assert user is not None
+    assert user.check_password("portal-scale-2026")
+
+
+@pytest.mark.postgres
+def test_the_seeded_audit_chain_verifies_event_by_event():
+    # given
+    seed()
+    big = Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN)
+    # when: the chain is walked as a verifier walks it
+    prev = GENESIS_HASH
+    expected_seq = 1
+    for event in AuditEvent.objects.filter(tenant=big).order_by("seq").iterator():
+        assert event.seq == expected_seq
+        assert event.prev_hash == prev
+        assert compute_hash(prev, event) == event.hash
+        prev = event.hash
+        expected_seq += 1
+    # then
+    head = AuditChainHead.objects.get(tenant=big)
+    assert (head.seq, head.hash) == (1_500, prev)
+
+
+@pytest.mark.postgres
+def test_seed_scale_refuses_to_mix_data_sets_and_reuses_or_resets():
+    # given
+    seed()
+    # then: a second run would mix two data sets
+    with pytest.raises(CommandError, match="--reset"):
+        seed()
+    # when: the same sizes are already there, and the portal has been used since
+    big = Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN)
+    audit_record(tenant=big, action=Action.SIGN_IN)
+    assert "already present" in seed(if_needed=True)
+    assert User.objects.count() == 2_000
+    assert AuditEvent.objects.count() == 1_501
+    # when: another size, from scratch
+    seed(reset=True, users=1_000, big_tenant_users=100)
+    # then
+    assert User.objects.count() == 1_000
+    assert Tenant.objects.count() == 300
+
+
+@pytest.mark.postgres
+def test_the_benchmark_finds_its_pages_and_signs_in_on_seeded_data(settings):
+    # given
+    seed()
+    settings.BENCHMARK_ENDPOINTS = True
+    data = Data()
+    # then: every parameter the listed (and the prepared) pages need is found
+    assert data.customer_domain().endswith(".example")
+    assert data.far_customer != data.big_customer
+    assert data.far_customer.partner_relationships.filter(partner=data.partner).exists()
+    assert "@" in data.user_email()
+    assert Tenant.objects.filter(name__icontains=data.name_fragment()).count() > 1
+    assert data.offer.current_status == "active"
+    assert data.big_customer_user_count == 400
+    resolved = [page.resolve(data) for page in [BASELINE, *PAGES]]
+    assert all(r["path"].startswith("/") and "{" not in r["path"] for r in resolved)
+    # when: a session is written as bench.prepare writes it
+    client = Client()
+    name, value = session_cookie(data.agent).split("=", 1)
+    client.cookies[name] = value
+    # then: the agent is signed in with both factors and reaches the pages
+    assert client.get("/_baseline/").status_code == 200
+    assert client.get(f"/t/{data.big_customer.pk}/").status_code == 200
+    assert client.session["account_authentication_methods"][-1]["method"] == "mfa"
