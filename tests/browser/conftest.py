@@ -5,13 +5,18 @@ Fixtures (helpers such as ``axe_check`` and ``totp_code`` are in ``support.py``)
 - ``browser``: one headless Debian Chromium for the session (Playwright, sync API);
 - ``page`` / ``phone_page``: a fresh browser context (own cookies and storage) per test,
   at desktop (1366x900) or phone (390x844) size, with the live server as base URL, and
-  JavaScript errors and Content-Security-Policy violations collected;
+  JavaScript errors and Content-Security-Policy violations collected; ``open_page()``
+  opens one more (another person's browser) in the same test;
 - ``portal``: the live server's URL, with the portal's absolute links pointing at it;
 - ``smtp``: a real SMTP server on localhost that collects every message the portal sends,
   with the live server's mail going to it over SMTP (through the outbox and Celery, eager);
 - ``screenshot(page, name)``: a full-page PNG under ``test-artifacts/screenshots/<test>/``;
 - ``review(page, name)``: what every page of a journey gets: the axe check and a
   screenshot at desktop and at phone width, and no script error or CSP violation.
+
+Tests touch the database between steps only once the page has settled (after an
+``expect`` on the page a step leads to): on SQLite in memory the live server's thread
+shares the test's connection.
 
 Browser tests are moved to the end of the run: Playwright's sync API keeps an event loop
 running in the main thread while the browser is open, and the ORM refuses to run beside a
@@ -123,14 +128,20 @@ def _open_page(browser: Any, base_url: str, viewport: dict[str, int], **options:
     page = context.new_page()
     problems = PageProblems()
     page.on("pageerror", lambda exc: problems.errors.append(f"script error: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            problems.errors.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error"
-            else None
-        ),
-    )
+
+    def on_console(message: Any) -> None:
+        if message.type != "error":
+            return
+        # A page answered with an error status (a 404 the test expects) is not a problem
+        # of the page; a missing stylesheet or script it asks for is.
+        if (
+            message.text.startswith("Failed to load resource")
+            and message.location.get("url") == page.url
+        ):
+            return
+        problems.errors.append(f"console {message.type}: {message.text}")
+
+    page.on("console", on_console)
     page.problems = problems  # read by review()
     return page
 
@@ -141,6 +152,21 @@ def page(browser: Any, portal: str) -> Iterator[Any]:
     page = _open_page(browser, portal, DESKTOP)
     yield page
     page.context.close()
+
+
+@pytest.fixture
+def open_page(browser: Any, portal: str) -> Iterator[Callable[..., Any]]:
+    """``open_page()``: another person's browser (a fresh context), desktop-sized."""
+    opened: list[Any] = []
+
+    def open_one(**options: Any) -> Any:
+        page = _open_page(browser, portal, DESKTOP, **options)
+        opened.append(page)
+        return page
+
+    yield open_one
+    for page in opened:
+        page.context.close()
 
 
 @pytest.fixture

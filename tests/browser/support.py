@@ -122,15 +122,20 @@ def fresh_totp_code(secret: str = DEMO_TOTP_SECRET) -> str:
 
 
 def sign_in(page: Any, email_address: str, password: str = PASSWORD) -> None:
-    """Sign in through the form, as a person does: by the fields' labels."""
+    """Sign in through the form, as a person does: by the fields' labels.
+
+    Returns once the page the form leads to has loaded (its scripts included).
+    """
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email_address)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
 
 
 def sign_in_with_totp(page: Any, email_address: str, password: str = PASSWORD) -> None:
     """Sign in with password, then the authenticator code on the second-factor page."""
     sign_in(page, email_address, password)
     page.get_by_label("Code", exact=True).fill(fresh_totp_code())
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()

@@ -50,10 +50,10 @@ def test_a_new_customer_signs_up_verifies_its_email_and_lands_in_its_admin_cente
     page.get_by_role("button", name="Confirm").click()
 
     # then it is signed in, in the admin center of its new organisation
-    tenant = Tenant.objects.get(name="Wide World Importers")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wide World Importers")
+    tenant = Tenant.objects.get(name="Wide World Importers")  # the server is idle now
     assert tenant.kind == TenantKind.CUSTOMER
     expect(page).to_have_url(f"{portal}/t/{tenant.pk}/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Wide World Importers")
     expect(page.get_by_role("navigation", name="Admin center")).to_be_visible()
     expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(
         "Wide World Importers"
@@ -144,6 +144,7 @@ def test_signing_in_works_with_the_keyboard_alone_and_focus_is_visible(page, por
     page.keyboard.type(fresh_totp_code())
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{portal}/partner/")
+    page.wait_for_load_state("load")  # the menu below needs the page's scripts
 
     # and on the overview the first Tab reaches the skip link, which is then visible
     page.keyboard.press("Tab")

@@ -82,3 +82,24 @@ def test_the_partner_overview_says_what_to_do_when_there_are_no_customers(page, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Partner overview")
     expect(page.get_by_text("No customer has given you delegated access yet")).to_be_visible()
     review(page, "empty partner overview")
+
+
+def test_another_organisations_admin_center_is_not_found_and_says_where_to_go(
+    page, customer_admin, review
+):
+    # given a customer admin and another organisation
+    other = make_tenant(name="Northwind Traders", domain="northwind.example")
+    sign_in(page, customer_admin.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contoso")
+
+    # when it opens the other organisation's admin center
+    response = page.goto(f"/t/{other.pk}/")
+
+    # then it is not found, on a page of the portal with a way back
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(page.get_by_role("main")).not_to_contain_text("Northwind")
+    review(page, "not found")
+    page.get_by_role("link", name="Go to your start page").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contoso")
