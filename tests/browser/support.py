@@ -53,7 +53,10 @@ def axe_check(page: Any) -> list[dict[str, Any]]:
             f"axe-core found serious accessibility problems on {page.url}:\n" + axe_report(serious),
             pytrace=False,
         )
-    return [v for v in violations if v["impact"] not in SERIOUS]
+    lesser = [v for v in violations if v["impact"] not in SERIOUS]
+    if lesser:  # shown with the test's output (pytest -rP, or on failure)
+        print(f"axe-core, minor or moderate, on {page.url}:\n{axe_report(lesser)}")
+    return lesser
 
 
 class SmtpSink:
