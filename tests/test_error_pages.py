@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_not_found_page_is_in_the_portal_layout(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
-    assert "We couldn't find that page" in response.content.decode()
+    assert "Page not found" in response.content.decode()
 
 
 def test_csrf_failure_says_nothing_was_changed():

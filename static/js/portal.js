@@ -41,6 +41,20 @@
     }
   });
 
+  // After a failed submit, put the keyboard where the first error is; on the entrance
+  // pages (sign in, second factor, sign up), in the first field.
+  function focusFirstField() {
+    if (document.activeElement && document.activeElement !== document.body) { return; }
+    var field = document.querySelector("main .is-invalid") ||
+      document.querySelector("[data-autofocus] input:not([type=hidden]):not([disabled]), [data-autofocus] select, [data-autofocus] textarea");
+    if (field) { field.focus(); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirstField);
+  } else {
+    focusFirstField();
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var message = form.getAttribute("data-confirm");

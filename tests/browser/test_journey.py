@@ -1,0 +1,246 @@
+"""The whole journey of delegated administration, end to end, in Chromium.
+
+A partner admin sends an offer; a brand-new customer signs up and accepts it; mail
+arrives over SMTP; partner staff get Limited and Full administration and work in the
+customer's admin center; the customer reads its audit log and removes the partner; the
+partner's next click is refused. People are followed by the labels, roles and links
+they see, and every page gets the accessibility check and a screenshot at both widths.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from delegation.models import Relationship
+from tenants.models import Tenant
+from tenants.roles import ROLE_INFO, Role
+from tests.browser.support import message_text, sign_in_with_totp
+from tests.factories import PASSWORD, make_partner, make_partner_user, make_user
+
+pytestmark = pytest.mark.browser
+
+CUSTOMER = "Wide World Importers"
+CUSTOMER_DOMAIN = "wideworld.example"
+CUSTOMER_ADMIN = "ana@wideworld.example"
+
+
+def lookup_customer(page, review, name: str) -> None:
+    """Partner nav -> "User and domain lookup" -> search by the customer's domain."""
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="User and domain lookup"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("User and domain lookup")
+    page.get_by_role("searchbox").fill(CUSTOMER_DOMAIN)
+    page.get_by_role("searchbox").press("Enter")
+    expect(page.get_by_role("main")).to_contain_text(CUSTOMER)
+    review(page, name)
+
+
+def admin_nav(page):
+    return page.get_by_role("navigation", name="Admin center")
+
+
+def open_admin_section(page, name: str) -> None:
+    """Left nav of the admin center; at phone width it sits behind its menu button."""
+    toggle = page.get_by_role("button", name="Admin center menu")
+    if toggle.is_visible():
+        toggle.click()
+    admin_nav(page).get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+
+def give_staff_access(page, review, email: str, level: str) -> None:
+    """Partner nav "Users" -> "Edit" -> Yes -> Full/Limited administration -> Save."""
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Users", exact=True
+    ).click()
+    review(page, f"staff before {level}")
+    page.get_by_role("row").filter(has_text=email).get_by_role("link", name="Edit").click()
+    access = page.get_by_role(
+        "group", name=re.compile("Assign administrative access to companies you support")
+    )
+    access.get_by_label("Yes").check()
+    page.get_by_label(level).check()
+    review(page, f"edit staff {level}")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text=email)).to_contain_text(level)
+    review(page, f"staff after {level}")
+
+
+def test_the_delegated_administration_journey(page, open_page, smtp, review, portal):
+    # given a partner with an admin and two staff members, all enrolled in TOTP
+    partner = make_partner(name="Fabrikam Partners", domain="fabrikam.example")
+    make_partner_user(partner, roles=[Role.GLOBAL_ADMIN], email="alex@fabrikam.example")
+    make_partner_user(partner, email="adele@fabrikam.example", first_name="Adele")
+    make_partner_user(partner, email="lee@fabrikam.example", first_name="Lee")
+
+    # 1. the partner admin signs in with its second factor and makes an offer
+    alex = page
+    alex.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in_with_totp(alex, "alex@fabrikam.example")
+    expect(alex.get_by_role("heading", level=1)).to_have_text("Partner overview")
+    review(alex, "partner overview")
+    alex.get_by_role("link", name="Send delegated administration offers").click()
+    for preset in ("Full delegated administration", "Helpdesk", "User management", "Custom"):
+        expect(alex.get_by_label(preset)).to_be_visible()
+    review(alex, "offer form")
+    alex.get_by_label("Full delegated administration").check()
+    alex.get_by_role("main").get_by_role("button", name=re.compile("offer", re.I)).click()
+    copy = alex.get_by_role("button", name="Copy")
+    expect(copy).to_be_visible()
+    review(alex, "offer text")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    offer_text = alex.evaluate("navigator.clipboard.readText()")
+    assert "Fabrikam Partners" in offer_text
+    found = re.search(rf"{re.escape(portal)}/offer/[\w-]+/", offer_text)
+    assert found, offer_text
+    offer_link = found.group(0)
+
+    # 2. a brand-new customer opens the link, signs up, verifies its email, accepts
+    ana = open_page()
+    ana.goto(offer_link)
+    review(ana, "offer link, signed out")
+    ana.get_by_role("main").get_by_role(
+        "link", name=re.compile("sign up|create your organisation", re.I)
+    ).first.click()
+    ana.get_by_label("Organisation name").fill(CUSTOMER)
+    ana.get_by_label("Your organisation's domain").fill(CUSTOMER_DOMAIN)
+    ana.get_by_label("Email", exact=True).fill(CUSTOMER_ADMIN)
+    ana.get_by_label("Password", exact=True).fill(PASSWORD)
+    ana.get_by_label("Password (again)").fill(PASSWORD)
+    ana.get_by_role("button", name="Sign up").click()
+    expect(ana.get_by_role("heading", level=1)).to_have_text(
+        re.compile("verify your email address", re.I)
+    )
+    (confirm_mail,) = smtp.wait_for(to=CUSTOMER_ADMIN, subject="Confirm")
+    confirm = re.search(
+        rf"{re.escape(portal)}/accounts/confirm-email/\S+/", message_text(confirm_mail)
+    )
+    assert confirm, message_text(confirm_mail)
+    ana.goto(confirm.group(0))
+    ana.get_by_role("button", name="Confirm").click()
+    if "/offer/" not in ana.url:
+        ana.goto(offer_link)  # back to the consent page, signed in now
+    expect(ana.get_by_role("main")).to_contain_text("Fabrikam Partners")
+    expect(ana.get_by_role("main")).to_contain_text(ROLE_INFO[Role.GLOBAL_ADMIN].summary)
+    expect(ana.get_by_role("button", name="Decline")).to_be_visible()
+    review(ana, "consent")
+    ana.get_by_role("button", name="Accept").click()
+    expect(ana.get_by_role("alert").first).to_contain_text("Fabrikam Partners")
+    review(ana, "accepted")
+    customer = Tenant.objects.get(name=CUSTOMER)
+    relationship = Relationship.objects.get(customer=customer, partner=partner)
+    assert relationship.status == "active"
+    assert relationship.roles == [Role.GLOBAL_ADMIN]
+    joni = make_user(customer, email=f"joni@{CUSTOMER_DOMAIN}", first_name="Joni")
+
+    # 3. the partner's confirmation and the customer's receipt arrive over SMTP
+    (confirmation,) = smtp.wait_for(to="alex@fabrikam.example")
+    assert CUSTOMER in str(confirmation["Subject"]) + message_text(confirmation)
+    receipts = smtp.wait_for(to=CUSTOMER_ADMIN, count=2)
+    receipt = receipts[-1]
+    assert "Fabrikam Partners" in message_text(receipt)
+    assert ROLE_INFO[Role.GLOBAL_ADMIN].role.label in message_text(receipt)
+
+    # 4. the partner admin gives Adele Limited and Lee Full administration
+    give_staff_access(alex, review, "adele@fabrikam.example", "Limited administration")
+    give_staff_access(alex, review, "lee@fabrikam.example", "Full administration")
+
+    # 5. the Limited agent works on the customer's behalf
+    adele = open_page()
+    sign_in_with_totp(adele, "adele@fabrikam.example")
+    lookup_customer(adele, review, "lookup results")
+    adele.get_by_role("link", name="Administer on behalf of").first.click()
+    expect(adele.get_by_role("region", name="Delegated administration")).to_contain_text(
+        f"Administering {CUSTOMER} on behalf of Fabrikam Partners"
+    )
+    review(adele, "on behalf of")
+    open_admin_section(adele, "Users")
+    review(adele, "customer users")
+    adele.get_by_role("link", name=re.compile("Joni")).click()
+    adele.once("dialog", lambda dialog: dialog.accept())
+    adele.get_by_role("button", name="Reset password").click()
+    expect(adele.get_by_role("alert").first).to_contain_text(re.compile("password", re.I))
+    review(adele, "password reset")
+    joni.refresh_from_db()
+    assert not joni.check_password(PASSWORD)
+    open_admin_section(adele, "Users")
+    adele.get_by_role("link", name=re.compile(re.escape(CUSTOMER_ADMIN))).click()
+    expect(adele.get_by_role("main")).to_contain_text(CUSTOMER_ADMIN)
+    expect(adele.get_by_role("button", name="Reset password")).to_have_count(0)
+    expect(adele.get_by_role("link", name="Reset password")).to_have_count(0)
+    review(adele, "global admin, no reset")
+    lookup_customer(adele, review, "lookup again")
+    adele.get_by_role("link", name="Create service requests").first.click()
+    adele.get_by_label(re.compile("title|subject", re.I)).fill("Mailbox cannot receive mail")
+    adele.get_by_label(re.compile("description|details", re.I)).fill(
+        "Since this morning, messages to joni bounce."
+    )
+    review(adele, "service request form")
+    adele.get_by_role("main").get_by_role(
+        "button", name=re.compile("create|file|submit|send", re.I)
+    ).click()
+    expect(adele.get_by_role("main")).to_contain_text("Mailbox cannot receive mail")
+    review(adele, "service request filed")
+    lookup_customer(adele, review, "lookup for administrators")
+    adele.get_by_role("link", name="Show all administrators").first.click()
+    expect(adele.get_by_role("main")).to_contain_text(CUSTOMER_ADMIN)
+    expect(adele.get_by_role("main")).to_contain_text(Role.GLOBAL_ADMIN.label)
+    review(adele, "administrators")
+    lookup_customer_quietly = adele.get_by_role("navigation", name="Main navigation")
+    lookup_customer_quietly.get_by_role("link", name="User and domain lookup").click()
+    adele.get_by_role("searchbox").fill(CUSTOMER_DOMAIN)
+    adele.get_by_role("searchbox").press("Enter")
+    adele.get_by_role("link", name="Administer on behalf of").first.click()
+    expect(admin_nav(adele)).to_be_attached()
+
+    # 6. the Full agent creates a user in the customer's tenant
+    lee = open_page()
+    sign_in_with_totp(lee, "lee@fabrikam.example")
+    lookup_customer(lee, review, "lookup by the full agent")
+    lee.get_by_role("link", name="Administer on behalf of").first.click()
+    open_admin_section(lee, "Users")
+    lee.get_by_role("main").get_by_role(
+        "link", name=re.compile("add|create|new", re.I)
+    ).first.click()
+    lee.get_by_label(re.compile("first name", re.I)).fill("Pradeep")
+    lee.get_by_label(re.compile("last name", re.I)).fill("Gupta")
+    lee.get_by_label(re.compile("email|user ?name", re.I)).first.fill(f"pradeep@{CUSTOMER_DOMAIN}")
+    review(lee, "new user form")
+    lee.get_by_role("main").get_by_role("button", name=re.compile("add|create|save", re.I)).click()
+    expect(lee.get_by_role("main")).to_contain_text(f"pradeep@{CUSTOMER_DOMAIN}")
+    review(lee, "user created")
+    assert customer.users.filter(email=f"pradeep@{CUSTOMER_DOMAIN}").exists()
+
+    # 7. the customer's admin reads its audit log, both technicians named, and removes
+    #    the partner
+    ana.goto(f"/t/{customer.pk}/")
+    open_admin_section(ana, "Audit log")
+    log = ana.get_by_role("main")
+    expect(log).to_contain_text("adele@fabrikam.example")
+    expect(log).to_contain_text("lee@fabrikam.example")
+    expect(log).to_contain_text("Fabrikam Partners")
+    review(ana, "audit log")
+    open_admin_section(ana, "Partner relationships")
+    row = ana.get_by_role("row").filter(has_text="Fabrikam Partners")
+    expect(row).to_contain_text(Role.GLOBAL_ADMIN.label)
+    review(ana, "partner relationships")
+    ana.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Remove").click()
+    expect(ana.get_by_role("alert").first).to_contain_text("Fabrikam Partners")
+    review(ana, "partner removed")
+    relationship.refresh_from_db()
+    assert relationship.status == "terminated"
+    smtp.wait_for(to="alex@fabrikam.example", count=2)
+
+    # 8. the Limited agent's next click, inside the customer's admin center, is refused
+    with adele.expect_navigation() as navigation:
+        admin_nav(adele).get_by_role("link", name="Users").click()
+    response = navigation.value
+    assert response is not None
+    assert response.status == 404
+    expect(adele.get_by_role("heading", level=1)).to_have_text("Page not found")
+    review(adele, "refused")
