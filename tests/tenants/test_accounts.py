@@ -168,3 +168,11 @@ def test_platform_operator_lands_in_django_admin_and_is_no_partner(client):
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     assert response["Location"] == reverse("admin:index")
     assert client.get(reverse("delegation:partner-overview")).status_code == 404
+
+
+def test_account_mail_names_the_portal(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client)
+    body = str(mail.outbox[0].body)
+    assert body.startswith("Hello from Partner Portal")
+    assert "Hello from !" not in body
