@@ -151,6 +151,16 @@ def active_relationship(partner: Tenant, customer: Tenant) -> Relationship | Non
     ).first()
 
 
+def relationship_seen(relationship: Relationship | None, now: datetime | None = None) -> str:
+    """What the consent page showed of the relationship in force: accepting checks it is
+    still the same, so nobody replaces access they have not seen."""
+    now = now or timezone.now()
+    if relationship is None or not relationship.is_effective(now):
+        return "none"
+    roles = ",".join(str(r) for r in ordered_roles(relationship.roles))
+    return f"{relationship.pk}:{roles}:{relationship.expires.isoformat()}"
+
+
 def relationship_change(
     offer: Offer, customer: Tenant, now: datetime | None = None
 ) -> RelationshipChange | None:

@@ -34,6 +34,7 @@ from .selectors import (
     offer_text,
     ordered_roles,
     partner_verified_domain,
+    relationship_seen,
     role_infos,
 )
 
@@ -48,6 +49,7 @@ class OfferErrorCode(enum.StrEnum):
     EXPIRED = OfferStatus.EXPIRED.value
     EXHAUSTED = OfferStatus.EXHAUSTED.value
     NOT_ALLOWED = "not_allowed"
+    CHANGED = "changed"
 
 
 class OfferError(Exception):
@@ -245,7 +247,9 @@ def _require_may_answer(offer: Offer, acting_user: User) -> None:
         raise OfferError(OfferErrorCode.NOT_ALLOWED, f"{refusal.reason} {refusal.who_can}")
 
 
-def offer_accept(*, offer: Offer, acting_user: User, notify: bool = True) -> Acceptance:
+def offer_accept(
+    *, offer: Offer, acting_user: User, notify: bool = True, seen: str | None = None
+) -> Acceptance:
     """Accept ``offer`` for ``acting_user``'s organisation (a customer; it must be its global
     admin).
 
@@ -256,13 +260,16 @@ def offer_accept(*, offer: Offer, acting_user: User, notify: bool = True) -> Acc
     the database's one-active-relationship-per-pair index settles any race left.
 
     ``notify=False`` writes no mail (demo data, relationships recorded after the fact).
+    ``seen`` is what the consent page showed of the relationship in force
+    (``selectors.relationship_seen``); when it has changed since, nothing is written and
+    ``OfferError(CHANGED)`` asks for the page to be read again.
     """
     _require_may_answer(offer, acting_user)
     customer = acting_user.tenant
     try:
         with transaction.atomic():
             return _accept_locked(
-                offer=offer, acting_user=acting_user, customer=customer, notify=notify
+                offer=offer, acting_user=acting_user, customer=customer, notify=notify, seen=seen
             )
     except IntegrityError:
         # Another answer for the same pair committed first: one relationship stands.
@@ -283,12 +290,18 @@ def _lock_active_relationship(partner: Tenant, customer: Tenant) -> Relationship
 
 
 def _accept_locked(
-    *, offer: Offer, acting_user: User, customer: Tenant, notify: bool
+    *, offer: Offer, acting_user: User, customer: Tenant, notify: bool, seen: str | None = None
 ) -> Acceptance:
     locked = Offer.objects.select_for_update().select_related("partner").get(pk=offer.pk)
     partner = locked.partner
     now = timezone.now()
     current = _lock_active_relationship(partner, customer)
+    if seen is not None and seen != relationship_seen(current, now):
+        raise OfferError(
+            OfferErrorCode.CHANGED,
+            f"Your organisation's access for {partner.name} changed while you were reading "
+            "this page. Review what accepting would change now, then answer again.",
+        )
     roles = [str(r) for r in ordered_roles(locked.roles)]
     if (
         current is not None

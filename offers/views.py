@@ -28,6 +28,7 @@ from .selectors import (
     offers_of_partner,
     partner_verified_domain,
     relationship_change,
+    relationship_seen,
     role_infos,
 )
 
@@ -194,6 +195,9 @@ def offer_public(request: HttpRequest, token: str) -> HttpResponse:
         return _not_allowed(request, offer)
     context["customer"] = user.tenant
     context["change"] = relationship_change(offer, user.tenant)
+    context["seen"] = relationship_seen(
+        context["change"].relationship if context["change"] else None
+    )
     return render(request, "offers/public.html", context)
 
 
@@ -217,10 +221,15 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)  # noqa: S101 - _answer let only users through
     try:
-        acceptance = services.offer_accept(offer=offer, acting_user=user)
+        acceptance = services.offer_accept(
+            offer=offer, acting_user=user, seen=request.POST.get("seen")
+        )
     except services.OfferError as exc:
         if exc.code == services.OfferErrorCode.NOT_ALLOWED:
             return _not_allowed(request, offer)
+        if exc.code == services.OfferErrorCode.CHANGED:
+            messages.warning(request, exc.message)
+            return redirect(offer.get_public_path())
         return _unavailable(request, offer, exc.code.value)
     relationship = acceptance.relationship
     partner = offer.partner.name

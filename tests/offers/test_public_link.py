@@ -312,3 +312,34 @@ def test_the_consent_page_of_an_offer_already_in_force_says_so_and_offers_no_ans
     body = text(client.get(offer.get_public_path()))
     assert "You have already accepted this offer" in body
     assert reverse("offers:accept", args=[offer.token]) not in body
+
+
+def test_accepting_what_changed_since_the_page_was_read_asks_to_read_it_again(client):
+    # given: the consent page showed Contoso's relationship as it was
+    world = make_world()
+    existing = make_offer(world.partner_admin)
+    sign_in(client, world.customer_admin)
+    client.post(reverse("offers:accept", args=[existing.token]))
+    offer = make_offer(world.partner_admin, preset=OfferPreset.HELPDESK)
+    page = client.get(offer.get_public_path())
+    seen = page.context["seen"]
+    assert seen != "none"
+    # when: another admin renews it meanwhile, then this admin accepts
+    relationship = Relationship.objects.get(status="active")
+    Relationship.objects.filter(pk=relationship.pk).update(
+        expires=relationship.expires + timedelta(days=1)
+    )
+    response = client.post(reverse("offers:accept", args=[offer.token]), {"seen": seen})
+    # then: nothing changed, and the page is shown again with the new difference
+    assert response.status_code == 302
+    assert response["Location"] == offer.get_public_path()
+    relationship.refresh_from_db()
+    assert relationship.offer_id == existing.pk
+    follow = client.get(response["Location"])
+    assert "changed while you were reading" in follow.content.decode()
+    # and answering with what is now shown goes through
+    response = client.post(
+        reverse("offers:accept", args=[offer.token]), {"seen": follow.context["seen"]}
+    )
+    relationship.refresh_from_db()
+    assert relationship.offer_id == offer.pk
