@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from delegation.views import partner_user_or_404
+from partnerportal.ratelimit import ratelimit
 from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
 from tenants.selectors import is_partner_admin
@@ -170,6 +172,7 @@ answer_requires_recent_sign_in = recent_sign_in_required(allow_get=True)
 
 
 @require_safe
+@ratelimit(key="ip", rate=settings.OFFER_LINK_RATE_LIMIT)
 def offer_public(request: HttpRequest, token: str) -> HttpResponse:
     """The consent page: who asks, for what, until when. Never changes anything."""
     offer = offer_by_token(token)
@@ -213,6 +216,7 @@ def _answer(request: HttpRequest, token: str) -> tuple[Offer | None, HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=settings.OFFER_ANSWER_RATE_LIMIT)
 @answer_requires_recent_sign_in
 def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
     offer, response = _answer(request, token)
@@ -248,6 +252,7 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=settings.OFFER_ANSWER_RATE_LIMIT)
 @answer_requires_recent_sign_in
 def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
     offer, response = _answer(request, token)

@@ -236,6 +236,10 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# The public offer link, per client address: enough for people, too few to guess tokens.
+OFFER_LINK_RATE_LIMIT = env("OFFER_LINK_RATE_LIMIT", "60/m") or "60/m"
+OFFER_ANSWER_RATE_LIMIT = env("OFFER_ANSWER_RATE_LIMIT", "20/m") or "20/m"
+
 # Absolute links in mail and offer texts.
 PORTAL_BASE_URL = (env("PORTAL_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 

@@ -343,3 +343,17 @@ def test_accepting_what_changed_since_the_page_was_read_asks_to_read_it_again(cl
     )
     relationship.refresh_from_db()
     assert relationship.offer_id == offer.pk
+
+
+def test_the_link_is_rate_limited_per_address(client):
+    # given: someone trying tokens from one address
+    for _ in range(60):
+        assert client.get(reverse("offers:public", args=["x" * 43])).status_code == 404
+    # when
+    response = client.get(reverse("offers:public", args=["y" * 43]))
+    # then
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    # and another address is not held back
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.get(reverse("offers:public", args=["z" * 43])).status_code == 404
