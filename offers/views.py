@@ -1,5 +1,7 @@
 """Offer pages: the partner's list, form and offer text; the customer's consent page."""
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +24,7 @@ from . import services
 from .forms import OfferCreateForm, OfferSendForm
 from .models import Offer, OfferStatus
 from .selectors import (
+    TOKEN_RE,
     answer_refusal,
     offer_by_token,
     offer_text,
@@ -168,6 +171,20 @@ def _not_allowed(request: HttpRequest, offer: Offer) -> HttpResponse:
 answer_requires_recent_sign_in = recent_sign_in_required(allow_get=True)
 
 
+def token_shape_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A token that cannot be one gets the "not valid" page at once, before any sign-in
+    is asked for: signing in would only lead back to the same dead link (and a huge one
+    would not even fit in the way back)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not TOKEN_RE.match(token or ""):
+            return _invalid(request)
+        return view(request, token, *args, **kwargs)
+
+    return wrapped
+
+
 @require_safe
 def offer_public(request: HttpRequest, token: str) -> HttpResponse:
     """The consent page: who asks, for what, until when. Never changes anything."""
@@ -209,6 +226,7 @@ def _answer(request: HttpRequest, token: str) -> tuple[Offer | None, HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
+@token_shape_required
 @answer_requires_recent_sign_in
 def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
     offer, response = _answer(request, token)
@@ -239,6 +257,7 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@token_shape_required
 @answer_requires_recent_sign_in
 def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
     offer, response = _answer(request, token)
