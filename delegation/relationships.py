@@ -25,6 +25,9 @@ from .models import Relationship, RelationshipStatus
 
 REMINDER_DAYS: tuple[int, ...] = (1, 7, 30)  # ascending: the nearest threshold wins
 REASON_MAX_LENGTH = 1000
+# A renewal asked for again this soon after the last one (or the acceptance) is a repeat
+# (a double submit, two admins at once): it changes nothing and is recorded once.
+RENEW_REPEAT_WINDOW = timedelta(seconds=60)
 EXPIRE_BATCH = 500
 
 
@@ -151,13 +154,17 @@ def relationship_renew(*, relationship: Relationship, acting_user: User) -> Rela
     """Extend an active relationship: the same roles for the same duration, from now.
 
     Only the customer's global admins renew. Expired and removed relationships stay
-    as they are: a new offer is the only way back.
+    as they are: a new offer is the only way back. A renewal within
+    ``RENEW_REPEAT_WINDOW`` of the relationship's start (its acceptance or last renewal)
+    is a repeat: the relationship is returned unchanged, nothing is audited or sent.
     """
     with transaction.atomic():
         rel = _lock(relationship)
         require(acting_user, rel.customer, Permission.MANAGE_PARTNERS)
         now = timezone.now()
         _refuse_unless_effective(rel, now)
+        if now - rel.starts < RENEW_REPEAT_WINDOW:
+            return rel
         old_starts, old_expires = rel.starts, rel.expires
         rel.starts = now
         rel.expires = now + timedelta(days=rel.duration_days)

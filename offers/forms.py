@@ -100,3 +100,9 @@ class OfferSendForm(forms.Form):
 
     def clean_recipients(self) -> list[str]:
         return parse_recipients(self.cleaned_data["recipients"])
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # The hidden field is not shown, nor would its error be: say it where it is read.
+        if self.errors.pop("send_id", None):
+            self.add_error(None, "This form was incomplete. Reload the page and send it again.")

@@ -1,5 +1,7 @@
 """Offer pages: the partner's list, form and offer text; the customer's consent page."""
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +26,7 @@ from . import services
 from .forms import OfferCreateForm, OfferSendForm
 from .models import Offer, OfferStatus
 from .selectors import (
+    TOKEN_RE,
     answer_refusal,
     offer_by_token,
     offer_text,
@@ -171,6 +174,20 @@ def _not_allowed(request: HttpRequest, offer: Offer) -> HttpResponse:
 answer_requires_recent_sign_in = recent_sign_in_required(allow_get=True)
 
 
+def token_shape_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A token that cannot be one gets the "not valid" page at once, before any sign-in
+    is asked for: signing in would only lead back to the same dead link (and a huge one
+    would not even fit in the way back)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not TOKEN_RE.match(token or ""):
+            return _invalid(request)
+        return view(request, token, *args, **kwargs)
+
+    return wrapped
+
+
 @require_safe
 @ratelimit(key="ip", rate=settings.OFFER_LINK_RATE_LIMIT)
 def offer_public(request: HttpRequest, token: str) -> HttpResponse:
@@ -217,6 +234,7 @@ def _answer(request: HttpRequest, token: str) -> tuple[Offer | None, HttpRespons
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=settings.OFFER_ANSWER_RATE_LIMIT)
+@token_shape_required
 @answer_requires_recent_sign_in
 def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
     offer, response = _answer(request, token)
@@ -253,6 +271,7 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=settings.OFFER_ANSWER_RATE_LIMIT)
+@token_shape_required
 @answer_requires_recent_sign_in
 def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
     offer, response = _answer(request, token)

@@ -24,7 +24,7 @@ def test_csrf_failure_says_nothing_was_changed():
 
 
 def test_database_dropped_during_sign_up_gives_a_clean_page_and_no_partial_write(
-    monkeypatch, settings
+    monkeypatch, settings, record_property
 ):
     # given: the database connection fails after the tenant row is written
     settings.DEBUG = False
@@ -56,3 +56,4 @@ def test_database_dropped_during_sign_up_gives_a_clean_page_and_no_partial_write
     assert "Reference for support" in body
     assert not Tenant.objects.filter(name="Half Written Ltd").exists()
     assert not User.objects.filter(email="ann@halfwritten.example").exists()
+    record_property("battery.faults", 1)

@@ -156,6 +156,26 @@ def test_renewal_gives_the_same_roles_for_the_same_duration_from_now(
     assert "renewed" in message.subject
 
 
+def test_renewing_again_at_once_is_a_repeat_that_changes_nothing(
+    world, django_capture_on_commit_callbacks
+):
+    # given a relationship renewed a moment ago
+    w = world
+    Relationship.objects.filter(pk=w["rel"].pk).update(
+        starts=timezone.now() - timedelta(days=700), expires=timezone.now() + timedelta(days=30)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        first = relationship_renew(relationship=w["rel"], acting_user=w["megan"])
+    # when: renewed again (a double submit, or a second admin at the same moment)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = relationship_renew(relationship=w["rel"], acting_user=w["megan"])
+    # then: one renewal, one audit event, one mail per recipient
+    assert second.expires == first.expires
+    assert Relationship.objects.get(pk=w["rel"].pk).expires == first.expires
+    assert AuditEvent.objects.filter(action=Action.RELATIONSHIP_RENEWED).count() == 1
+    assert OutboundEmail.objects.filter(kind="renewed", to="alex@fabrikam.example").count() == 1
+
+
 def test_agents_cannot_renew(world):
     with pytest.raises(PermissionDenied):
         relationship_renew(relationship=world["rel"], acting_user=world["lee"])

@@ -65,7 +65,7 @@ def test_a_real_worker_on_redis_delivers_the_confirmation_and_receipt_over_smtp(
 
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_acceptance_is_prompt_and_the_sweep_delivers_later(
-    client, settings, smtp_sink
+    client, settings, smtp_sink, record_property
 ):
     # given: nothing listens where the broker should be
     world, offer = prepared_world()
@@ -88,6 +88,7 @@ def test_with_the_broker_down_acceptance_is_prompt_and_the_sweep_delivers_later(
     # then
     assert len(smtp_sink.wait_for(3)) == 3
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {"sent"}
+    record_property("battery.faults", 1)
 
 
 @pytest.fixture

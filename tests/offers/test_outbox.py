@@ -76,7 +76,9 @@ def test_the_task_run_twice_sends_one_email():
     assert row.sent_at is not None
 
 
-def test_an_smtp_failure_is_kept_and_retried_by_the_sweep_after_its_backoff(smtp_sink):
+def test_an_smtp_failure_is_kept_and_retried_by_the_sweep_after_its_backoff(
+    smtp_sink, record_property
+):
     # given: the server refuses the first try
     world = make_world()
     accept(world)
@@ -99,6 +101,7 @@ def test_an_smtp_failure_is_kept_and_retried_by_the_sweep_after_its_backoff(smtp
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, "")
     [message] = smtp_sink.wait_for(1)
     assert world.customer_admin.email in str(message["To"])
+    record_property("battery.faults", 1)
 
 
 class AlwaysFailingBackend(LocmemBackend):

@@ -190,6 +190,23 @@ def test_a_bad_address_is_explained(client):
     assert not OutboundEmail.objects.exists()
 
 
+@pytest.mark.parametrize("send_id", [None, "not-a-uuid"])
+def test_a_missing_or_mangled_send_id_is_explained_and_sends_nothing(client, send_id):
+    # given: a submission whose hidden field was lost or altered on the way
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    sign_in(client, world.partner_admin)
+    data = {"recipients": "it@contoso.example"}
+    if send_id is not None:
+        data["send_id"] = send_id
+    # when
+    response = client.post(reverse("offers:detail", args=[offer.pk]), data)
+    # then: the page says so where a person reads it
+    assert response.status_code == 200
+    assert "This form was incomplete. Reload the page and send it again." in text(response)
+    assert not OutboundEmail.objects.exists()
+
+
 def test_revoke_is_one_confirmed_post(client):
     world = make_world()
     offer = make_offer(world.partner_admin)

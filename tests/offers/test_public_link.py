@@ -67,6 +67,17 @@ def test_a_tampered_token_is_not_valid(client):
         assert "Fabrikam" not in text(response)
 
 
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+def test_answering_a_huge_malformed_token_is_not_valid_without_asking_to_sign_in(client, answer):
+    # given: an anonymous visitor and a link far too long to be an offer's
+    token = "A" * 20_000
+    # when
+    response = client.post(f"/offer/{token}/{answer}/")
+    # then: the link is not valid (no sign-in page that would lead back to it)
+    assert response.status_code == 404
+    assert "This offer link is not valid" in text(response)
+
+
 @pytest.mark.parametrize(
     ("state", "says"),
     [

@@ -49,7 +49,7 @@ def outcome(acting_user: User, offer: Offer) -> Callable[[], object]:
     return lambda: offer_accept(offer=offer, acting_user=acting_user).outcome.value
 
 
-def test_admins_of_one_customer_accepting_at_once_leave_one_relationship():
+def test_admins_of_one_customer_accepting_at_once_leave_one_relationship(record_property):
     # given: several global admins of one customer, and an unlimited offer
     world = make_world()
     admins = [world.customer_admin] + [
@@ -68,9 +68,10 @@ def test_admins_of_one_customer_accepting_at_once_leave_one_relationship():
     assert offer.uses == 1
     assert OfferResponse.objects.count() == 1
     assert OutboundEmail.objects.filter(kind="accepted_receipt").count() == 1
+    record_property("battery.races", 1)
 
 
-def test_a_one_use_offer_raced_by_many_customers_is_accepted_once():
+def test_a_one_use_offer_raced_by_many_customers_is_accepted_once(record_property):
     # given
     world = make_world()
     offer = make_offer(world.partner_admin, max_uses=1)
@@ -82,9 +83,10 @@ def test_a_one_use_offer_raced_by_many_customers_is_accepted_once():
     assert Relationship.objects.filter(partner=world.partner).count() == 1
     offer.refresh_from_db()
     assert (offer.uses, offer.current_status) == (1, "exhausted")
+    record_property("battery.races", 1)
 
 
-def test_a_capped_offer_raced_by_many_customers_stops_at_its_cap():
+def test_a_capped_offer_raced_by_many_customers_stops_at_its_cap(record_property):
     world = make_world()
     offer = make_offer(world.partner_admin, max_uses=3)
     customers = [make_customer_admin(f"Customer {i}") for i in range(THREADS)]
@@ -92,9 +94,12 @@ def test_a_capped_offer_raced_by_many_customers_stops_at_its_cap():
     assert Counter(results) == {AcceptOutcome.CREATED.value: 3, "exhausted": THREADS - 3}, results
     offer.refresh_from_db()
     assert offer.uses == 3
+    record_property("battery.races", 1)
 
 
-def test_two_offers_of_one_partner_accepted_at_once_leave_one_active_relationship():
+def test_two_offers_of_one_partner_accepted_at_once_leave_one_active_relationship(
+    record_property,
+):
     # given: two offers, so the offer row lock does not serialise the answers
     world = make_world()
     second_admin = make_user(world.customer, roles=[Role.GLOBAL_ADMIN])
@@ -110,3 +115,4 @@ def test_two_offers_of_one_partner_accepted_at_once_leave_one_active_relationshi
         assert all(isinstance(r, str) for r in results), results
         assert AcceptOutcome.CREATED.value in results
         assert Relationship.objects.filter(customer=world.customer, status="active").count() == 1
+        record_property("battery.races", 1)
