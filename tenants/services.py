@@ -196,6 +196,18 @@ def _lock_tenant(tenant: Tenant) -> Tenant:
     return Tenant.objects.select_for_update().get(pk=tenant.pk)
 
 
+def _require_under_lock(acting_user: User, tenant: Tenant, permission: Permission) -> Rights:
+    """Lock the tenant, then check ``permission`` again with the actor's roles read afresh.
+
+    Writers of tenant-wide rules (roles, enabling) queue on the tenant row; one that
+    waited may have lost its own rights meanwhile (another admin took its role), and
+    must not act on what it held when its request began.
+    """
+    _lock_tenant(tenant)
+    acting_user.__dict__.pop("_roles_cache", None)
+    return _require(acting_user, tenant, permission)
+
+
 def _lock_user(tenant: Tenant, user: User) -> User:
     """``user`` locked, looked up among ``tenant``'s users only."""
     return tenant.users.select_for_update().get(pk=user.pk)
@@ -341,8 +353,8 @@ def _user_set_enabled_audited(
     *, acting_user: User, tenant: Tenant, user: User, enabled: bool
 ) -> bool:
     with transaction.atomic():
-        rights = _require(acting_user, tenant, Permission.MANAGE_USERS)
-        _lock_tenant(tenant)
+        _require(acting_user, tenant, Permission.MANAGE_USERS)
+        rights = _require_under_lock(acting_user, tenant, Permission.MANAGE_USERS)
         target = _lock_user(tenant, user)
         if not user_manage_allowed(rights=rights, actor=acting_user, target=target):
             raise PermissionDenied("This user cannot be disabled or enabled by you.")
@@ -411,8 +423,8 @@ def user_password_reset(*, acting_user: User, tenant: Tenant, user: User) -> str
 def user_role_assign(*, acting_user: User, tenant: Tenant, user: User, role: Role) -> bool:
     """Give ``user`` (a user of ``tenant``) a directory role; ``False`` if it held it."""
     role = Role(role)
-    rights = _require(acting_user, tenant, Permission.ASSIGN_ROLES)
-    _lock_tenant(tenant)
+    _require(acting_user, tenant, Permission.ASSIGN_ROLES)
+    rights = _require_under_lock(acting_user, tenant, Permission.ASSIGN_ROLES)
     target = _lock_user(tenant, user)
     if RoleAssignment.objects.filter(user=target, role=role).exists():
         return False
@@ -434,8 +446,8 @@ def user_role_remove(*, acting_user: User, tenant: Tenant, user: User, role: Rol
     The last enabled global admin of a tenant keeps its role.
     """
     role = Role(role)
-    rights = _require(acting_user, tenant, Permission.ASSIGN_ROLES)
-    _lock_tenant(tenant)
+    _require(acting_user, tenant, Permission.ASSIGN_ROLES)
+    rights = _require_under_lock(acting_user, tenant, Permission.ASSIGN_ROLES)
     target = _lock_user(tenant, user)
     assignment = RoleAssignment.objects.filter(user=target, role=role).first()
     if assignment is None:

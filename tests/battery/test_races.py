@@ -155,6 +155,27 @@ def test_two_last_admins_removing_each_others_role_leave_one(rounds):
         assert AuditEvent.objects.filter(tenant=customer, action=Action.ROLE_REMOVED).count() == 1
 
 
+def test_an_admin_who_lost_its_role_meanwhile_does_not_act(rounds):
+    for _ in rounds():
+        # given: three global admins; Ann takes Bob's role while Bob takes Cid's
+        customer = make_tenant()
+        ann, bob, cid = (make_user(customer, roles=[Role.GLOBAL_ADMIN]) for _ in range(3))
+        # when
+        results = race([remove_admin(customer, ann, bob), remove_admin(customer, bob, cid)])
+        # then: Ann always succeeds; Bob only if he acted before he lost the role
+        assert results[0] is True, results
+        events = list(
+            AuditEvent.objects.filter(tenant=customer, action=Action.ROLE_REMOVED).order_by("seq")
+        )
+        targets = [e.target_id for e in events]
+        bob_lost_at = targets.index(str(bob.pk))
+        for index, event in enumerate(events):
+            if event.actor_id == bob.pk:
+                assert index < bob_lost_at, "Bob acted after his role was taken"
+        assert (results[1] is True) == (len(events) == 2)
+        assert chains_intact()
+
+
 def remove_admin(tenant: Tenant, actor: User, target: User) -> Callable[[], object]:
     return lambda: user_role_remove(
         acting_user=actor, tenant=tenant, user=target, role=Role.GLOBAL_ADMIN
