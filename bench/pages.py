@@ -235,12 +235,14 @@ PAGES: list[Page] = [
         "/t/{tenant}/users/?after={after}",
         lambda d: {**_big(d), "after": d.middle_user_id},
     ),
-    # audit:log (keyset pages: ?before=<seq>)
-    Page("audit log: first page", "/t/{tenant}/audit/", _big),
+    # audit:log (keyset pages: ?before=<seq>), read by the customer's own admin (an
+    # agent reads it only where the relationship grants a role that sees the log)
+    Page("audit log: first page", "/t/{tenant}/audit/", _big, session="customer_admin"),
     Page(
         "audit log: filtered",
         "/t/{tenant}/audit/?action=user.password_reset&before={seq}",
         lambda d: {**_big(d), "seq": d.middle_audit_seq},
+        session="customer_admin",
     ),
     # offers:public and offers:accept
     Page(

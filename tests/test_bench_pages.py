@@ -52,9 +52,9 @@ PAGE_QUERIES = {
     # + tenant, agent level, relationship, banner partner, users, their roles, roles
     "users: first page": 10,
     "users: deep page": 10,
-    # + tenant, agent level, relationship, partners for the filter, events, roles
-    "audit log: first page": 10,
-    "audit log: filtered": 10,
+    # (the customer's admin) + tenant, roles, partners for the filter, events
+    "audit log: first page": 8,
+    "audit log: filtered": 8,
     # + offer with partner, verified domain, the customer's roles, active relationship
     "consent page": 7,
     # + offer, then in one transaction: offer and relationship locks, relationship
