@@ -319,6 +319,7 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
         sys.exit(f"bench: seed_scale failed:\n{seed.stderr}")
     seed_secs = time.monotonic() - started
 
+    load_before = os.getloadavg()
     proc = start_server(env, results_dir / "gunicorn.log")
     try:
         wait_ready(args.port, proc)
@@ -361,7 +362,17 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
                 pages.append(page)
     finally:
         stop_server(proc)
-    return {"scale": scale, "sizes": plan["sizes"], "seed_seconds": seed_secs, "pages": pages}
+    # The machine's 1-minute load average as the size's pages began and ended: other
+    # work on the machine skews every figure.
+    load = (load_before[0], os.getloadavg()[0])
+    log(f"  load average: {load[0]:.2f} before, {load[1]:.2f} after")
+    return {
+        "scale": scale,
+        "sizes": plan["sizes"],
+        "seed_seconds": seed_secs,
+        "load": load,
+        "pages": pages,
+    }
 
 
 # --- the report -----------------------------------------------------------------------
@@ -479,6 +490,11 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], out: Path, s
         "",
         "Seeding (or finding) the data: "
         + ", ".join(f"{r['scale']:g} x in {r['seed_seconds']:.0f} s" for r in results)
+        + ".",
+        "",
+        "Load average (1 minute) of the machine as each size's pages began and ended "
+        f"(it has {os.cpu_count()} cores): "
+        + ", ".join(f"{r['scale']:g} x {r['load'][0]:.1f} to {r['load'][1]:.1f}" for r in results)
         + ".",
         "",
     ]
