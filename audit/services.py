@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,49 @@ if TYPE_CHECKING:
     from tenants.models import Tenant, User
 
 GENESIS_HASH = "0" * 64
+
+
+class HashedFields(Protocol):
+    """What the hash covers, as an event or a row read for verifying has it."""
+
+    @property
+    def tenant_id(self) -> Any: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def actor_id(self) -> Any: ...
+    @property
+    def actor_email(self) -> str: ...
+    @property
+    def actor_name(self) -> str: ...
+    @property
+    def actor_tenant_id(self) -> Any: ...
+    @property
+    def actor_tenant_name(self) -> str: ...
+    @property
+    def actor_partner_level(self) -> str: ...
+    @property
+    def relationship_id(self) -> Any: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target_type(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def target_repr(self) -> str: ...
+    @property
+    def changes(self) -> Any: ...
+    @property
+    def ip_address(self) -> str | None: ...
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def request_id(self) -> str: ...
+
+
 _SECRET_WORDS = ("password", "secret", "token", "otp", "recovery", "key")
 
 
@@ -53,7 +97,7 @@ def _normalise_ip(value: str | None) -> str | None:
         return None
 
 
-def canonical_content(event: AuditEvent) -> str:
+def canonical_content(event: HashedFields) -> str:
     """The bytes the hash covers: every recorded field, in a fixed order and form."""
     payload = {
         "tenant": str(event.tenant_id),
@@ -78,7 +122,7 @@ def canonical_content(event: AuditEvent) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def compute_hash(prev_hash: str, event: AuditEvent) -> str:
+def compute_hash(prev_hash: str, event: HashedFields) -> str:
     """SHA-256 over the previous link's hash and this event's canonical content."""
     return hashlib.sha256((prev_hash + canonical_content(event)).encode()).hexdigest()
 

@@ -98,6 +98,71 @@ class Data:
         return self.big_customer.users.count()
 
     @cached_property
+    def middle_user_id(self) -> Any:
+        """The id of the big customer's user halfway down its email order: the cursor
+        (``?after=``) of a page deep in the list."""
+        users = self.big_customer.users.order_by("email").values_list("pk", flat=True)
+        return users[self.big_customer_user_count // 2]
+
+    @cached_property
+    def middle_audit_seq(self) -> int:
+        """A sequence number halfway down the big customer's audit chain: the cursor
+        (``?before=``) of a page deep in the log."""
+        from audit.models import AuditChainHead
+
+        head = AuditChainHead.objects.get(tenant=self.big_customer)
+        return max(1, head.seq // 2)
+
+    def open_offers(self) -> list[Offer]:
+        """The partner's offers that any customer may accept, again and again."""
+        from offers.models import Offer, OfferStatus
+
+        return list(
+            Offer.objects.filter(
+                partner=self.partner,
+                status=OfferStatus.ACTIVE,
+                expires_at__isnull=True,
+                max_uses__isnull=True,
+            ).order_by("-created", "pk")
+        )
+
+    def acceptors(self, count: int) -> list[tuple[User, Offer]]:
+        """``count`` customers' global admins, each with an offer of the partner that
+        accepting would change something for (a new relationship, or one now from
+        another offer): every acceptance writes the relationship, an audit event and
+        the outbox, never the no-change path."""
+        from delegation.models import Relationship, RelationshipStatus
+        from tenants.models import RoleAssignment, TenantKind
+        from tenants.roles import Role
+
+        offers = self.open_offers()[:2]
+        if len(offers) < 2:
+            raise LookupError("The partner needs two open offers: run seed_scale.")
+        admins = list(
+            RoleAssignment.objects.filter(
+                role=Role.GLOBAL_ADMIN,
+                user__tenant__kind=TenantKind.CUSTOMER,
+                user__is_active=True,
+            )
+            .exclude(user__tenant=self.big_customer)
+            .select_related("user", "user__tenant")
+            .order_by("user__tenant_id")[:count]
+        )
+        current = dict(
+            Relationship.objects.filter(
+                partner=self.partner,
+                status=RelationshipStatus.ACTIVE,
+                customer__in=[a.user.tenant_id for a in admins],
+            ).values_list("customer_id", "offer_id")
+        )
+        pool = []
+        for assignment in admins:
+            user = assignment.user
+            offer = offers[1] if current.get(user.tenant_id) == offers[0].pk else offers[0]
+            pool.append((user, offer))
+        return pool
+
+    @cached_property
     def offer(self) -> Offer:
         """An active offer of the partner, with no end and no cap: it can be accepted again."""
         from offers.models import Offer, OfferStatus
@@ -160,36 +225,37 @@ PAGES: list[Page] = [
     # tenants:admin-center
     Page("admin center overview", "/t/{tenant}/", _big),
     # delegation:lookup
-    # Page(
-    #     "lookup: exact domain", "/partner/lookup/?q={q}",
-    #     lambda d: {"q": d.customer_domain()},
-    # ),
-    # Page(
-    #     "lookup: part of a name", "/partner/lookup/?q={q}",
-    #     lambda d: {"q": d.name_fragment()},
-    # ),
-    # Page(
-    #     "lookup: user email", "/partner/lookup/?q={q}",
-    #     lambda d: {"q": d.user_email()},
-    # ),
-    # tenants:users (the deep page's parameter follows the view: ?page=N or a cursor)
-    # Page("users: first page", "/t/{tenant}/users/", _big),
-    # Page(
-    #     "users: deep page", "/t/{tenant}/users/?page={page}",
-    #     lambda d: {**_big(d), "page": d.big_customer_user_count // 50 // 2},
-    # ),
-    # audit:log
-    # Page("audit log: first page", "/t/{tenant}/audit/", _big),
-    # Page(
-    #     "audit log: filtered", "/t/{tenant}/audit/?action=user.password_reset", _big
-    # ),
+    Page("lookup: exact domain", "/partner/lookup/?q={q}", lambda d: {"q": d.customer_domain()}),
+    Page("lookup: part of a name", "/partner/lookup/?q={q}", lambda d: {"q": d.name_fragment()}),
+    Page("lookup: user email", "/partner/lookup/?q={q}", lambda d: {"q": d.user_email()}),
+    # tenants:users (keyset pages: ?after=<the id of the last user of the page before>)
+    Page("users: first page", "/t/{tenant}/users/", _big),
+    Page(
+        "users: deep page",
+        "/t/{tenant}/users/?after={after}",
+        lambda d: {**_big(d), "after": d.middle_user_id},
+    ),
+    # audit:log (keyset pages: ?before=<seq>), read by the customer's own admin (an
+    # agent reads it only where the relationship grants a role that sees the log)
+    Page("audit log: first page", "/t/{tenant}/audit/", _big, session="customer_admin"),
+    Page(
+        "audit log: filtered",
+        "/t/{tenant}/audit/?action=user.password_reset&before={seq}",
+        lambda d: {**_big(d), "seq": d.middle_audit_seq},
+        session="customer_admin",
+    ),
     # offers:public and offers:accept
-    # Page(
-    #     "consent page", "/offer/{token}/", lambda d: {"token": d.offer.token},
-    #     session="customer_admin",
-    # ),
-    # Page(
-    #     "offer acceptance", "/offer/{token}/accept/", lambda d: {"token": d.offer.token},
-    #     method="POST", session="customer_admin", csrf_from="/offer/{token}/",
-    # ),
+    Page(
+        "consent page",
+        "/offer/{token}/",
+        lambda d: {"token": d.offer.token},
+        session="customer_admin",
+    ),
+    Page(
+        "offer acceptance",
+        "/offer/{token}/accept/",
+        lambda d: {"token": d.offer.token},
+        method="POST",
+        session="acceptors",
+    ),
 ]

@@ -202,17 +202,31 @@ def build_request(port: int, page: dict[str, Any], cookie: str) -> tuple[dict[st
     if page["method"] == "POST":
         csrf_cookie, token = csrf_for(port, cookie, page["csrf_from"] or page["path"])
         headers["Cookie"] = f"{cookie}; {csrf_cookie}"
+        page["csrf_cookie"] = csrf_cookie
         headers["Origin"] = f"https://{HOST}:{port}"
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         body = urlencode({"csrfmiddlewaretoken": token, **page["form"]})
     return headers, body
 
 
+def pool_entry(page: dict[str, Any], n: int) -> tuple[str, str]:
+    """The path and Cookie header of request ``n`` of a page with a pool of users."""
+    entry = page["pool"][n % len(page["pool"])]
+    cookie = f"{entry['cookie']}; {page['csrf_cookie']}" if page.get("csrf_cookie") else ""
+    return entry["path"], cookie or entry["cookie"]
+
+
 def sample(port: int, page: dict[str, Any], headers: dict[str, str], body: str) -> int:
     """Two requests: each must answer 200 (a POST may redirect); returns the second's
-    query count (the first may do once-per-session work, such as the agent's entry)."""
-    for _ in range(2):
-        status, resp_headers, _ = request(port, page["method"], page["path"], headers, body or None)
+    query count (the first may do once-per-session work, such as the agent's entry).
+    A page with a pool of users takes its first two entries."""
+    for n in range(2):
+        path = page["path"]
+        if page.get("pool"):
+            path, cookie = pool_entry(page, n)
+            headers = {**headers, "Cookie": cookie}
+            page["pool_used"] = n + 1
+        status, resp_headers, _ = request(port, page["method"], path, headers, body or None)
         ok = status == 200 or (page["method"] == "POST" and status in (302, 303))
         if not ok:
             raise RuntimeError(f"{page['method']} {page['path']} answered {status}")
@@ -240,12 +254,31 @@ def wrk(
         body,
         *[f"{name}: {value}" for name, value in headers.items()],
     ]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+    env = dict(os.environ)
+    if page.get("pool"):
+        pool_file = Path(args.out) / "pool.tsv"
+        pool_file.write_text(
+            "".join("{}\t{}\n".format(*pool_entry(page, n)) for n in range(len(page["pool"])))
+        )
+        env.update(
+            WRK_POOL=str(pool_file),
+            WRK_POOL_OFFSET=str(page.get("pool_used", 0)),
+            WRK_THREADS=str(args.wrk_threads),
+        )
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)  # noqa: S603
     line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if result.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
     data = json.loads(line.removeprefix("BENCH_JSON "))
     errors = sum(data["errors"].values())
+    if page.get("pool"):
+        # Requests still in flight when wrk stopped took an entry too.
+        page["pool_used"] = page.get("pool_used", 0) + data["requests"] + args.connections
+        if page["pool_used"] > len(page["pool"]):
+            log(
+                f"  {page['name']}: {page['pool_used']} requests for {len(page['pool'])} users: "
+                "some users answered twice (the no-change path); raise --acceptors"
+            )
     return {
         "rps": data["requests"] / (data["duration_us"] / 1e6),
         "p50_ms": data["latency_us"]["p50"] / 1000,
@@ -286,10 +319,15 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
         sys.exit(f"bench: seed_scale failed:\n{seed.stderr}")
     seed_secs = time.monotonic() - started
 
+    load_before = os.getloadavg()
     proc = start_server(env, results_dir / "gunicorn.log")
     try:
         wait_ready(args.port, proc)
-        prepared = run([PYTHON, "-m", "bench.prepare"], env, capture_output=True)
+        prepared = run(
+            [PYTHON, "-m", "bench.prepare"],
+            {**env, "BENCH_ACCEPTORS": str(args.acceptors)},
+            capture_output=True,
+        )
         if prepared.returncode:
             sys.exit(f"bench: preparing sessions failed:\n{prepared.stderr}")
         plan = json.loads(prepared.stdout)
@@ -305,7 +343,7 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
                 if page["baseline"]:
                     continue
                 result = measure(args, page, cookie)
-                measured.append({**page, **result})
+                measured.append({k: v for k, v in {**page, **result}.items() if k != "pool"})
                 log(f"  {page['name']}: {result['rps']:.0f} rps, p95 {result['p95_ms']:.1f} ms")
             last = measure(args, baseline, cookie)
             base = {
@@ -324,7 +362,17 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
                 pages.append(page)
     finally:
         stop_server(proc)
-    return {"scale": scale, "sizes": plan["sizes"], "seed_seconds": seed_secs, "pages": pages}
+    # The machine's 1-minute load average as the size's pages began and ended: other
+    # work on the machine skews every figure.
+    load = (load_before[0], os.getloadavg()[0])
+    log(f"  load average: {load[0]:.2f} before, {load[1]:.2f} after")
+    return {
+        "scale": scale,
+        "sizes": plan["sizes"],
+        "seed_seconds": seed_secs,
+        "load": load,
+        "pages": pages,
+    }
 
 
 # --- the report -----------------------------------------------------------------------
@@ -444,6 +492,11 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], out: Path, s
         + ", ".join(f"{r['scale']:g} x in {r['seed_seconds']:.0f} s" for r in results)
         + ".",
         "",
+        "Load average (1 minute) of the machine as each size's pages began and ended "
+        f"(it has {os.cpu_count()} cores): "
+        + ", ".join(f"{r['scale']:g} x {r['load'][0]:.1f} to {r['load'][1]:.1f}" for r in results)
+        + ".",
+        "",
     ]
     text = "\n".join(lines)
     (out / "report.md").write_text(text)
@@ -460,6 +513,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--acceptors",
+        type=int,
+        default=3000,
+        help="Customer admins who each accept an offer once (the acceptance page).",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(

@@ -1,5 +1,18 @@
 -- wrk script of the benchmark: one request, repeated; latency percentiles as JSON.
 -- Arguments (after --): method, body ("" for none), then headers as "Name: value".
+-- With WRK_POOL set to a file of "path<TAB>cookie" lines, request n (counted from
+-- WRK_POOL_OFFSET, over all threads) is line n's path with line n's cookie: each
+-- request is another user's (the offer acceptance: one customer admin each).
+
+local threads = {}
+local pool = nil
+local index = 0
+local stride = 1
+
+function setup(thread)
+  thread:set("thread_index", #threads)
+  table.insert(threads, thread)
+end
 
 function init(args)
   wrk.method = args[1]
@@ -12,6 +25,28 @@ function init(args)
       wrk.headers[name] = value
     end
   end
+  local file = os.getenv("WRK_POOL")
+  if file ~= nil and file ~= "" then
+    pool = {}
+    for line in io.lines(file) do
+      local path, cookie = string.match(line, "^([^\t]+)\t(.*)$")
+      if path then
+        table.insert(pool, {path = path, cookie = cookie})
+      end
+    end
+    stride = tonumber(os.getenv("WRK_THREADS") or "1")
+    index = tonumber(os.getenv("WRK_POOL_OFFSET") or "0") + (thread_index or 0)
+  end
+end
+
+function request()
+  if pool == nil then
+    return wrk.format()
+  end
+  local entry = pool[(index % #pool) + 1]
+  index = index + stride
+  wrk.headers["Cookie"] = entry.cookie
+  return wrk.format(nil, entry.path)
 end
 
 function done(summary, latency, requests)

@@ -57,6 +57,16 @@ def is_partner_admin(user: User | object) -> bool:
 # --- The admin center's reads ---------------------------------------------------------------
 
 USERS_PAGE_SIZE = 50
+# Above this many users the overview says "more than" instead of counting every row.
+USER_COUNT_CAP = 10_000
+
+
+def user_count_display(tenant: Tenant, cap: int = USER_COUNT_CAP) -> str:
+    """How many users ``tenant`` has, for the overview: exact up to ``cap``, "more than
+    <cap>" above it. Counts at most ``cap + 1`` index entries, so a tenant of a million
+    users costs what one of ten thousand does."""
+    counted = tenant.users.order_by()[: cap + 1].count()
+    return f"more than {cap:,}" if counted > cap else f"{counted:,}"
 
 
 @dataclass(frozen=True)

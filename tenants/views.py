@@ -34,6 +34,7 @@ from .selectors import (
     landing_url,
     tenant_administrators,
     tenant_partner_relationships,
+    user_count_display,
     users_page,
 )
 
@@ -67,7 +68,7 @@ def admin_center(request: HttpRequest, tenant_id: str) -> HttpResponse:
         "tenant": tenant,
         "domains": tenant.domains.all(),
         "subscriptions": tenant.subscriptions.all() if rights.has(Permission.VIEW_BILLING) else [],
-        "user_count": tenant.users.count(),
+        "user_count": user_count_display(tenant),
         "P": Permission,
     }
     return render(request, "tenants/admin_center.html", context)

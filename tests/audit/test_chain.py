@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from audit.actions import Action
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import GENESIS_HASH, audit_record, compute_hash
-from audit.verify import Reason, verify_chains
+from audit.verify import EventRow, Reason, chain_rows, verify_chains
 from tests.factories import make_tenant, make_user
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +170,31 @@ def test_audit_verify_streams_in_small_chunks():
     code, output = run_verify("--chunk-size", "2")
     assert code == 0
     assert "7 events checked" in output
+
+
+def test_a_chain_is_read_in_keyset_chunks_of_rows_not_models(django_assert_num_queries):
+    # given
+    contoso = make_tenant(name="Contoso")
+    record_many(contoso, 7)
+    # when / then: 7 events in chunks of 3 are three queries (3, 3, 1 rows), each a
+    # range of seq after the last one read, never an OFFSET
+    with django_assert_num_queries(3) as captured:
+        rows = list(chain_rows(contoso.pk, chunk_size=3))
+    assert [r.seq for r in rows] == list(range(1, 8))
+    assert all(isinstance(r, EventRow) for r in rows)
+    assert all("OFFSET" not in q["sql"] for q in captured.captured_queries)
+    assert [compute_hash(r.prev_hash, r) for r in rows] == [r.hash for r in rows]
+
+
+def test_a_gap_at_a_chunk_boundary_is_found(tamper):
+    # given
+    contoso = make_tenant(name="Contoso")
+    events = record_many(contoso, 6)
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[3].pk])
+    # when
+    reports = list(verify_chains(chunk_size=3))
+    # then
+    assert [(r.broken_seq, r.reason) for r in reports] == [(4, Reason.GAP)]
 
 
 def test_audit_verify_refuses_a_malformed_tenant_id():
