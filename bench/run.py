@@ -117,6 +117,10 @@ def server_env(args: argparse.Namespace, db_url: str) -> dict[str, str]:
         "SECRET_KEY": args.secret_key,
         "ALLOWED_HOSTS": HOST,
         "BENCHMARK_ENDPOINTS": "1",
+        # One load generator on one address: the per-address limits of the offer link
+        # would measure the limiter, not the page.
+        "OFFER_LINK_RATE_LIMIT": "100000000/m",
+        "OFFER_ANSWER_RATE_LIMIT": "100000000/m",
         "GUNICORN_BIND": f"{HOST}:{args.port}",
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_THREADS": str(args.threads),
