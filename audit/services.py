@@ -152,7 +152,9 @@ def audit_record(
         target_id = target_id or str(target.pk)
         target_repr = target_repr or str(target)
     ctx = context.current()
-    with transaction.atomic():
+    # No savepoint of its own: an event that cannot be written must undo the act it
+    # records, so a failure here rolls back the caller's whole transaction.
+    with transaction.atomic(savepoint=False):
         # get_or_create copes with two first writers racing to create the head.
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(tenant_id=tenant.pk)
         event = AuditEvent(

@@ -88,12 +88,15 @@ def outbox_write(
             kind=kind[:64],
             dedupe_key=key,
         )
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            # Another writer stored the same deduplicated message first.
-            continue
+        if key is None:
+            row.save(force_insert=True)
+        else:
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                # Another writer stored the same deduplicated message first.
+                continue
         rows.append(row)
     ids = [str(row.id) for row in rows]
     if ids:
