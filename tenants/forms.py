@@ -82,6 +82,11 @@ class UserCreateForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
+        if not self.verified_domains:
+            raise ValidationError(
+                "No domain of the organisation is verified yet. Verify one under Domains, "
+                "then add the user."
+            )
         if email.rpartition("@")[2] not in self.verified_domains:
             raise ValidationError(
                 "The address must be in one of the organisation's verified domains."

@@ -12,7 +12,8 @@ Fixtures (helpers such as ``axe_check`` and ``totp_code`` are in ``support.py``)
   with the live server's mail going to it over SMTP (through the outbox and Celery, eager);
 - ``screenshot(page, name)``: a full-page PNG under ``test-artifacts/screenshots/<test>/``;
 - ``review(page, name)``: what every page of a journey gets: the axe check and a
-  screenshot at desktop and at phone width, and no script error or CSP violation.
+  screenshot at desktop and at phone width, no sideways scrolling at either, and no
+  script error or CSP violation.
 
 Tests touch the database between steps only once the page has settled (after an
 ``expect`` on the page a step leads to): on SQLite in memory the live server's thread
@@ -59,8 +60,15 @@ STRICT_CSP = (
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the browser tests last, so the browser's event loop never meets other tests."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    """Run the browser tests last, so the browser's event loop never meets other tests;
+    those that start Playwright themselves run before those sharing the session's browser
+    (two sync Playwrights cannot run at once)."""
+
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        in_browser = item.get_closest_marker("browser") is not None
+        return in_browser, "browser" in getattr(item, "fixturenames", ())
+
+    items.sort(key=order)
 
 
 # --- Chromium ------------------------------------------------------------------------
@@ -202,8 +210,8 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
 
 @pytest.fixture
 def review(screenshot: Callable[[Any, str], Path]) -> Callable[[Any, str], None]:
-    """``review(page, name)``: axe at desktop and phone width, a screenshot at each,
-    and no script error or CSP violation so far on the page."""
+    """``review(page, name)``: axe at desktop and phone width, a screenshot at each, no
+    sideways scrolling at either, and no script error or CSP violation so far on the page."""
 
     def check(page: Any, name: str) -> None:
         page.wait_for_load_state("load")
@@ -212,6 +220,15 @@ def review(screenshot: Callable[[Any, str], Path]) -> Callable[[Any, str], None]
             page.set_viewport_size(size)
             axe_check(page)
             screenshot(page, name)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if overflow > 0:
+                pytest.fail(
+                    f"the page {page.url} is {overflow}px wider than the screen at "
+                    f"{size['width']}px: it scrolls sideways",
+                    pytrace=False,
+                )
         page.set_viewport_size(original)
         problems = page.problems.errors
         if problems:

@@ -142,3 +142,22 @@ def sign_in_with_totp(page: Any, email_address: str, password: str = PASSWORD) -
     page.get_by_label("Code", exact=True).fill(fresh_totp_code())
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
+
+
+def enrol_totp(page: Any, password: str = PASSWORD) -> str:
+    """Set up an authenticator app from the two-factor page, as a person does.
+
+    From the "Two-Factor Authentication" page: "Activate" the authenticator app, give the
+    password again when asked, read the secret the page shows, type the current code,
+    and "Activate". Returns the secret; the page is left on the recovery codes.
+    """
+    page.get_by_role("link", name="Activate").click()
+    if "/reauthenticate/" in page.url:
+        page.get_by_label("Password").fill(password)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Confirm").click()
+    secret = page.get_by_label("Authenticator secret").input_value()
+    page.get_by_label("Authenticator code").fill(fresh_totp_code(secret))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Activate").click()
+    return str(secret)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tenants.models import Tenant, TenantKind
 from tenants.roles import Role
-from tests.browser.support import fresh_totp_code, message_text, sign_in
+from tests.browser.support import enrol_totp, fresh_totp_code, message_text, sign_in
 from tests.factories import PASSWORD, make_partner, make_partner_user
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,20 @@ def test_a_new_customer_signs_up_verifies_its_email_and_lands_in_its_admin_cente
     review(page, "confirm email")
     page.get_by_role("button", name="Confirm").click()
 
-    # then it is signed in, in the admin center of its new organisation
+    # then it is signed in, and its organisation requires a second factor of admins
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("two-factor authentication", re.I)
+    )
+    expect(page.get_by_role("main")).to_contain_text("requires two-factor authentication")
+    review(page, "two-factor required")
+
+    # when it activates an authenticator app and continues where it was going
+    enrol_totp(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
+    review(page, "recovery codes")
+    page.get_by_role("link", name="Continue where you were going").click()
+
+    # then it is in the admin center of its new organisation
     expect(page.get_by_role("heading", level=1)).to_have_text("Wide World Importers")
     tenant = Tenant.objects.get(name="Wide World Importers")  # the server is idle now
     assert tenant.kind == TenantKind.CUSTOMER

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tenants.roles import Role
-from tests.browser.support import sign_in, sign_in_with_totp
+from tests.browser.support import sign_in_with_totp
 from tests.factories import make_partner, make_partner_user, make_tenant, make_user
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def test_the_copy_button_puts_the_tenant_id_on_the_clipboard_and_says_so(
 ):
     # given a customer admin in its admin center, with clipboard access granted
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    sign_in(page, customer_admin.email)
+    sign_in_with_totp(page, customer_admin.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Contoso")
     tenant_id = str(customer_admin.tenant_id)
 
@@ -45,7 +45,7 @@ def test_the_copy_button_puts_the_tenant_id_on_the_clipboard_and_says_so(
 def test_at_phone_width_the_menus_open_from_their_buttons(phone_page, customer_admin, review):
     # given a customer admin on a phone
     page = phone_page
-    sign_in(page, customer_admin.email)
+    sign_in_with_totp(page, customer_admin.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Contoso")
     admin_nav = page.get_by_role("navigation", name="Admin center")
     expect(admin_nav).to_be_hidden()
@@ -89,7 +89,7 @@ def test_another_organisations_admin_center_is_not_found_and_says_where_to_go(
 ):
     # given a customer admin and another organisation
     other = make_tenant(name="Northwind Traders", domain="northwind.example")
-    sign_in(page, customer_admin.email)
+    sign_in_with_totp(page, customer_admin.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Contoso")
 
     # when it opens the other organisation's admin center

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from delegation.models import Relationship
 from tenants.models import Tenant
 from tenants.roles import ROLE_INFO, Role
-from tests.browser.support import message_text, sign_in_with_totp
+from tests.browser.support import enrol_totp, message_text, sign_in_with_totp
 from tests.factories import PASSWORD, make_partner, make_partner_user, make_user
 
 pytestmark = pytest.mark.browser
@@ -25,16 +25,29 @@ CUSTOMER_DOMAIN = "wideworld.example"
 CUSTOMER_ADMIN = "ana@wideworld.example"
 
 
+def partner_menu(page, item: str) -> None:
+    """Main navigation -> the "Partners" menu -> ``item`` (behind the menu button on a phone)."""
+    nav = page.get_by_role("navigation", name="Main navigation")
+    toggle = nav.get_by_role("button", name="Toggle navigation")
+    if toggle.is_visible():
+        toggle.click()
+    nav.get_by_role("button", name="Partners", exact=True).click()
+    nav.get_by_role("link", name=item, exact=True).click()
+
+
 def lookup_customer(page, review, name: str) -> None:
     """Partner nav -> "User and domain lookup" -> search by the customer's domain."""
-    page.get_by_role("navigation", name="Main navigation").get_by_role(
-        "link", name="User and domain lookup"
-    ).click()
+    partner_menu(page, "User and domain lookup")
     expect(page.get_by_role("heading", level=1)).to_contain_text("User and domain lookup")
     page.get_by_role("searchbox").fill(CUSTOMER_DOMAIN)
     page.get_by_role("searchbox").press("Enter")
     expect(page.get_by_role("main")).to_contain_text(CUSTOMER)
     review(page, name)
+
+
+def preset_choice(presets, name: str):
+    """The access preset whose label starts with ``name`` (the roles follow the name)."""
+    return presets.get_by_role("radio", name=re.compile(rf"^{re.escape(name)}"))
 
 
 def admin_nav(page):
@@ -43,6 +56,8 @@ def admin_nav(page):
 
 def open_admin_section(page, name: str) -> None:
     """Left nav of the admin center; at phone width it sits behind its menu button."""
+    expect(admin_nav(page)).to_be_attached()
+    page.wait_for_load_state("load")  # the stylesheet decides whether the button shows
     toggle = page.get_by_role("button", name="Admin center menu")
     if toggle.is_visible():
         toggle.click()
@@ -52,9 +67,7 @@ def open_admin_section(page, name: str) -> None:
 
 def give_staff_access(page, review, email: str, level: str) -> None:
     """Partner nav "Users" -> "Edit" -> Yes -> Full/Limited administration -> Save."""
-    page.get_by_role("navigation", name="Main navigation").get_by_role(
-        "link", name="Users", exact=True
-    ).click()
+    partner_menu(page, "Users")
     review(page, f"staff before {level}")
     page.get_by_role("row").filter(has_text=email).get_by_role("link", name="Edit").click()
     access = page.get_by_role(
@@ -83,16 +96,19 @@ def test_the_delegated_administration_journey(page, open_page, smtp, review, por
     expect(alex.get_by_role("heading", level=1)).to_have_text("Partner overview")
     review(alex, "partner overview")
     alex.get_by_role("link", name="Send delegated administration offers").click()
+    presets = alex.get_by_role("group", name="Access to ask for")
     for preset in ("Full delegated administration", "Helpdesk", "User management", "Custom"):
-        expect(alex.get_by_label(preset)).to_be_visible()
+        expect(preset_choice(presets, preset)).to_be_visible()
     review(alex, "offer form")
-    alex.get_by_label("Full delegated administration").check()
+    preset_choice(presets, "Full delegated administration").check()
     alex.get_by_role("main").get_by_role("button", name=re.compile("offer", re.I)).click()
     copy = alex.get_by_role("button", name="Copy")
     expect(copy).to_be_visible()
     review(alex, "offer text")
     copy.click()
-    expect(copy).to_have_text("Copied")
+    # the button says so (its name changes with its text) and so does the status line
+    expect(alex.get_by_role("button", name="Copied", exact=True)).to_be_visible()
+    expect(alex.get_by_role("status").filter(has_text="Copied to the clipboard.")).to_be_attached()
     offer_text = alex.evaluate("navigator.clipboard.readText()")
     assert "Fabrikam Partners" in offer_text
     found = re.search(rf"{re.escape(portal)}/offer/[\w-]+/", offer_text)
@@ -121,13 +137,32 @@ def test_the_delegated_administration_journey(page, open_page, smtp, review, por
     )
     assert confirm, message_text(confirm_mail)
     ana.goto(confirm.group(0))
-    ana.get_by_role("button", name="Confirm").click()
-    if "/offer/" not in ana.url:
-        ana.goto(offer_link)  # back to the consent page, signed in now
-    expect(ana.get_by_role("main")).to_contain_text("Fabrikam Partners")
-    expect(ana.get_by_role("main")).to_contain_text(ROLE_INFO[Role.GLOBAL_ADMIN].summary)
+    with ana.expect_navigation():
+        ana.get_by_role("button", name="Confirm").click()
+
+    # confirming signs it in and brings it straight back to the consent page, where it
+    # reads the roles asked for (reading needs no second factor yet)
+    expect(ana).to_have_url(offer_link)
+    consent = ana.get_by_role("main")
+    expect(consent).to_contain_text(f"Fabrikam Partners asks to administer {CUSTOMER}")
+    expect(consent).to_contain_text(ROLE_INFO[Role.GLOBAL_ADMIN].summary)
     expect(ana.get_by_role("button", name="Decline")).to_be_visible()
     review(ana, "consent")
+
+    # answering needs a second factor: it is led to enrolment, sets up an authenticator
+    # app and continues where it was going, back on the consent page
+    ana.get_by_role("button", name="Accept").click()
+    expect(ana.get_by_role("heading", level=1)).to_have_text(
+        re.compile("two-factor authentication", re.I)
+    )
+    expect(ana.get_by_role("main")).to_contain_text("requires two-factor authentication")
+    review(ana, "two-factor required")
+    enrol_totp(ana)
+    expect(ana.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
+    review(ana, "recovery codes")
+    ana.get_by_role("link", name="Continue where you were going").click()
+    expect(ana).to_have_url(offer_link)
+    expect(ana.get_by_role("main")).to_contain_text(ROLE_INFO[Role.GLOBAL_ADMIN].summary)
     ana.get_by_role("button", name="Accept").click()
     expect(ana.get_by_role("alert").first).to_contain_text("Fabrikam Partners")
     review(ana, "accepted")
@@ -161,8 +196,10 @@ def test_the_delegated_administration_journey(page, open_page, smtp, review, por
     open_admin_section(adele, "Users")
     review(adele, "customer users")
     adele.get_by_role("link", name=re.compile("Joni")).click()
-    adele.once("dialog", lambda dialog: dialog.accept())
-    adele.get_by_role("button", name="Reset password").click()
+    adele.get_by_role("main").get_by_role("link", name="Reset password").click()
+    expect(adele.get_by_role("heading", level=1)).to_have_text("Reset password")
+    review(adele, "reset password")
+    adele.get_by_role("main").get_by_role("button", name="Reset password").click()
     expect(adele.get_by_role("alert").first).to_contain_text(re.compile("password", re.I))
     review(adele, "password reset")
     joni.refresh_from_db()
@@ -190,22 +227,36 @@ def test_the_delegated_administration_journey(page, open_page, smtp, review, por
     expect(adele.get_by_role("main")).to_contain_text(CUSTOMER_ADMIN)
     expect(adele.get_by_role("main")).to_contain_text(Role.GLOBAL_ADMIN.label)
     review(adele, "administrators")
-    lookup_customer_quietly = adele.get_by_role("navigation", name="Main navigation")
-    lookup_customer_quietly.get_by_role("link", name="User and domain lookup").click()
+    partner_menu(adele, "User and domain lookup")
     adele.get_by_role("searchbox").fill(CUSTOMER_DOMAIN)
     adele.get_by_role("searchbox").press("Enter")
     adele.get_by_role("link", name="Administer on behalf of").first.click()
     expect(admin_nav(adele)).to_be_attached()
 
-    # 6. the Full agent creates a user in the customer's tenant
+    # 6. the Full agent creates a user in the customer's tenant (verifying its domain first)
     lee = open_page()
     sign_in_with_totp(lee, "lee@fabrikam.example")
     lookup_customer(lee, review, "lookup by the full agent")
     lee.get_by_role("link", name="Administer on behalf of").first.click()
+    expect(lee.get_by_role("region", name="Delegated administration")).to_contain_text(
+        "Full administration"
+    )
     open_admin_section(lee, "Users")
-    lee.get_by_role("main").get_by_role(
-        "link", name=re.compile("add|create|new", re.I)
-    ).first.click()
+    add_user = lee.get_by_role("main").get_by_role("link", name=re.compile("add|create|new", re.I))
+    add_user.first.click()
+    # the new organisation's domain is not verified yet, and the form says where to do it
+    note = lee.get_by_role("note").filter(has_text="No domain of")
+    expect(note).to_contain_text(f"No domain of {CUSTOMER} is verified yet")
+    review(lee, "new user form, no verified domain")
+    note.get_by_role("link", name="Verify a domain under Domains").click()
+    expect(lee.get_by_role("heading", level=1)).to_have_text("Domains")
+    lee.get_by_role("row").filter(has_text=CUSTOMER_DOMAIN).get_by_role(
+        "button", name="Mark verified"
+    ).click()
+    expect(lee.get_by_role("alert").first).to_contain_text(f"{CUSTOMER_DOMAIN} is verified")
+    review(lee, "domain verified")
+    open_admin_section(lee, "Users")
+    add_user.first.click()
     lee.get_by_label(re.compile("first name", re.I)).fill("Pradeep")
     lee.get_by_label(re.compile("last name", re.I)).fill("Gupta")
     lee.get_by_label(re.compile("email|user ?name", re.I)).first.fill(f"pradeep@{CUSTOMER_DOMAIN}")
@@ -217,7 +268,10 @@ def test_the_delegated_administration_journey(page, open_page, smtp, review, por
 
     # 7. the customer's admin reads its audit log, both technicians named, and removes
     #    the partner
-    ana.goto(f"/t/{customer.pk}/")
+    ana.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Admin center"
+    ).click()
+    expect(ana).to_have_url(f"{portal}/t/{customer.pk}/")
     open_admin_section(ana, "Audit log")
     log = ana.get_by_role("main")
     expect(log).to_contain_text("adele@fabrikam.example")
@@ -228,8 +282,12 @@ def test_the_delegated_administration_journey(page, open_page, smtp, review, por
     row = ana.get_by_role("row").filter(has_text="Fabrikam Partners")
     expect(row).to_contain_text(Role.GLOBAL_ADMIN.label)
     review(ana, "partner relationships")
-    ana.once("dialog", lambda dialog: dialog.accept())
-    row.get_by_role("button", name="Remove").click()
+    row.get_by_role("link", name="Remove").click()
+    expect(ana.get_by_role("heading", level=1)).to_have_text("Remove Fabrikam Partners?")
+    ana.get_by_label("Reason").fill("We now manage our services ourselves.")
+    review(ana, "remove partner")
+    ana.once("dialog", lambda dialog: dialog.accept())  # the form asks to confirm
+    ana.get_by_role("button", name="Remove the relationship").click()
     expect(ana.get_by_role("alert").first).to_contain_text("Fabrikam Partners")
     review(ana, "partner removed")
     relationship.refresh_from_db()

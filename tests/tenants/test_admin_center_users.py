@@ -155,6 +155,23 @@ def test_a_new_users_address_must_be_in_a_verified_domain(client, actors, email)
     assert not User.objects.filter(email=email).exists()
 
 
+def test_without_a_verified_domain_the_add_user_page_says_where_to_verify_one(client, actors):
+    # given an organisation whose only domain is not verified yet (as after a sign-up)
+    actors.customer.domains.update(verified=False)
+    sign_in(client, actors.customer_admin)
+    url = reverse("tenants:user-create", args=[actors.customer.pk])
+    domains = reverse("tenants:domains", args=[actors.customer.pk])
+    # when it opens the form, and when it submits it anyway
+    page = client.get(url).content.decode()
+    response = client.post(url, {"email": "x@contoso.test"})
+    # then the form points to Domains, the error says what to do, and nobody is added
+    assert "is verified yet" in page
+    assert f'href="{domains}"' in page
+    assert response.status_code == 200
+    assert "No domain of the organisation is verified yet" in response.content.decode()
+    assert not User.objects.filter(email="x@contoso.test").exists()
+
+
 def test_editing_a_user_records_only_what_changed(client, actors):
     # given
     sign_in(client, actors.customer_admin)
