@@ -31,8 +31,10 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Trust X-Forwarded-* only from the proxy in front (comma-separated addresses).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-# Nothing on the host's disk: heartbeat files in memory, no control socket.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+# Nothing on the host's disk: heartbeat files in memory, no control socket. /dev/shm is
+# where gunicorn's heartbeat belongs (its own advice); nothing secret is written there.
+_SHM = "/dev/shm"  # noqa: S108  # nosec B108
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 control_socket_disable = True
 # The application is loaded in each worker, after the fork: no connection is shared.
 preload_app = False
