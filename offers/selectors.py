@@ -16,6 +16,7 @@ from django.utils import timezone
 from tenants.models import Tenant, User
 from tenants.roles import ROLE_INFO, Role, RoleInfo
 from tenants.services import user_roles
+from tenants.text import possessive
 
 from .models import Offer
 
@@ -77,7 +78,7 @@ def answer_refusal(user: User | object, partner: Tenant) -> Refusal | None:
         )
     who_can = (
         "Only a global administrator of a customer organisation can accept or decline "
-        f"{partner.name}'s offer, for that organisation."
+        f"{possessive(partner.name)} offer, for that organisation."
     )
     if user.tenant_id == partner.pk:
         return Refusal(

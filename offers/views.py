@@ -21,6 +21,7 @@ from partnerportal.ratelimit import ratelimit
 from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
 from tenants.selectors import is_partner_admin
+from tenants.text import possessive
 
 from . import services
 from .forms import OfferCreateForm, OfferSendForm
@@ -257,9 +258,13 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
     partner = offer.partner.name
     until = date_format(timezone.localtime(relationship.expires), "j F Y")
     if acceptance.outcome == services.AcceptOutcome.CREATED:
-        messages.success(request, f"You accepted {partner}'s offer. Its access ends on {until}.")
+        messages.success(
+            request, f"You accepted {possessive(partner)} offer. Its access ends on {until}."
+        )
     elif acceptance.outcome == services.AcceptOutcome.UPDATED:
-        messages.success(request, f"{partner}'s access is changed. It now ends on {until}.")
+        messages.success(
+            request, f"{possessive(partner)} access is changed. It now ends on {until}."
+        )
     else:
         messages.info(
             request,
@@ -287,7 +292,7 @@ def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
         return _unavailable(request, offer, exc.code.value)
     messages.info(
         request,
-        f"You declined {offer.partner.name}'s offer. Nothing was granted"
+        f"You declined {possessive(offer.partner.name)} offer. Nothing was granted"
         + (
             "; your existing relationship with it is unchanged."
             if relationship_change(offer, user.tenant)

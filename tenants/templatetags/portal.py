@@ -46,6 +46,13 @@ def is_multi_choice(field: forms.BoundField) -> bool:
     return isinstance(field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
 
 
+@register.filter(name="possessive")
+def possessive_filter(value: object) -> str:
+    from tenants.text import possessive
+
+    return possessive(str(value))
+
+
 @register.filter
 def role_label(value: str) -> str:
     from tenants.roles import Role

@@ -187,7 +187,7 @@ def test_the_consent_page_names_the_partner_the_roles_the_end_and_the_way_out(cl
     assert ROLE_INFO[Role.GLOBAL_ADMIN].label not in body
     ends = timezone.now() + timedelta(days=90)
     assert f"{ends.day} {ends:%B %Y}" in body
-    assert "You can remove Fabrikam Partners's access at any time" in body
+    assert "You can remove Fabrikam Partners' access at any time" in body
     for name in ("accept", "decline"):
         action = reverse(f"offers:{name}", args=[offer.token])
         assert f'<form method="post" action="{action}">' in body

@@ -66,3 +66,17 @@ def test_emails_are_stored_lower_case():
     tenant = make_tenant()
     user = make_user(tenant, email="Adele.Vance@Fabrikam.example")
     assert user.email == "adele.vance@fabrikam.example"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Contoso", "Contoso's"),
+        ("Fabrikam Partners", "Fabrikam Partners'"),
+        ("LITWARE INC", "LITWARE INC's"),
+    ],
+)
+def test_possessive_of_an_organisation_name(name, expected):
+    from tenants.text import possessive
+
+    assert possessive(name) == expected
