@@ -22,7 +22,7 @@ from .access import Rights, tenant_rights_or_404
 from .models import Relationship
 from .relationships import (
     REASON_MAX_LENGTH,
-    is_partner_admin,
+    is_admin_of_partner,
     relationship_renew,
     relationship_terminate,
 )
@@ -166,7 +166,7 @@ def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpRespo
 def customer_relationship_end(request: HttpRequest, relationship_id: Any) -> HttpResponse:
     """A partner admin ends a relationship from the partner's side."""
     user = partner_user_or_404(request)
-    if not is_partner_admin(user, user.tenant):
+    if not is_admin_of_partner(user, user.tenant):
         raise Http404("No such page.")
     rel = (
         Relationship.objects.filter(pk=relationship_id, partner_id=user.tenant_id)

@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import audit_record
+from tenants import selectors as tenant_selectors
 from tenants.mail import outbox_enqueue
 from tenants.models import Tenant, User
 from tenants.roles import Permission, Role
-from tenants.services import user_roles
 
 from .access import require
 from .models import Relationship, RelationshipStatus
@@ -49,8 +49,9 @@ def partner_recipients(partner: Tenant) -> list[str]:
     ]
 
 
-def is_partner_admin(user: User, partner: Tenant) -> bool:
-    return user.tenant_id == partner.pk and Role.GLOBAL_ADMIN in user_roles(user)
+def is_admin_of_partner(user: User, partner: Tenant) -> bool:
+    """A partner admin (``tenants.selectors.is_partner_admin``) of this very partner."""
+    return user.tenant_id == partner.pk and tenant_selectors.is_partner_admin(user)
 
 
 def _describe(relationship: Relationship) -> str:
@@ -100,7 +101,7 @@ def relationship_terminate(
         rel = _lock(relationship)
         by_partner = acting_user.tenant_id == rel.partner_id
         if by_partner:
-            if not is_partner_admin(acting_user, rel.partner):
+            if not is_admin_of_partner(acting_user, rel.partner):
                 raise PermissionDenied("Only the partner's global admins end relationships.")
         else:
             require(acting_user, rel.customer, Permission.MANAGE_PARTNERS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.models import EmailAddress
 
@@ -189,3 +189,18 @@ def age_sign_in(client: Client, seconds: int = 3600) -> None:
     if SIGNED_IN_AT_KEY in session:
         session[SIGNED_IN_AT_KEY] = then
     session.save()
+
+
+def make_service_request(tenant: Tenant, by: User, *, title: str = "Mail is slow") -> Any:
+    """A service request filed in ``tenant`` by ``by``, through the service."""
+    from tenants.services import service_request_create
+
+    return service_request_create(
+        acting_user=by,
+        tenant=tenant,
+        title=title,
+        description="Since this morning.",
+        severity="normal",
+        contact_name=by.get_full_name(),
+        contact_email=by.email,
+    )

@@ -32,6 +32,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
     make_relationship,
+    make_service_request,
     make_tenant,
     make_user,
     sign_in,
@@ -262,19 +263,10 @@ def world(db) -> World:
     assert padmin is not None
     offer = Offer.objects.create(partner=partner, roles=[Role.GLOBAL_ADMIN], created_by=padmin)
     from tenants.models import Domain, Subscription
-    from tenants.services import service_request_create
 
     domain = Domain.objects.create(tenant=customer, name="extra.contoso.example")
     subscription = Subscription.objects.create(tenant=customer, plan="Business Premium", seats=5)
-    service_request = service_request_create(
-        acting_user=cadmin,
-        tenant=customer,
-        title="Mail is slow",
-        description="Since this morning.",
-        severity="normal",
-        contact_name="Megan",
-        contact_email="megan@contoso.example",
-    )
+    service_request = make_service_request(customer, cadmin, title="Mail is slow")
     kwargs = {
         "tenant_id": customer.pk,
         "domain_id": domain.pk,
@@ -288,15 +280,7 @@ def world(db) -> World:
     }
     foreign_domain = Domain.objects.create(tenant=other_customer, name="extra.northwind.example")
     foreign_subscription = Subscription.objects.create(tenant=other_customer, plan="Basic", seats=2)
-    foreign_request = service_request_create(
-        acting_user=other,
-        tenant=other_customer,
-        title="Printer",
-        description="Jammed.",
-        severity="low",
-        contact_name="Nestor",
-        contact_email="nestor@northwind.example",
-    )
+    foreign_request = make_service_request(other_customer, other, title="Printer")
     other_partner_admin = make_partner_user(other_partner, roles=[Role.GLOBAL_ADMIN])
     foreign_offer = Offer.objects.create(
         partner=other_partner, roles=[Role.GLOBAL_ADMIN], created_by=other_partner_admin

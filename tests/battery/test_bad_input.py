@@ -28,7 +28,6 @@ from delegation.models import Relationship
 from offers.models import Offer
 from tenants.models import Domain, ServiceRequest, Subscription, Tenant, User
 from tenants.roles import Role
-from tenants.services import service_request_create
 from tests.battery.forms import (
     ANY_MESSAGE,
     MESSAGE_MARKERS,
@@ -40,6 +39,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
     make_relationship,
+    make_service_request,
     make_tenant,
     make_user,
     sign_in,
@@ -163,15 +163,7 @@ def world(db) -> World:
     plain = make_user(customer, roles=[Role.PASSWORD_ADMIN])
     Domain.objects.create(tenant=customer, name="extra.contoso.example")
     subscription = Subscription.objects.create(tenant=customer, plan="Business Premium", seats=5)
-    service_request = service_request_create(
-        acting_user=cadmin,
-        tenant=customer,
-        title="Mail is slow",
-        description="Since this morning.",
-        severity="normal",
-        contact_name="Megan",
-        contact_email="megan@contoso.example",
-    )
+    service_request = make_service_request(customer, cadmin, title="Mail is slow")
     relationship = make_relationship(partner, customer, accepted_by=cadmin)
     return World(
         partner=partner,

@@ -22,8 +22,6 @@ from tests.factories import (
     sign_in,
 )
 
-from .helpers import sign_in_recently
-
 pytestmark = pytest.mark.django_db
 
 
@@ -86,7 +84,7 @@ def url_of(page, w):
 
 def as_persona(client, w, persona):
     if persona != "anonymous":
-        sign_in_recently(client, getattr(w, persona))
+        sign_in(client, getattr(w, persona))
 
 
 @pytest.mark.parametrize("page", list(PAGE_ACCESS))
@@ -147,7 +145,7 @@ def test_the_staff_list_shows_each_member_with_its_level(client, world):
 def test_alex_gives_adele_limited_and_lee_full_access(client, world):
     # given
     lee = make_partner_user(world.partner, email="lee@fabrikam.example")
-    sign_in_recently(client, world.alex)
+    sign_in(client, world.alex)
     # when
     first = client.post(
         reverse("delegation:staff-edit", kwargs={"user_id": world.adele.pk}),
@@ -183,7 +181,7 @@ def test_the_edit_form_shows_the_stored_level(client, world):
 
 
 def test_yes_without_a_level_is_refused_with_a_message(client, world):
-    sign_in_recently(client, world.alex)
+    sign_in(client, world.alex)
     response = client.post(url_of("staff-edit", world), {"assign": "yes"})
     assert response.status_code == 400
     assert "Choose Full administration or Limited administration." in response.content.decode()
@@ -191,7 +189,7 @@ def test_yes_without_a_level_is_refused_with_a_message(client, world):
 
 
 def test_no_removes_access(client, world):
-    sign_in_recently(client, world.alex)
+    sign_in(client, world.alex)
     url = reverse("delegation:staff-edit", kwargs={"user_id": world.full.pk})
     response = client.post(url, {"assign": "no", "level": "full"})
     assert response.status_code == 302
@@ -199,7 +197,7 @@ def test_no_removes_access(client, world):
 
 
 def test_a_partner_admin_cannot_raise_its_own_access_on_the_page(client, world):
-    sign_in_recently(client, world.alex)
+    sign_in(client, world.alex)
     url = reverse("delegation:staff-edit", kwargs={"user_id": world.alex.pk})
     response = client.post(url, {"assign": "yes", "level": "full"})
     assert response.status_code == 400
@@ -209,7 +207,7 @@ def test_a_partner_admin_cannot_raise_its_own_access_on_the_page(client, world):
 
 def test_saving_needs_a_recent_sign_in(client, world):
     # given: signed in, but not recently
-    sign_in_recently(client, world.alex)
+    sign_in(client, world.alex)
     age_sign_in(client)
     # when
     response = client.post(url_of("staff-edit", world), {"assign": "yes", "level": "full"})
@@ -220,7 +218,7 @@ def test_saving_needs_a_recent_sign_in(client, world):
 
 
 def test_a_double_submit_changes_and_records_once(client, world):
-    sign_in_recently(client, world.alex)
+    sign_in(client, world.alex)
     for _ in range(2):
         client.post(url_of("staff-edit", world), {"assign": "yes", "level": "limited"})
     assert AuditEvent.objects.filter(action=Action.AGENT_ACCESS_CHANGED).count() == 1

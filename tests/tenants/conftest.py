@@ -14,12 +14,9 @@ from tests.factories import (
     make_relationship,
     make_tenant,
     make_user,
-    sign_in,
 )
 
 if TYPE_CHECKING:
-    from django.test import Client
-
     from delegation.models import Relationship
     from tenants.models import Tenant, User
 
@@ -86,16 +83,3 @@ def actors(db: None) -> Actors:
             other_partner, email="lou@litware.test", level="full"
         ),
     )
-
-
-def sign_in_recently(client: Client, user: User) -> None:
-    """Sign in as ``user`` and record a re-authentication just now, as the reauthenticate
-    page does; pages that change passwords and roles ask for one."""
-    import time
-
-    sign_in(client, user)
-    session = client.session
-    session["account_authentication_methods"].append(
-        {"method": "password", "at": time.time(), "reauthenticated": True}
-    )
-    session.save()

@@ -20,7 +20,7 @@ from tenants.models import Domain, RoleAssignment, ServiceRequest, Subscription,
 from tenants.roles import Role
 from tenants.services import service_request_create
 from tests.factories import age_sign_in, make_relationship, make_user, sign_in
-from tests.tenants.conftest import ACTOR_NAMES, Actors, sign_in_recently
+from tests.tenants.conftest import ACTOR_NAMES, Actors
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +203,7 @@ def test_each_view_for_each_actor(client, actors, objs, view, actor):
     # given
     user = actors.get(actor)
     if user is not None:
-        sign_in_recently(client, user)
+        sign_in(client, user)
     url = _url(view, actors, objs)
     # when
     response = _request(client, view, url, actors, objs)
@@ -290,7 +290,7 @@ LIMITED_CRAFTED = [v for v in VIEWS if v.method == "post" and "limited_agent" no
 @pytest.mark.parametrize("view", LIMITED_CRAFTED, ids=lambda v: v.name)
 def test_a_limited_agent_reaches_no_write_by_crafting_the_post(client, actors, objs, view):
     # given
-    sign_in_recently(client, actors.limited_agent)
+    sign_in(client, actors.limited_agent)
     before = snapshot(actors.customer)
     # when
     response = client.post(_url(view, actors, objs), view.data(actors, objs))

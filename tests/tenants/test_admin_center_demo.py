@@ -9,8 +9,7 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from delegation.models import AgentAccess, Relationship
 from tenants.models import ServiceRequest, Tenant, User
-from tests.factories import enrol_totp
-from tests.tenants.conftest import sign_in_recently
+from tests.factories import enrol_totp, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +33,9 @@ def test_adele_lee_and_megan(demo):
     contoso, users, relationship = demo
     t = contoso.pk
     adele, lee, megan = Client(), Client(), Client()
-    sign_in_recently(adele, users["adele"])
-    sign_in_recently(lee, users["lee"])
-    sign_in_recently(megan, users["megan"])
+    sign_in(adele, users["adele"])
+    sign_in(lee, users["lee"])
+    sign_in(megan, users["megan"])
     ordinary = users["grady.archie"]
 
     # adele (Limited) sees the banner and the users, and resets an ordinary user's password

@@ -16,7 +16,7 @@ from tenants.models import RoleAssignment, User
 from tenants.roles import Role
 from tenants.selectors import USERS_PAGE_SIZE
 from tests.factories import PASSWORD, age_sign_in, make_user, sign_in
-from tests.tenants.conftest import Actors, sign_in_recently
+from tests.tenants.conftest import Actors
 
 pytestmark = pytest.mark.django_db
 
@@ -277,7 +277,7 @@ def test_a_limited_agent_resets_an_ordinary_users_password(
     # given: the target is signed in elsewhere
     target = actors.customer_user
     elsewhere = _signed_in_through_allauth(target)
-    sign_in_recently(client, actors.limited_agent)
+    sign_in(client, actors.limited_agent)
     # when
     with django_capture_on_commit_callbacks(execute=True):
         response = _reset(client, actors, target)
@@ -307,7 +307,7 @@ def test_a_limited_agent_resets_an_ordinary_users_password(
 
 def test_a_limited_agent_resets_a_password_admins_password(client, actors):
     # given
-    sign_in_recently(client, actors.limited_agent)
+    sign_in(client, actors.limited_agent)
     # when
     response = _reset(client, actors, actors.password_admin)
     # then
@@ -318,7 +318,7 @@ def test_a_limited_agent_resets_a_password_admins_password(client, actors):
 
 def test_a_limited_agent_is_refused_a_global_admins_password(client, actors):
     # given
-    sign_in_recently(client, actors.limited_agent)
+    sign_in(client, actors.limited_agent)
     admin = actors.customer_admin
     detail = reverse("tenants:user-detail", args=[actors.customer.pk, admin.pk])
     # when
@@ -354,7 +354,7 @@ def test_the_password_rule_at_home(client, actors, actor_roles, target_roles, al
     # given
     actor = make_user(actors.customer, roles=actor_roles)
     target = make_user(actors.customer, roles=target_roles)
-    sign_in_recently(client, actor)
+    sign_in(client, actor)
     # when
     response = _reset(client, actors, target)
     # then
@@ -365,7 +365,7 @@ def test_the_password_rule_at_home(client, actors, actor_roles, target_roles, al
 
 def test_nobody_resets_its_own_password_in_the_admin_center(client, actors):
     # given
-    sign_in_recently(client, actors.customer_admin)
+    sign_in(client, actors.customer_admin)
     # when
     response = _reset(client, actors, actors.customer_admin)
     # then
@@ -376,7 +376,7 @@ def test_a_reset_user_must_change_its_password_before_anything_else(client, acto
     # given: a reset password
     target = actors.customer_user
     admin_client = Client()
-    sign_in_recently(admin_client, actors.customer_admin)
+    sign_in(admin_client, actors.customer_admin)
     password = _reset(admin_client, actors, target).context["password"]
     # when: the user signs in with it
     assert client.login(email=target.email, password=password)
@@ -404,7 +404,7 @@ def _roles(client: Client, actors: Actors, target: User, role: Role, operation: 
 
 def test_a_global_admin_assigns_and_removes_roles_audited(client, actors):
     # given
-    sign_in_recently(client, actors.customer_admin)
+    sign_in(client, actors.customer_admin)
     target = actors.customer_user
     # when
     _roles(client, actors, target, Role.BILLING_ADMIN, "assign")
@@ -423,7 +423,7 @@ def test_a_global_admin_assigns_and_removes_roles_audited(client, actors):
 
 def test_a_full_agent_assigns_roles_on_the_customers_behalf(client, actors):
     # given
-    sign_in_recently(client, actors.full_agent)
+    sign_in(client, actors.full_agent)
     # when
     _roles(client, actors, actors.customer_user, Role.GLOBAL_ADMIN, "assign")
     # then
@@ -434,7 +434,7 @@ def test_a_full_agent_assigns_roles_on_the_customers_behalf(client, actors):
 
 def test_the_last_global_admin_keeps_its_role(client, actors):
     # given
-    sign_in_recently(client, actors.full_agent)
+    sign_in(client, actors.full_agent)
     # when
     response = _roles(client, actors, actors.customer_admin, Role.GLOBAL_ADMIN, "remove")
     # then
@@ -447,7 +447,7 @@ def test_a_disabled_global_admin_does_not_count_as_another(client, actors):
     # given: a second global admin, disabled
     second = make_user(actors.customer, roles=[Role.GLOBAL_ADMIN])
     User.objects.filter(pk=second.pk).update(is_active=False)
-    sign_in_recently(client, actors.full_agent)
+    sign_in(client, actors.full_agent)
     # when
     _roles(client, actors, actors.customer_admin, Role.GLOBAL_ADMIN, "remove")
     # then
@@ -457,7 +457,7 @@ def test_a_disabled_global_admin_does_not_count_as_another(client, actors):
 
 def test_roles_are_never_given_to_a_user_outside_the_tenant(client, actors):
     # given: the customer's own global admin names a partner agent
-    sign_in_recently(client, actors.customer_admin)
+    sign_in(client, actors.customer_admin)
     # when
     response = _roles(client, actors, actors.full_agent, Role.GLOBAL_ADMIN, "assign")
     # then
