@@ -17,8 +17,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise TypeError("Audit events are append-only.")
 
     def bulk_create(self, *args: object, **kwargs: object) -> list["AuditEvent"]:
-        # Events enter one at a time through ``audit_record``, which links them.
+        # Events enter through ``audit_record`` / ``audit_record_many``, which link them.
         raise TypeError("Audit events are written by audit_record only.")
+
+    def _append_linked(self, events: list["AuditEvent"]) -> list["AuditEvent"]:
+        """Insert events already linked into their chains (``audit.services`` only)."""
+        return super().bulk_create(events)
 
     def bulk_update(self, *args: object, **kwargs: object) -> int:
         raise TypeError("Audit events are append-only.")

@@ -1,4 +1,5 @@
-"""Account events (sign-in, sign-out, passwords, two-factor changes) in the audit log.
+"""Account events (sign-in, sign-out, passwords, two-factor changes) in the audit log,
+and each new tenant's chain head.
 
 Each event goes into the chain of the user's home tenant. A failed sign-in for an
 address that belongs to no user is not recorded: it has no tenant whose log could
@@ -14,11 +15,13 @@ from typing import Any
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import signals as auth_signals
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from tenants.models import User
+from tenants.models import Tenant, User
 
 from .actions import Action
+from .models import AuditChainHead
 from .services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -102,3 +105,10 @@ def on_authenticator_reset(
     sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
 ) -> None:
     _record_for(user, Action.MFA_RECOVERY_CODES_REGENERATED)
+
+
+@receiver(post_save, sender=Tenant, dispatch_uid="audit_chain_head")
+def on_tenant_created(sender: Any, instance: Tenant, created: bool, **kwargs: Any) -> None:
+    """Every tenant's chain starts with it: writers find a head to lock, never create one."""
+    if created and not kwargs.get("raw"):
+        AuditChainHead.objects.get_or_create(tenant_id=instance.pk)

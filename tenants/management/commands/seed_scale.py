@@ -660,7 +660,8 @@ class Seeder:
             lambda: copy_into_empty(
                 "audit_auditchainhead",
                 ["tenant_id", "seq", "hash"],
-                [(tenant_id, seq, h) for tenant_id, (seq, h) in heads.items()],
+                # Every tenant has one, as ``audit.signals`` gives each new tenant.
+                [(t.id, *heads.get(t.id, (0, GENESIS_HASH))) for t in self.tenants],
             ),
         )
         return counts

@@ -1,0 +1,75 @@
+"""Several events in one go: each chain stays a chain, in three statements."""
+
+import pytest
+
+from audit.actions import Action
+from audit.models import AuditChainHead, AuditEvent
+from audit.services import GENESIS_HASH, Entry, audit_record, audit_record_many
+from audit.verify import verify_chains
+from tenants.models import Tenant, TenantKind
+from tests.audit.conftest import raw_tamper
+from tests.factories import make_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def entry(tenant, n):
+    return Entry(tenant=tenant, action=Action.USER_UPDATED, target_repr=f"user {n}")
+
+
+def test_events_of_two_tenants_join_each_chain_in_order(django_assert_num_queries):
+    # given: two tenants, one with history
+    contoso, fabrikam = make_tenant(name="Contoso"), make_tenant(name="Fabrikam")
+    audit_record(tenant=contoso, action=Action.USER_CREATED, target_repr="earlier")
+    # when: heads locked together, events inserted together, heads moved together
+    with django_assert_num_queries(3):
+        events = audit_record_many([entry(contoso, 1), entry(fabrikam, 2), entry(contoso, 3)])
+    # then
+    assert [(e.tenant_id, e.seq) for e in events] == [
+        (contoso.pk, 2),
+        (fabrikam.pk, 1),
+        (contoso.pk, 3),
+    ]
+    assert events[2].prev_hash == events[0].hash
+    assert events[1].prev_hash == GENESIS_HASH
+    heads = {h.tenant_id: h for h in AuditChainHead.objects.all()}
+    assert (heads[contoso.pk].seq, heads[contoso.pk].hash) == (3, events[2].hash)
+    assert (heads[fabrikam.pk].seq, heads[fabrikam.pk].hash) == (1, events[1].hash)
+    assert all(r.intact for r in verify_chains())
+
+
+def test_nothing_to_record_writes_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert audit_record_many([]) == []
+
+
+def test_every_new_tenant_starts_with_an_empty_chain_head():
+    tenant = make_tenant()
+    head = AuditChainHead.objects.get(tenant=tenant)
+    assert (head.seq, head.hash) == (0, GENESIS_HASH)
+
+
+def test_a_tenant_without_a_head_gets_one_at_its_first_event():
+    # given: a tenant from before every tenant had a head (bulk writes send no signal)
+    (tenant,) = Tenant.objects.bulk_create([Tenant(kind=TenantKind.CUSTOMER, name="Old")])
+    assert not AuditChainHead.objects.filter(tenant=tenant).exists()
+    # when
+    (event,) = audit_record_many([entry(tenant, 1)])
+    # then
+    assert event.seq == 1
+    assert AuditChainHead.objects.get(tenant=tenant).seq == 1
+
+
+def test_verify_finds_events_claiming_an_empty_chain():
+    # given: an event slipped in behind an empty head's back
+    tenant = make_tenant()
+    other = make_tenant()
+    (event,) = audit_record_many([entry(other, 1)])
+    raw_tamper(
+        "UPDATE audit_auditevent SET tenant_id = %s WHERE id = %s", [tenant.pk.hex, event.pk]
+    )
+    # when
+    reports = {r.tenant_id: r for r in verify_chains()}
+    # then
+    assert not reports[tenant.pk].intact  # its hash names the tenant it was written to
+    assert AuditEvent.objects.filter(tenant_id=tenant.pk).count() == 1
