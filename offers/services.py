@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import audit_record
+from audit.services import Entry, audit_record, audit_record_many
 from delegation.models import Relationship, RelationshipStatus
-from tenants.mail import outbox_enqueue
+from tenants.mail import Mail, outbox_enqueue, outbox_enqueue_many
 from tenants.models import OutboundEmail, Tenant, User
 from tenants.roles import Role
 from tenants.selectors import is_partner_admin
@@ -256,8 +257,12 @@ def offer_accept(
     Creates the relationship, or replaces the roles and end date of the one already
     active with this partner; counts a use; audits; writes the partner's confirmation
     and the customer's receipt to the outbox. Accepting again what is already in force
-    from this offer changes nothing. Concurrent answers serialise on the offer row, and
-    the database's one-active-relationship-per-pair index settles any race left.
+    from this offer changes nothing. Answers for one customer serialise on its
+    relationship with the partner (and the database's one-active-relationship-per-pair
+    index settles any race left); the use is counted by one conditional update of the
+    offer row, which refuses (and undoes everything) when the offer was revoked, ran out
+    or reached its cap meanwhile. An offer's roles and duration never change, so
+    ``offer`` as read before is what is accepted.
 
     ``notify=False`` writes no mail (demo data, relationships recorded after the fact).
     ``seen`` is what the consent page showed of the relationship in force
@@ -282,18 +287,21 @@ def offer_accept(
 
 
 def _lock_active_relationship(partner: Tenant, customer: Tenant) -> Relationship | None:
-    return (
+    current = (
         Relationship.objects.select_for_update()
         .filter(partner=partner, customer=customer, status=RelationshipStatus.ACTIVE)
         .first()
     )
+    if current is not None:
+        # Known already: what the audit and the mail name needs no query.
+        current.partner, current.customer = partner, customer
+    return current
 
 
 def _accept_locked(
     *, offer: Offer, acting_user: User, customer: Tenant, notify: bool, seen: str | None = None
 ) -> Acceptance:
-    locked = Offer.objects.select_for_update().select_related("partner").get(pk=offer.pk)
-    partner = locked.partner
+    partner = offer.partner
     now = timezone.now()
     current = _lock_active_relationship(partner, customer)
     if seen is not None and seen != relationship_seen(current, now):
@@ -302,33 +310,34 @@ def _accept_locked(
             f"Your organisation's access for {partner.name} changed while you were reading "
             "this page. Review what accepting would change now, then answer again.",
         )
-    roles = [str(r) for r in ordered_roles(locked.roles)]
+    roles = [str(r) for r in ordered_roles(offer.roles)]
     if (
         current is not None
-        and current.offer_id == locked.pk
+        and current.offer_id == offer.pk
         and current.is_effective(now)
         and [str(r) for r in ordered_roles(current.roles)] == roles
     ):
         return Acceptance(outcome=AcceptOutcome.UNCHANGED, relationship=current)
-    _require_answerable(locked)
+    _require_answerable(offer)
 
+    events: list[Entry] = []
     if current is not None and current.expires <= now:
         # Ended by time but not yet marked: close it, and start afresh.
         current.status = RelationshipStatus.EXPIRED
         current.save(update_fields=["status", "updated"])
-        audit_record(tenant=customer, action=Action.RELATIONSHIP_EXPIRED, target=current)
+        events.append(Entry(tenant=customer, action=Action.RELATIONSHIP_EXPIRED, target=current))
         current = None
 
-    expires = now + timedelta(days=locked.duration_days)
+    expires = now + timedelta(days=offer.duration_days)
     if current is None:
         relationship = Relationship(
             partner=partner,
             customer=customer,
             roles=roles,
-            offer=locked,
+            offer=offer,
             accepted_by=acting_user,
             accepted_at=now,
-            duration_days=locked.duration_days,
+            duration_days=offer.duration_days,
             starts=now,
             expires=expires,
         )
@@ -343,10 +352,10 @@ def _accept_locked(
         changes = {"roles": [old_roles, roles], "expires": [current.expires, expires]}
         relationship.roles = roles
         relationship.expires = expires
-        relationship.offer = locked
+        relationship.offer = offer
         relationship.accepted_by = acting_user
         relationship.accepted_at = now
-        relationship.duration_days = locked.duration_days
+        relationship.duration_days = offer.duration_days
         relationship.save(
             update_fields=[
                 "roles",
@@ -361,47 +370,70 @@ def _accept_locked(
         outcome = AcceptOutcome.UPDATED
         action = Action.RELATIONSHIP_UPDATED
 
-    locked.uses += 1
-    locked.save(update_fields=["uses"])
+    _count_use(offer, now)
     response = OfferResponse.objects.create(
-        offer=locked,
+        offer=offer,
         customer=customer,
         responded_by=acting_user,
         response=OfferResponseKind.ACCEPTED,
         created=now,
     )
-    audit_record(
-        tenant=customer,
-        action=Action.OFFER_ACCEPTED,
-        acting_user=acting_user,
-        target=locked,
-        target_repr=f"Offer from {partner.name}",
-        changes={"partner": [None, partner.name], "roles": [None, roles]},
-    )
-    audit_record(
-        tenant=customer,
-        action=action,
-        acting_user=acting_user,
-        target=relationship,
-        changes=changes,
-    )
-    # The partner's own log shows what it was granted, and by whom.
-    audit_record(
-        tenant=partner,
-        action=action,
-        acting_user=acting_user,
-        target=relationship,
-        changes={"customer": [None, customer.name], **changes},
-    )
+    events += [
+        Entry(
+            tenant=customer,
+            action=Action.OFFER_ACCEPTED,
+            acting_user=acting_user,
+            target=offer,
+            target_repr=f"Offer from {partner.name}",
+            changes={"partner": [None, partner.name], "roles": [None, roles]},
+        ),
+        Entry(
+            tenant=customer,
+            action=action,
+            acting_user=acting_user,
+            target=relationship,
+            changes=changes,
+        ),
+        # The partner's own log shows what it was granted, and by whom.
+        Entry(
+            tenant=partner,
+            action=action,
+            acting_user=acting_user,
+            target=relationship,
+            changes={"customer": [None, customer.name], **changes},
+        ),
+    ]
+    audit_record_many(events)
     if notify:
         _write_acceptance_mail(
             relationship=relationship,
-            response=response,
             acting_user=acting_user,
             outcome=outcome,
             old_roles=old_roles,
         )
     return Acceptance(outcome=outcome, relationship=relationship, response=response)
+
+
+def _count_use(offer: Offer, now: datetime) -> None:
+    """Count one use of ``offer`` if it may still be answered, else refuse.
+
+    One statement checks and counts under the row's lock, so a revocation, the end of
+    the link or the last allowed use that came first is seen here, and the refusal
+    undoes everything the caller's transaction wrote.
+    """
+    counted = (
+        Offer.objects.filter(pk=offer.pk, status=OfferStatus.ACTIVE)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+    )
+    if not counted:
+        _require_answerable(Offer.objects.select_related("partner").get(pk=offer.pk))
+        raise OfferError(  # the offer changed between the two reads: refuse all the same
+            OfferErrorCode.EXHAUSTED,
+            _UNAVAILABLE[OfferStatus.EXHAUSTED].format(partner=offer.partner),
+        )
+    offer.uses += 1
 
 
 def partner_notification_addresses(partner: Tenant) -> list[str]:
@@ -416,7 +448,6 @@ def partner_notification_addresses(partner: Tenant) -> list[str]:
 def _write_acceptance_mail(
     *,
     relationship: Relationship,
-    response: OfferResponse,
     acting_user: User,
     outcome: AcceptOutcome,
     old_roles: list[str],
@@ -424,12 +455,14 @@ def _write_acceptance_mail(
     from django.urls import reverse
 
     partner, customer = relationship.partner, relationship.customer
+    # Both tenants' domains in one query: the partner's verified one, the customer's default.
+    prefetch_related_objects([partner, customer], "domains")
     new_roles = set(relationship.roles)
     context = {
         "partner": partner,
         "partner_domain": partner_verified_domain(partner),
         "customer": customer,
-        "customer_domain": getattr(customer.default_domain, "name", ""),
+        "customer_domain": next((d.name for d in customer.domains.all() if d.is_default), ""),
         "accepted_by": acting_user,
         "relationship": relationship,
         "roles": role_infos(relationship.roles),
@@ -438,17 +471,21 @@ def _write_acceptance_mail(
         "renewed": outcome == AcceptOutcome.UPDATED,
         "admin_center_path": reverse("tenants:admin-center", args=[customer.pk]),
     }
-    outbox_enqueue(
-        to=partner_notification_addresses(partner),
-        template_prefix="emails/offers/accepted_partner",
-        context=context,
-        dedupe_key=f"offer-accepted:{response.pk}:partner",
-    )
-    outbox_enqueue(
-        to=[acting_user.email],
-        template_prefix="emails/offers/accepted_receipt",
-        context=context,
-        dedupe_key=f"offer-accepted:{response.pk}:receipt",
+    # No deduplication key: the answer these messages tell of was recorded in this very
+    # transaction, so nothing can have written them before.
+    outbox_enqueue_many(
+        [
+            Mail(
+                to=partner_notification_addresses(partner),
+                template_prefix="emails/offers/accepted_partner",
+                context=context,
+            ),
+            Mail(
+                to=[acting_user.email],
+                template_prefix="emails/offers/accepted_receipt",
+                context=context,
+            ),
+        ]
     )
 
 

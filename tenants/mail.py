@@ -6,13 +6,14 @@ rows simply wait for the periodic sweep.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -37,6 +38,16 @@ def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, st
     return subject, text, html
 
 
+@dataclass(frozen=True)
+class Mail:
+    """One message to write: a template set, its context and its recipients."""
+
+    to: Iterable[str]
+    template_prefix: str
+    context: dict[str, Any]
+    dedupe_key: str | None = None
+
+
 def outbox_enqueue(
     *,
     to: Iterable[str],
@@ -49,15 +60,23 @@ def outbox_enqueue(
     With ``dedupe_key`` a message already written under the same key (plus recipient)
     is not written again, so periodic jobs can run any number of times.
     """
-    subject, text, html = render_email(template_prefix, context)
-    return outbox_write(
-        to=to,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        kind=template_prefix.rsplit("/", 1)[-1],
-        dedupe_key=dedupe_key,
-    )
+    return outbox_enqueue_many([Mail(to, template_prefix, context, dedupe_key)])
+
+
+def outbox_enqueue_many(mails: Sequence[Mail]) -> list[OutboundEmail]:
+    """``outbox_enqueue`` for several messages, written together."""
+    rows: list[OutboundEmail] = []
+    for mail in mails:
+        subject, text, html = render_email(mail.template_prefix, mail.context)
+        rows += _rows(
+            to=mail.to,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            kind=mail.template_prefix.rsplit("/", 1)[-1],
+            dedupe_key=mail.dedupe_key,
+        )
+    return _store(rows)
 
 
 def outbox_write(
@@ -70,6 +89,27 @@ def outbox_write(
     dedupe_key: str | None = None,
 ) -> list[OutboundEmail]:
     """Write already rendered mail to the outbox and queue its delivery after commit."""
+    return _store(
+        _rows(
+            to=to,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            kind=kind,
+            dedupe_key=dedupe_key,
+        )
+    )
+
+
+def _rows(
+    *,
+    to: Iterable[str],
+    subject: str,
+    body_text: str,
+    body_html: str,
+    kind: str,
+    dedupe_key: str | None,
+) -> list[OutboundEmail]:
     rows: list[OutboundEmail] = []
     seen: set[str] = set()
     for address in to:
@@ -77,30 +117,35 @@ def outbox_write(
         if not address or address in seen:
             continue
         seen.add(address)
-        key = f"{dedupe_key}:{address}"[:255] if dedupe_key else None
-        if key and OutboundEmail.objects.filter(dedupe_key=key).exists():
-            continue
-        row = OutboundEmail(
-            to=address,
-            subject=" ".join(subject.split())[:255],
-            body_text=body_text,
-            body_html=body_html,
-            kind=kind[:64],
-            dedupe_key=key,
+        rows.append(
+            OutboundEmail(
+                to=address,
+                subject=" ".join(subject.split())[:255],
+                body_text=body_text,
+                body_html=body_html,
+                kind=kind[:64],
+                dedupe_key=f"{dedupe_key}:{address}"[:255] if dedupe_key else None,
+            )
         )
-        if key is None:
-            row.save(force_insert=True)
-        else:
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:
-                # Another writer stored the same deduplicated message first.
-                continue
-        rows.append(row)
+    return rows
+
+
+def _store(rows: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Insert ``rows`` in one statement, less those whose deduplication key is taken;
+    their delivery is queued for after the commit."""
+    keys = [row.dedupe_key for row in rows if row.dedupe_key]
+    if keys:
+        taken = set(
+            OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+        )
+        rows = [row for row in rows if row.dedupe_key not in taken]
+    if not rows:
+        return []
+    # A writer that stores the same deduplicated message between the check and the
+    # insert wins: this row is dropped, and the id queued for it finds nothing to send.
+    OutboundEmail.objects.bulk_create(rows, ignore_conflicts=bool(keys))
     ids = [str(row.id) for row in rows]
-    if ids:
-        transaction.on_commit(lambda: queue_delivery(ids))
+    transaction.on_commit(lambda: queue_delivery(ids))
     return rows
 
 

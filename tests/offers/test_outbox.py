@@ -42,7 +42,7 @@ def test_an_acceptance_writes_one_row_per_recipient_and_sends_nothing_before_com
     )
     assert {r.status for r in rows} == {"pending"}
     assert mail.outbox == []
-    assert len(callbacks) == 2  # partner confirmation, customer receipt
+    assert len(callbacks) == 1  # the partner confirmation and the receipt, queued together
     for callback in callbacks:
         callback()
     assert len(mail.outbox) == 2

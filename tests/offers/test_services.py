@@ -431,3 +431,45 @@ def test_a_customer_of_a_second_tenant_may_still_answer_an_offer_the_first_decli
         offer=offer, acting_user=make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN])
     )
     assert acceptance.outcome == AcceptOutcome.CREATED
+
+
+# --- an offer that changed after it was read ------------------------------------------
+
+
+def _nothing_written_for(customer_admin) -> None:
+    customer = customer_admin.tenant
+    assert not Relationship.objects.filter(customer=customer).exists()
+    assert not OfferResponse.objects.filter(customer=customer).exists()
+    assert not AuditEvent.objects.filter(tenant=customer).exists()
+    assert not OutboundEmail.objects.filter(to=customer_admin.email).exists()
+
+
+def test_an_offer_revoked_after_it_was_read_is_refused_and_nothing_is_written():
+    # given: the customer's page read the offer; the partner then revoked it
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    as_read = Offer.objects.select_related("partner").get(pk=offer.pk)
+    services.offer_revoke(offer=offer, acting_user=world.partner_admin)
+    # when
+    with pytest.raises(services.OfferError) as refused:
+        services.offer_accept(offer=as_read, acting_user=world.customer_admin)
+    # then
+    assert refused.value.code == services.OfferErrorCode.REVOKED
+    _nothing_written_for(world.customer_admin)
+    assert Offer.objects.get(pk=offer.pk).uses == 0
+
+
+def test_the_last_use_taken_after_the_offer_was_read_refuses_and_undoes_the_answer():
+    # given: a one-use offer read by two customers; the other one accepts first
+    world = make_world()
+    offer = make_offer(world.partner_admin, max_uses=1)
+    as_read = Offer.objects.select_related("partner").get(pk=offer.pk)
+    services.offer_accept(offer=offer, acting_user=make_customer_admin("Northwind"))
+    # when: the relationship is written before the use is counted, and must be undone
+    with pytest.raises(services.OfferError) as refused:
+        services.offer_accept(offer=as_read, acting_user=world.customer_admin)
+    # then
+    assert refused.value.code == services.OfferErrorCode.EXHAUSTED
+    assert "Fabrikam Partners" in refused.value.message
+    _nothing_written_for(world.customer_admin)
+    assert Offer.objects.get(pk=offer.pk).uses == 1
