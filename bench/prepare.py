@@ -29,7 +29,7 @@ def _session_data(user: User, with_mfa: bool) -> dict[str, Any]:
         records.append({"method": "mfa", "at": now, "type": "totp"})
     return {
         SESSION_KEY: str(user.pk),
-        BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+        BACKEND_SESSION_KEY: "partnerportal.auth.ModelBackend",
         HASH_SESSION_KEY: user.get_session_auth_hash(),
         "account_authentication_methods": records,
         "account_authentication_methods_user": str(user.pk),
@@ -90,6 +90,15 @@ def session_cookies(users: list[User]) -> list[str]:
             )
         )
     Session.objects.bulk_create(sessions, batch_size=1000)
+    prefix = getattr(store_class, "cache_key_prefix", None)
+    if prefix is not None:
+        # As a sign-in leaves them: read through the cache as well as stored.
+        from django.core.cache import caches
+
+        caches[settings.SESSION_CACHE_ALIAS].set_many(
+            {prefix + s.session_key: store_class().decode(s.session_data) for s in sessions},
+            settings.SESSION_COOKIE_AGE,
+        )
     return [f"{settings.SESSION_COOKIE_NAME}={s.session_key}" for s in sessions]
 
 

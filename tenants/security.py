@@ -37,12 +37,16 @@ def has_mfa(user: User | Any) -> bool:
     """Whether ``user`` has an authenticator app or a security key.
 
     Recovery codes alone do not count: they only stand in for a lost authenticator.
+    The signed-in user of a request has it loaded already (``partnerportal.auth``).
     """
     from allauth.mfa.models import Authenticator
     from allauth.mfa.utils import is_mfa_enabled
 
     if not isinstance(user, User):
         return False
+    loaded = getattr(user, "_has_mfa", None)
+    if loaded is not None:
+        return bool(loaded)
     return is_mfa_enabled(user, [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
 
 

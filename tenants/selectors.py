@@ -3,17 +3,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Aggregate, CharField, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from .models import Tenant, TenantKind, User
 from .roles import Role
 
 if TYPE_CHECKING:
+    from django.db.models.sql.compiler import SQLCompiler
+
     from delegation.models import Relationship
+
+ROLE_SEPARATOR = ","
+
+
+class _RoleList(Aggregate):
+    """Role codes of a group of role assignments, comma-separated, in no given order."""
+
+    function = "STRING_AGG"
+    template = f"%(function)s(%(expressions)s, '{ROLE_SEPARATOR}')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def role_list() -> Subquery:
+    """For a query of users: each one's role codes in one column (``role_codes``)."""
+    from .models import RoleAssignment
+
+    return Subquery(
+        RoleAssignment.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(codes=_RoleList("role"))
+        .values("codes")
+    )
+
+
+def roles_of(listed: str | None) -> frozenset[Role]:
+    """The roles in a ``role_list`` column (codes outside the catalogue are ignored)."""
+    return frozenset(Role(c) for c in (listed or "").split(ROLE_SEPARATOR) if c in Role.values)
 
 
 def landing_url(user: User) -> str:

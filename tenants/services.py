@@ -129,6 +129,16 @@ def user_roles(user: User) -> frozenset[Role]:
     return cached
 
 
+def forget_roles(user: User) -> None:
+    """Drop the roles cached on ``user``, so that ``user_roles`` reads them again.
+
+    ``del`` rather than the instance's ``__dict__``: the user of a request is a lazy
+    proxy, whose own ``__dict__`` is not the user's.
+    """
+    if hasattr(user, "_roles_cache"):
+        del user._roles_cache
+
+
 def user_end_sessions(user: User) -> int:
     """End every open session of ``user``; returns how many were ended.
 
@@ -204,7 +214,7 @@ def _require_under_lock(acting_user: User, tenant: Tenant, permission: Permissio
     must not act on what it held when its request began.
     """
     _lock_tenant(tenant)
-    acting_user.__dict__.pop("_roles_cache", None)
+    forget_roles(acting_user)
     return _require(acting_user, tenant, permission)
 
 

@@ -162,7 +162,7 @@ def sign_in(client: Client, user: User, *, mfa: bool = True) -> None:
     """Sign ``client`` in as ``user`` just now, with password (and second factor)."""
     import time
 
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="partnerportal.auth.ModelBackend")
     session = client.session
     now = time.time()
     # allauth counts only records marked ``reauthenticated`` as a recent sign-in.

@@ -119,8 +119,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenants.User"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's backends, each loading the signed-in user of a request with
+    # its tenant, roles and second factor in one query.
+    "partnerportal.auth.ModelBackend",
+    "partnerportal.auth.AuthenticationBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,8 +148,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Sessions live in the database, so any number of web hosts can serve a user.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -186,6 +186,12 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions live in the database, so any number of web hosts can serve a user; with a
+# shared cache (Redis) they are read through it, which spares every request a query
+# (partnerportal/sessions.py). A per-process cache must not hold them: a session ended
+# in one process would live on in another's copy.
+SESSION_ENGINE = "partnerportal.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # --- Accounts (django-allauth) -------------------------------------------------------
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"

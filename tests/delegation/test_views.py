@@ -376,9 +376,9 @@ def test_many_matches_paginate(client, world):
     assert "q=bulk" in first
 
 
-LOOKUP_QUERIES = 11  # session, user, tenant, roles, mfa, level, count, page, domains, plans, rels
-CUSTOMERS_QUERIES = 8  # session, user, tenant, roles, mfa, count, page, default domains
-STAFF_QUERIES = 8  # session, user, tenant, roles, mfa, count, page, role assignments
+LOOKUP_QUERIES = 6  # user (with tenant, roles, mfa, level), count, page, domains, plans, rels
+CUSTOMERS_QUERIES = 4  # user (with tenant, roles, mfa, level), count, page, default domains
+STAFF_QUERIES = 4  # user (with tenant, roles, mfa, level), count, page, role assignments
 
 
 def test_the_lookup_query_count_is_pinned_and_does_not_grow(

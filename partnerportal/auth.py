@@ -1,0 +1,61 @@
+"""Loading the signed-in user: one query for what every request asks of it.
+
+Each request needs the user, its home tenant, its directory roles (navigation, the
+access rule, whether MFA is required of it), whether it has a second factor (the MFA
+rule) and, for a partner's user, its delegated access level (the access rule). Django's
+backends load the user alone and leave the rest to a query each; these backends load
+all of it in one statement, and ``user_roles`` and ``has_mfa`` read what was loaded.
+They are request-scoped: a new request loads them again, and code that changes a
+user's roles forgets them on that instance (``tenants.services.forget_roles``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet
+
+from tenants.models import User
+from tenants.selectors import role_list, roles_of
+
+# What has_mfa counts: an authenticator app or a security key, not recovery codes.
+MFA_TYPES = ("totp", "webauthn")
+
+
+def users_for_request() -> QuerySet[User]:
+    """Users with their tenant, access level, roles (``_role_list``) and ``_has_mfa``."""
+    from allauth.mfa.models import Authenticator
+
+    second_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=MFA_TYPES)
+    return User.objects.select_related("tenant", "agent_access").annotate(
+        _role_list=role_list(), _has_mfa=Exists(second_factor)
+    )
+
+
+def load_for_request(user_id: Any) -> User | None:
+    """The user ``user_id`` with everything a request asks of it, or None."""
+    try:
+        user = users_for_request().get(pk=user_id)
+    except (User.DoesNotExist, ValueError, ValidationError):
+        return None
+    user._roles_cache = roles_of(user.__dict__.pop("_role_list", None))  # type: ignore[attr-defined]
+    return user
+
+
+class _LoadsForRequest:
+    def get_user(self, user_id: Any) -> User | None:
+        user = load_for_request(user_id)
+        if user is None or not self.user_can_authenticate(user):  # type: ignore[attr-defined]
+            return None
+        return user
+
+
+class ModelBackend(_LoadsForRequest, DjangoModelBackend):
+    """Django's backend (Django admin's sign-in, ``force_login``), loading for a request."""
+
+
+class AuthenticationBackend(_LoadsForRequest, AllauthBackend):
+    """allauth's backend (sign-in by email), loading for a request."""
