@@ -102,6 +102,9 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets: Django's own widget templates through Jinja2 (partnerportal/renderers.py).
+FORM_RENDERER = "partnerportal.renderers.PortalRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}") or "",
