@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from tenants.models import Domain, Tenant, TenantKind, User
@@ -16,6 +19,7 @@ from .access import Rights, agent_level, rights_via_relationship
 from .models import AccessLevel, Relationship
 
 LOOKUP_MAX_LENGTH = 254
+LOOKUP_PAGE_SIZE = 25
 # A query without spaces made of DNS characters and at least one dot is a domain.
 DOMAIN_SHAPE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]*)+$")
 
@@ -69,7 +73,8 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
     An address (contains ``@``) finds the tenant of the user with that email, exactly
     and in any case; a domain finds tenants with a domain equal to it or starting with
     it; anything else finds tenants whose name contains it, in any case. Only tenants
-    with a relationship with ``partner``, in any status, are ever found; each carries
+    with a relationship with ``partner``, in any status, are ever found, in the order of
+    their names (any case) by the name index, so a page stops at its last row; each carries
     ``partner_relationships_here`` (newest first), its domains and its subscriptions,
     so a page of results costs a fixed number of queries whatever its length.
     """
@@ -90,7 +95,7 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
         tenants = tenants.filter(name__icontains=query)
     else:
         return Tenant.objects.none()
-    return tenants.order_by("name", "pk").prefetch_related(
+    return tenants.order_by(Lower("name"), "pk").prefetch_related(
         "domains",
         "subscriptions",
         Prefetch(
@@ -98,6 +103,70 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
             queryset=Relationship.objects.filter(partner=partner).order_by("-created"),
             to_attr="partner_relationships_here",
         ),
+    )
+
+
+@dataclass(frozen=True)
+class LookupPage:
+    """One page of a lookup, with the cursors (tenant ids) of its neighbours."""
+
+    tenants: list[Tenant]
+    next_after: UUID | None
+    previous_before: UUID | None
+
+    @property
+    def is_only_page(self) -> bool:
+        return self.next_after is None and self.previous_before is None
+
+
+def customer_lookup_page(
+    partner: Tenant,
+    query: str,
+    *,
+    after: UUID | None = None,
+    before: UUID | None = None,
+    size: int = LOOKUP_PAGE_SIZE,
+) -> LookupPage:
+    """A page of ``customer_lookup`` by keyset on (name in any case, id): no COUNT and no
+    OFFSET, so a page costs the same however many customers match. A cursor must be one
+    of the partner's customers: another tenant's id finds nothing (and says nothing of
+    where that tenant's name would sort)."""
+    qs = customer_lookup(partner, query).annotate(sort_name=Lower("name"))
+    if before is not None:
+        rows = list(_beyond(qs, partner, before, "lt").order_by("-sort_name", "-pk")[: size + 1])
+        has_previous = len(rows) > size
+        rows = rows[:size][::-1]
+        return LookupPage(
+            tenants=rows,
+            next_after=rows[-1].pk if rows else None,
+            previous_before=rows[0].pk if rows and has_previous else None,
+        )
+    if after is not None:
+        qs = _beyond(qs, partner, after, "gt")
+    rows = list(qs.order_by("sort_name", "pk")[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    return LookupPage(
+        tenants=rows,
+        next_after=rows[-1].pk if rows and has_next else None,
+        previous_before=rows[0].pk if rows and after is not None else None,
+    )
+
+
+def _beyond(qs: QuerySet[Any], partner: Tenant, cursor: UUID, way: str) -> QuerySet[Any]:
+    """``qs`` past the customer ``cursor`` in (name, id) order; ``way`` is "gt" or "lt"."""
+    pivot = Subquery(
+        Tenant.objects.filter(
+            pk=cursor,
+            pk__in=Relationship.objects.filter(partner=partner).values("customer_id"),
+        )
+        .annotate(n=Lower("name"))
+        .values("n")[:1]
+    )
+    # The inclusive bound lets the name index start at the cursor; the rest breaks ties.
+    return qs.filter(
+        Q(**{f"sort_name__{way}e": pivot}),
+        Q(**{f"sort_name__{way}": pivot}) | Q(**{f"pk__{way}": cursor}),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from .access import agent_level
 from .forms import AgentAccessForm, LookupForm
 from .models import AccessLevel, Relationship
 from .selectors import (
-    customer_lookup,
+    customer_lookup_page,
     has_agent_access,
     is_partner_admin,
     lookup_kind,
@@ -137,12 +138,22 @@ def lookup(request: HttpRequest) -> HttpResponse:
     query = form.cleaned_data["q"] if form.is_valid() else ""
     context: dict[str, Any] = {"form": form, "query": query, "kind": lookup_kind(query)}
     if query:
-        page = Paginator(customer_lookup(agent.tenant, query), PAGE_SIZE).get_page(
-            request.GET.get("page")
+        page = customer_lookup_page(
+            agent.tenant,
+            query,
+            after=_uuid_or_none(request.GET.get("after")),
+            before=_uuid_or_none(request.GET.get("before")),
         )
         context["page"] = page
-        context["results"] = lookup_results(agent, list(page.object_list))
+        context["results"] = lookup_results(agent, page.tenants)
     return render(request, "delegation/lookup.html", context)
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required

@@ -46,10 +46,10 @@ MAX_QUERIES = 12
 PAGE_QUERIES = {
     # + tenant, relationship (with its partner), capped user count, domains, plans
     "admin center overview": 6,
-    # + result count, page, domains, plans, relationships
-    "lookup: exact domain": 6,
-    "lookup: part of a name": 6,
-    "lookup: user email": 6,
+    # + page (keyset, no count), domains, plans, relationships
+    "lookup: exact domain": 5,
+    "lookup: part of a name": 5,
+    "lookup: user email": 5,
     # + tenant, relationship (with the banner's partner), users, their roles
     "users: first page": 5,
     "users: deep page": 5,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.models import AuditEvent
 from delegation.models import AgentAccess, Relationship, RelationshipStatus
-from tenants.models import Domain, Subscription
+from tenants.models import Domain, Subscription, Tenant
 from tenants.roles import Role
 from tests.factories import (
     age_sign_in,
@@ -362,21 +362,51 @@ def add_customers(partner, n, prefix="Bulk"):
         make_relationship(partner, tenant, accepted_by=make_user(tenant))
 
 
-def test_many_matches_paginate(client, world):
+def test_many_matches_page_by_name_there_and_back(client, world):
+    # given: names that sort differently by case and by byte
     add_customers(world.partner, 30)
+    Tenant.objects.filter(name="Bulk 010").update(name="bULK 010")
     sign_in(client, world.full)
-    first = lookup(client, "bulk").content.decode()
-    second = lookup(client, "bulk", page=2).content.decode()
-    assert "30 customers found" in first
-    assert "Bulk 024" in first
-    assert "Bulk 025" not in first
-    assert "Bulk 025" in second
-    assert "Bulk 029" in second
-    assert "page=2" in first
-    assert "q=bulk" in first
+    # when
+    first = lookup(client, "bulk")
+    second = lookup(client, "bulk", after=first.context["page"].next_after)
+    back = lookup(client, "bulk", before=second.context["page"].previous_before)
+    # then
+    names = [t.name for t in first.context["page"].tenants]
+    assert names == [f"Bulk {i:03}" if i != 10 else "bULK 010" for i in range(25)]
+    assert [t.name for t in second.context["page"].tenants] == [
+        f"Bulk {i:03}" for i in range(25, 30)
+    ]
+    assert [t.name for t in back.context["page"].tenants] == names
+    first_html = first.content.decode()
+    assert "More than 25 customers found" in first_html
+    assert f"?q=bulk&amp;after={first.context['page'].next_after}" in first_html
+    assert second.context["page"].next_after is None
+    assert back.context["page"].previous_before is None
 
 
-LOOKUP_QUERIES = 6  # user (with tenant, roles, mfa, level), count, page, domains, plans, rels
+def test_a_page_cursor_of_another_partners_customer_finds_nothing(client, world):
+    # given: a customer of another partner only, named like the partner's own
+    add_customers(world.partner, 3)
+    stranger = make_tenant(name="Bulk 001a")
+    sign_in(client, world.full)
+    # when
+    response = lookup(client, "bulk", after=stranger.pk)
+    # then
+    assert response.status_code == 200
+    assert response.context["page"].tenants == []
+    assert "No customer found" in response.content.decode()
+
+
+def test_a_malformed_page_cursor_is_ignored(client, world):
+    add_customers(world.partner, 3)
+    sign_in(client, world.full)
+    response = lookup(client, "bulk", after="not-a-uuid", before="'; drop table")
+    assert response.status_code == 200
+    assert "3 customers found" in response.content.decode()
+
+
+LOOKUP_QUERIES = 5  # user (with tenant, roles, mfa, level), page, domains, plans, rels
 CUSTOMERS_QUERIES = 4  # user (with tenant, roles, mfa, level), count, page, default domains
 STAFF_QUERIES = 4  # user (with tenant, roles, mfa, level), count, page, role assignments
 
@@ -396,7 +426,7 @@ def test_the_lookup_query_count_is_pinned_and_does_not_grow(
     # then
     with django_assert_num_queries(LOOKUP_QUERIES):
         response = client.get(url, {"q": "bulk"})
-    assert "51 customers found" in response.content.decode()
+    assert "More than 25 customers found" in response.content.decode()
 
 
 def test_the_customers_page_lists_every_relationship_with_status_and_end(client, world):
