@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -132,13 +133,18 @@ def users_page(
 ) -> UsersPage:
     """A page of users by keyset on the (unique) email: no OFFSET and no COUNT, so a page
     costs the same however many users the tenant has. Cursors are user ids, looked up
-    within the tenant, so no address appears in a URL."""
-    qs = users_search(tenant, q).prefetch_related("role_assignments")
+    within the tenant, so no address appears in a URL. Each user carries ``role_codes``
+    (its roles' codes, sorted), read in the same query."""
+    qs = (
+        users_search(tenant, q)
+        .only("id", "tenant_id", "email", "first_name", "last_name", "is_active")
+        .annotate(role_codes=role_list())
+    )
     if before is not None:
         pivot = Subquery(tenant.users.filter(pk=before).values("email")[:1])
-        rows = list(qs.filter(email__lt=pivot).order_by("-email")[: size + 1])
+        rows: list[User] = list(qs.filter(email__lt=pivot).order_by("-email")[: size + 1])
         has_previous = len(rows) > size
-        rows = rows[:size][::-1]
+        rows = _with_role_codes(rows[:size][::-1])
         return UsersPage(
             users=rows,
             next_after=rows[-1].pk if rows else None,
@@ -149,12 +155,18 @@ def users_page(
         qs = qs.filter(email__gt=pivot)
     rows = list(qs.order_by("email")[: size + 1])
     has_next = len(rows) > size
-    rows = rows[:size]
+    rows = _with_role_codes(rows[:size])
     return UsersPage(
         users=rows,
         next_after=rows[-1].pk if rows and has_next else None,
         previous_before=rows[0].pk if rows and after is not None else None,
     )
+
+
+def _with_role_codes(users: Sequence[User]) -> list[User]:
+    for user in users:
+        user.role_codes = sorted(r.value for r in roles_of(user.role_codes))  # type: ignore[attr-defined]
+    return list(users)
 
 
 def tenant_administrators(tenant: Tenant) -> QuerySet[User]:

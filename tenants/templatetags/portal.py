@@ -72,3 +72,43 @@ def has_perm(rights: Any, permission: str) -> bool:
     from tenants.roles import Permission
 
     return rights is not None and Permission(permission) in rights.permissions
+
+
+@register.simple_tag
+def user_rows(users: list[Any], tenant: Any) -> SafeString:
+    """The users table's rows (``users_page``'s users, with ``role_codes``).
+
+    Fifty rows a page: written out here, the same markup as a template loop, in a
+    fraction of its time; every value is escaped by ``format_html``.
+    """
+    from uuid import UUID
+
+    from django.urls import reverse
+    from django.utils.html import format_html, format_html_join
+
+    from tenants.roles import Role
+
+    # Each row's link is the same path but for the user's id: reversed once.
+    stand_in = str(UUID(int=0))
+    detail = reverse("tenants:user-detail", kwargs={"tenant_id": tenant.pk, "user_id": stand_in})
+    none = format_html('<span class="text-body-secondary">{}</span>', "—")
+    disabled = format_html('<span class="badge text-bg-warning">{}</span>', "Disabled")
+    return format_html_join(
+        "\n",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                detail.replace(stand_in, str(u.pk)),
+                u.get_full_name(),
+                u.email,
+                format_html_join(
+                    "",
+                    '<span class="badge text-bg-secondary me-1">{}</span>',
+                    ((Role(code).label,) for code in u.role_codes),
+                )
+                or none,
+                "Enabled" if u.is_active else disabled,
+            )
+            for u in users
+        ),
+    )
