@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.models import AuditEvent
 from delegation.models import AgentAccess, Relationship, RelationshipStatus
+from delegation.selectors import LOOKUP_PAGE_SIZE
 from tenants.models import Domain, Subscription, Tenant
 from tenants.roles import Role
 from tests.factories import (
@@ -364,8 +365,9 @@ def add_customers(partner, n, prefix="Bulk"):
 
 def test_many_matches_page_by_name_there_and_back(client, world):
     # given: names that sort differently by case and by byte
-    add_customers(world.partner, 30)
-    Tenant.objects.filter(name="Bulk 010").update(name="bULK 010")
+    size = LOOKUP_PAGE_SIZE
+    add_customers(world.partner, size + 5)
+    Tenant.objects.filter(name="Bulk 003").update(name="bULK 003")
     sign_in(client, world.full)
     # when
     first = lookup(client, "bulk")
@@ -373,13 +375,13 @@ def test_many_matches_page_by_name_there_and_back(client, world):
     back = lookup(client, "bulk", before=second.context["page"].previous_before)
     # then
     names = [t.name for t in first.context["page"].tenants]
-    assert names == [f"Bulk {i:03}" if i != 10 else "bULK 010" for i in range(25)]
+    assert names == [f"Bulk {i:03}" if i != 3 else "bULK 003" for i in range(size)]
     assert [t.name for t in second.context["page"].tenants] == [
-        f"Bulk {i:03}" for i in range(25, 30)
+        f"Bulk {i:03}" for i in range(size, size + 5)
     ]
     assert [t.name for t in back.context["page"].tenants] == names
     first_html = first.content.decode()
-    assert "More than 25 customers found" in first_html
+    assert f"More than {size} customers found" in first_html
     assert f"?q=bulk&amp;after={first.context['page'].next_after}" in first_html
     assert second.context["page"].next_after is None
     assert back.context["page"].previous_before is None
@@ -426,7 +428,7 @@ def test_the_lookup_query_count_is_pinned_and_does_not_grow(
     # then
     with django_assert_num_queries(LOOKUP_QUERIES):
         response = client.get(url, {"q": "bulk"})
-    assert "More than 25 customers found" in response.content.decode()
+    assert f"More than {LOOKUP_PAGE_SIZE} customers found" in response.content.decode()
 
 
 def test_the_customers_page_lists_every_relationship_with_status_and_end(client, world):
