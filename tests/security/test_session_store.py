@@ -8,6 +8,7 @@ from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
+from partnerportal import sessions
 from partnerportal.sessions import SessionStore
 from tests.factories import make_tenant, make_user, sign_in
 
@@ -16,6 +17,13 @@ pytestmark = pytest.mark.django_db
 
 class Unreachable(Exception):
     pass
+
+
+@pytest.fixture(autouse=True)
+def cache_reachable_again():
+    """No test leaves the process believing the cache is down (others count queries)."""
+    yield
+    sessions._Breaker.open_until = 0.0
 
 
 def stored(data: dict) -> SessionStore:
@@ -93,3 +101,24 @@ def test_signing_out_ends_the_session_for_every_copy_of_its_cookie():
     first.post(reverse("account_logout"))
     # then
     assert second.get(reverse("tenants:profile")).status_code == 302
+
+
+def test_after_the_cache_failed_it_is_left_alone_for_a_while(monkeypatch):
+    # given: the cache failed once
+    store = stored({"seen": 6})
+    cache = caches["default"]
+    clock = [1000.0]
+    monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
+    with mock.patch.object(cache, "get", side_effect=Unreachable):
+        assert SessionStore(store.session_key).load() == {"seen": 6}
+    # when: the next requests within the retry time
+    with mock.patch.object(cache, "get") as get, mock.patch.object(cache, "set") as put:
+        clock[0] += sessions.CACHE_RETRY_SECONDS - 1
+        assert SessionStore(store.session_key).load() == {"seen": 6}
+        # then: straight to the database, no wait for an unreachable cache
+        assert not get.called
+        assert not put.called
+    # and after it, the cache is tried again
+    clock[0] += 2
+    assert SessionStore(store.session_key).load() == {"seen": 6}
+    assert sessions._Breaker.closed()
