@@ -8,8 +8,10 @@ For each size: a PostgreSQL database of its own (``portal_scale`` for the full s
 an existing data set is reused; gunicorn with the production settings, PostgreSQL and
 Redis; sessions written by ``bench.prepare``; then for every page of ``bench/pages.py``
 one sampled request (status and ``X-Query-Count``), a warm-up and a measured wrk run.
-The baseline page is measured before and after the pages of each session, and each
-page's throughput is divided by the mean of the two.
+The baseline page is measured again right after each page (``--baseline-duration``
+seconds), so each page's throughput is divided by the mean of the baseline runs just
+before and just after it: a machine whose speed drifts during the run (other work on
+it) moves both alike.
 
 Writes ``bench-results/report.md``, ``bench-results/p95.png`` and
 ``bench-results/results.json``; prints the table.
@@ -341,29 +343,43 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
             cookie = plan["cookies"][session]
             group = [p for p in plan["requests"] if p["session"] == session]
             baseline = next(p for p in group if p["baseline"])
-            first = measure(args, baseline, cookie)
+            runs = [measure(args, baseline, cookie)]
+            base_headers, base_body = build_request(args.port, baseline, cookie)
             measured = []
             for page in group:
                 if page["baseline"]:
                     continue
                 result = measure(args, page, cookie)
+                runs.append(wrk(args, baseline, base_headers, base_body, args.baseline_duration))
+                adjacent = (runs[-2]["rps"] + runs[-1]["rps"]) / 2
+                result["baseline_rps"] = adjacent
+                result["ratio"] = result["rps"] / adjacent if adjacent else 0.0
                 measured.append({k: v for k, v in {**page, **result}.items() if k != "pool"})
-                log(f"  {page['name']}: {result['rps']:.0f} rps, p95 {result['p95_ms']:.1f} ms")
-            last = measure(args, baseline, cookie)
+                log(
+                    f"  {page['name']}: {result['rps']:.0f} rps, p95 {result['p95_ms']:.1f} ms, "
+                    f"{result['ratio']:.2f} of the baseline beside it ({adjacent:.0f} rps)"
+                )
+            total = sum(r["requests"] for r in runs)
             base = {
                 **baseline,
-                **{k: (first[k] + last[k]) / 2 for k in ("rps", "p50_ms", "p95_ms", "p99_ms")},
-                "queries": first["queries"],
-                "errors": first["errors"] + last["errors"],
-                "requests": first["requests"] + last["requests"],
-                "drift": last["rps"] / first["rps"] - 1 if first["rps"] else 0.0,
+                **{
+                    k: sum(r[k] for r in runs) / len(runs)
+                    for k in ("rps", "p50_ms", "p95_ms", "p99_ms")
+                },
+                "queries": runs[0]["queries"],
+                "errors": sum(r["errors"] for r in runs),
+                "requests": total,
+                "drift": runs[-1]["rps"] / runs[0]["rps"] - 1 if runs[0]["rps"] else 0.0,
+                "spread": (max(r["rps"] for r in runs) - min(r["rps"] for r in runs))
+                / (sum(r["rps"] for r in runs) / len(runs)),
                 "name": f"baseline ({session})",
             }
-            log(f"  baseline ({session}): {base['rps']:.0f} rps (drift {base['drift']:+.0%})")
+            log(
+                f"  baseline ({session}): {base['rps']:.0f} rps over {len(runs)} runs "
+                f"(from {min(r['rps'] for r in runs):.0f} to {max(r['rps'] for r in runs):.0f})"
+            )
             pages.append({**base, "ratio": 1.0})
-            for page in measured:
-                page["ratio"] = page["rps"] / base["rps"] if base["rps"] else 0.0
-                pages.append(page)
+            pages += measured
     finally:
         stop_server(proc)
     # The machine's 1-minute load average as the size's pages began and ended: other
@@ -400,13 +416,14 @@ def verdict(page: dict[str, Any], queries_by_size: list[int]) -> str:
 
 def table(run_result: dict[str, Any], queries: dict[str, list[int]]) -> list[str]:
     lines = [
-        "| page | rps | p50 ms | p95 ms | p99 ms | queries | ratio to baseline | |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| page | rps | p50 ms | p95 ms | p99 ms | queries | baseline rps | ratio to baseline | |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for p in run_result["pages"]:
         lines.append(
             f"| {p['name']} | {p['rps']:.0f} | {p['p50_ms']:.1f} | {p['p95_ms']:.1f} "
-            f"| {p['p99_ms']:.1f} | {p['queries']} | {p['ratio']:.2f} "
+            f"| {p['p99_ms']:.1f} | {p['queries']} | {p.get('baseline_rps', p['rps']):.0f} "
+            f"| {p['ratio']:.2f} "
             f"| {verdict(p, queries.get(p['name'], []))} |"
         )
     return lines
@@ -465,7 +482,9 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], out: Path, s
         f"Server: gunicorn `gthread`, {args.workers} workers x {args.threads} threads, "
         "production settings, PostgreSQL, Redis. "
         f"Load: wrk, {args.wrk_threads} thread(s), {args.connections} connections, "
-        f"{args.duration} s per page after {args.warmup} s of warm-up. "
+        f"{args.duration} s per page after {args.warmup} s of warm-up, and "
+        f"{args.baseline_duration} s of the baseline after each page: a page's ratio is "
+        "to the mean of the baseline runs just before and after it. "
         "Queries: `X-Query-Count` of a request per page, after one warm-up request.",
         "",
         f"## At the largest size ({largest['sizes']['tenants']:,} tenants, "
@@ -512,6 +531,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="0.1,0.3,1", help="Scale factors of seed_scale.")
     parser.add_argument("--duration", type=int, default=8, help="Seconds of load per page.")
     parser.add_argument("--warmup", type=int, default=2, help="Seconds of warm-up per page.")
+    parser.add_argument(
+        "--baseline-duration",
+        type=int,
+        default=3,
+        help="Seconds of the baseline run after each page.",
+    )
     parser.add_argument("--connections", type=int, default=4, help="wrk connections.")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
