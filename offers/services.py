@@ -370,7 +370,6 @@ def _accept_locked(
         outcome = AcceptOutcome.UPDATED
         action = Action.RELATIONSHIP_UPDATED
 
-    _count_use(offer, now)
     response = OfferResponse.objects.create(
         offer=offer,
         customer=customer,
@@ -403,7 +402,6 @@ def _accept_locked(
             changes={"customer": [None, customer.name], **changes},
         ),
     ]
-    audit_record_many(events)
     if notify:
         _write_acceptance_mail(
             relationship=relationship,
@@ -411,6 +409,11 @@ def _accept_locked(
             outcome=outcome,
             old_roles=old_roles,
         )
+    # Last, the rows every acceptance of this offer and of this partner shares: the
+    # offer's use count and the partner's audit chain. Their locks are held from here to
+    # the commit only, so answers to the same offer queue for as short a time as can be.
+    _count_use(offer, now)
+    audit_record_many(events)
     return Acceptance(outcome=outcome, relationship=relationship, response=response)
 
 

@@ -58,10 +58,10 @@ PAGE_QUERIES = {
     "audit log: filtered": 4,
     # + offer with partner, verified domain, active relationship
     "consent page": 4,
-    # + offer, then in one transaction: relationship lock and write, the use counted,
-    # the response, three audit events in two chains (heads locked, events inserted,
-    # heads moved), both tenants' domains, the partner's admins, and the two messages'
-    # outbox rows. In a test the transaction is a savepoint: two statements more.
+    # + offer, then in one transaction: relationship lock and write, the response, both
+    # tenants' domains, the partner's admins, the two messages' outbox rows, and last
+    # the use counted and three audit events in two chains (heads locked, events
+    # inserted, heads moved). In a test the transaction is a savepoint: two more.
     "offer acceptance": 12 + 2,
 }
 SAVEPOINT_STATEMENTS = {"offer acceptance": 2}

@@ -38,6 +38,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from delegation.models import Relationship
+from offers import services as offer_services
 from offers.models import Offer, OfferResponse
 from tenants.mail import outbox_write
 from tenants.models import OutboundEmail, OutboundEmailStatus
@@ -85,31 +86,33 @@ def test_the_connection_dropped_mid_acceptance_leaves_a_clean_page_and_nothing_w
 ):
     if how == "backend terminated" and not _is_postgres():
         pytest.skip("terminating a backend needs PostgreSQL")
-    # given: the connection fails once the relationship is written and the use counted
+    # given: the connection fails once the relationship, the response, the mail and the
+    # use count are written, as the audit events are about to be
     settings.DEBUG = False
     world = make_world()
     offer = make_offer(world.partner_admin)
     client = Client(raise_request_exception=False)
     sign_in(client, world.customer_admin)
-    manager = OfferResponse.objects
-    original: Callable[..., Any] = manager.create
+    original: Callable[..., Any] = offer_services.audit_record_many
     written: list[bool] = []
 
-    def dropped(**kwargs: Any) -> Any:
+    def dropped(entries: Any) -> Any:
         written.append(
             Relationship.objects.filter(customer=world.customer).exists()
+            and OfferResponse.objects.filter(customer=world.customer).exists()
+            and OutboundEmail.objects.exists()
             and Offer.objects.get(pk=offer.pk).uses == 1
         )
         if how == "raised":
             raise OperationalError("server closed the connection unexpectedly")
         terminate_own_backend()
-        return original(**kwargs)
+        return original(entries)
 
-    monkeypatch.setattr(manager, "create", dropped)
+    monkeypatch.setattr(offer_services, "audit_record_many", dropped)
     before = row_counts()
     # when
     response = client.post(reverse("offers:accept", args=[offer.token]))
-    monkeypatch.setattr(manager, "create", original)
+    monkeypatch.setattr(offer_services, "audit_record_many", original)
     # then: the fault struck mid-write, the page says nothing changed, and nothing did
     assert written == [True], "the fault must strike after the relationship is written"
     assert response.status_code == 500
