@@ -560,7 +560,7 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
-    args.command = "python bench/run.py " + " ".join(sys.argv[1:])
+    args.command = " ".join(["python bench/run.py", *sys.argv[1:]])
     args.secret_key = secrets.token_urlsafe(50)
     args.wrk = ensure_wrk()
     if not redis_reachable(args.redis_url):
