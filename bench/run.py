@@ -435,23 +435,30 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
-    names = [p["name"] for p in results[-1]["pages"]]
+    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
+    pages = results[-1]["pages"]
     xs = [r["sizes"]["users"] for r in results]
-    for name in names:
+    # One colour a page (the default cycle has ten); the baselines thin and grey.
+    tab20 = plt.get_cmap("tab20")
+    colours = iter(tab20(i / 19) for i in range(20))
+    for page in pages:
+        name = page["name"]
         ys = [
             next((float(p["p95_ms"]) for p in r["pages"] if p["name"] == name), float("nan"))
             for r in results
         ]
-        ax.plot(xs, ys, marker="o", label=name)
-    ax.axhline(P95_TARGET_MS, color="grey", linestyle="--", linewidth=1, label="target (50 ms)")
+        if page["baseline"]:
+            ax.plot(xs, ys, color="grey", linestyle=":", marker=".", linewidth=1, label=name)
+        else:
+            ax.plot(xs, ys, color=next(colours), marker="o", label=name)
+    ax.axhline(P95_TARGET_MS, color="black", linestyle="--", linewidth=1, label="target (50 ms)")
     ax.set_xscale("log")
     ax.set_xlabel("data size: users (tenants and audit events grow in proportion)")
     ax.set_ylabel("p95 latency (ms)")
     ax.set_ylim(bottom=0)
     ax.set_title("Partner Portal: p95 latency against data size")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
