@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet, Subquery
@@ -13,7 +12,10 @@ from django.utils import timezone
 
 from tenants.models import Domain, Tenant, TenantKind, User
 from tenants.roles import Permission
-from tenants.selectors import is_partner_admin  # noqa: F401 - the partner pages use it from here
+from tenants.selectors import (
+    is_partner_admin,  # noqa: F401 - the partner pages use it from here
+    keyset_slice,
+)
 
 from .access import Rights, agent_level, rights_via_relationship
 from .models import AccessLevel, Relationship
@@ -134,29 +136,18 @@ def customer_lookup_page(
     of the partner's customers: another tenant's id finds nothing (and says nothing of
     where that tenant's name would sort)."""
     qs = customer_lookup(partner, query).annotate(sort_name=Lower("name"))
-    if before is not None:
-        rows = list(_beyond(qs, partner, before, "lt").order_by("-sort_name", "-pk")[: size + 1])
-        has_previous = len(rows) > size
-        rows = rows[:size][::-1]
-        return LookupPage(
-            tenants=rows,
-            next_after=rows[-1].pk if rows else None,
-            previous_before=rows[0].pk if rows and has_previous else None,
-        )
-    if after is not None:
-        qs = _beyond(qs, partner, after, "gt")
-    rows = list(qs.order_by("sort_name", "pk")[: size + 1])
-    has_next = len(rows) > size
-    rows = rows[:size]
-    return LookupPage(
-        tenants=rows,
-        next_after=rows[-1].pk if rows and has_next else None,
-        previous_before=rows[0].pk if rows and after is not None else None,
+    tenants, next_after, previous_before = keyset_slice(
+        qs,
+        ("sort_name", "pk"),
+        after=_beyond(partner, after, "gt") if after is not None else None,
+        before=_beyond(partner, before, "lt") if before is not None else None,
+        size=size,
     )
+    return LookupPage(tenants=tenants, next_after=next_after, previous_before=previous_before)
 
 
-def _beyond(qs: QuerySet[Any], partner: Tenant, cursor: UUID, way: str) -> QuerySet[Any]:
-    """``qs`` past the customer ``cursor`` in (name, id) order; ``way`` is "gt" or "lt"."""
+def _beyond(partner: Tenant, cursor: UUID, way: str) -> Q:
+    """Past the customer ``cursor`` in (name, id) order; ``way`` is "gt" or "lt"."""
     pivot = Subquery(
         Tenant.objects.filter(
             pk=cursor,
@@ -166,9 +157,8 @@ def _beyond(qs: QuerySet[Any], partner: Tenant, cursor: UUID, way: str) -> Query
         .values("n")[:1]
     )
     # The inclusive bound lets the name index start at the cursor; the rest breaks ties.
-    return qs.filter(
-        Q(**{f"sort_name__{way}e": pivot}),
-        Q(**{f"sort_name__{way}": pivot}) | Q(**{f"pk__{way}": cursor}),
+    return Q(**{f"sort_name__{way}e": pivot}) & (
+        Q(**{f"sort_name__{way}": pivot}) | Q(**{f"pk__{way}": cursor})
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
+from tenants.selectors import uuid_or_none
 from tenants.services import user_roles
 
 from .access import agent_level
@@ -141,19 +141,12 @@ def lookup(request: HttpRequest) -> HttpResponse:
         page = customer_lookup_page(
             agent.tenant,
             query,
-            after=_uuid_or_none(request.GET.get("after")),
-            before=_uuid_or_none(request.GET.get("before")),
+            after=uuid_or_none(request.GET.get("after")),
+            before=uuid_or_none(request.GET.get("before")),
         )
         context["page"] = page
         context["results"] = lookup_results(agent, page.tenants)
     return render(request, "delegation/lookup.html", context)
-
-
-def _uuid_or_none(value: str | None) -> UUID | None:
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required

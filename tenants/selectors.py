@@ -140,27 +140,63 @@ def users_page(
         .only("id", "tenant_id", "email", "first_name", "last_name", "is_active")
         .annotate(role_codes=role_list())
     )
+    after_q = before_q = None
+    if after is not None:
+        after_q = Q(email__gt=Subquery(tenant.users.filter(pk=after).values("email")[:1]))
     if before is not None:
-        pivot = Subquery(tenant.users.filter(pk=before).values("email")[:1])
-        rows: list[User] = list(qs.filter(email__lt=pivot).order_by("-email")[: size + 1])
+        before_q = Q(email__lt=Subquery(tenant.users.filter(pk=before).values("email")[:1]))
+    rows, next_after, previous_before = keyset_slice(
+        qs, ("email",), after=after_q, before=before_q, size=size
+    )
+    return UsersPage(
+        users=_with_role_codes(rows), next_after=next_after, previous_before=previous_before
+    )
+
+
+def keyset_slice(
+    qs: QuerySet[Any],
+    order: Sequence[str],
+    *,
+    after: Q | None = None,
+    before: Q | None = None,
+    size: int,
+) -> tuple[list[Any], Any, Any]:
+    """Up to ``size`` rows of ``qs`` in ``order`` (a unique order), with the cursors of the
+    pages beside them: ``(rows, next_after, previous_before)``, each cursor the primary key
+    of the row at that end, or None where there is no page.
+
+    ``after`` (the rows past the previous page's last one) or ``before`` (the rows short of
+    the next page's first one; it wins when both are given) is the caller's condition for
+    its cursor. No OFFSET and no COUNT: a page costs the same however deep it lies.
+    """
+    if before is not None:
+        reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
+        rows = list(qs.filter(before).order_by(*reverse)[: size + 1])
         has_previous = len(rows) > size
-        rows = _with_role_codes(rows[:size][::-1])
-        return UsersPage(
-            users=rows,
-            next_after=rows[-1].pk if rows else None,
-            previous_before=rows[0].pk if rows and has_previous else None,
+        rows = rows[:size][::-1]
+        return (
+            rows,
+            rows[-1].pk if rows else None,
+            rows[0].pk if rows and has_previous else None,
         )
     if after is not None:
-        pivot = Subquery(tenant.users.filter(pk=after).values("email")[:1])
-        qs = qs.filter(email__gt=pivot)
-    rows = list(qs.order_by("email")[: size + 1])
+        qs = qs.filter(after)
+    rows = list(qs.order_by(*order)[: size + 1])
     has_next = len(rows) > size
-    rows = _with_role_codes(rows[:size])
-    return UsersPage(
-        users=rows,
-        next_after=rows[-1].pk if rows and has_next else None,
-        previous_before=rows[0].pk if rows and after is not None else None,
+    rows = rows[:size]
+    return (
+        rows,
+        rows[-1].pk if rows and has_next else None,
+        rows[0].pk if rows and after is not None else None,
     )
+
+
+def uuid_or_none(value: str | None) -> UUID | None:
+    """A page cursor from a query string: a UUID, or None for anything else."""
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def _with_role_codes(users: Sequence[User]) -> list[User]:

@@ -36,6 +36,7 @@ from .selectors import (
     tenant_partner_relationships,
     user_count_display,
     users_page,
+    uuid_or_none,
 )
 
 
@@ -134,17 +135,10 @@ def users(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     rights = _rights_or_404(request, tenant_id)
     form = UserSearchForm(request.GET)
     q = form.cleaned_data["q"] if form.is_valid() else ""
-    after = _uuid_or_none(request.GET.get("after"))
-    before = _uuid_or_none(request.GET.get("before"))
+    after = uuid_or_none(request.GET.get("after"))
+    before = uuid_or_none(request.GET.get("before"))
     page = users_page(rights.tenant, q=q, after=after, before=before)
     return _render(request, "tenants/users.html", rights, {"form": form, "q": q, "page": page})
-
-
-def _uuid_or_none(value: str | None) -> UUID | None:
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
