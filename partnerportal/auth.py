@@ -19,17 +19,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 
 from tenants.models import User
+from tenants.security import SECOND_FACTORS
 from tenants.selectors import role_list, roles_of
-
-# What has_mfa counts: an authenticator app or a security key, not recovery codes.
-MFA_TYPES = ("totp", "webauthn")
 
 
 def users_for_request() -> QuerySet[User]:
     """Users with their tenant, access level, roles (``_role_list``) and ``_has_mfa``."""
     from allauth.mfa.models import Authenticator
 
-    second_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=MFA_TYPES)
+    second_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=SECOND_FACTORS)
     return User.objects.select_related("tenant", "agent_access").annotate(
         _role_list=role_list(), _has_mfa=Exists(second_factor)
     )

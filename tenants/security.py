@@ -22,6 +22,11 @@ from tenants.services import user_roles
 MFA_NEXT_SESSION_KEY = "security_mfa_next"
 
 
+# What counts as a second factor: an authenticator app or a security key. Recovery codes
+# alone do not: they only stand in for a lost authenticator.
+SECOND_FACTORS = ("totp", "webauthn")
+
+
 def mfa_required_for(user: User | Any) -> bool:
     """Whether ``user`` must have a second factor before it may use the portal."""
     if not isinstance(user, User) or not user.is_active:
@@ -39,7 +44,6 @@ def has_mfa(user: User | Any) -> bool:
     Recovery codes alone do not count: they only stand in for a lost authenticator.
     The signed-in user of a request has it loaded already (``partnerportal.auth``).
     """
-    from allauth.mfa.models import Authenticator
     from allauth.mfa.utils import is_mfa_enabled
 
     if not isinstance(user, User):
@@ -47,7 +51,7 @@ def has_mfa(user: User | Any) -> bool:
     loaded = getattr(user, "_has_mfa", None)
     if loaded is not None:
         return bool(loaded)
-    return is_mfa_enabled(user, [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
+    return is_mfa_enabled(user, list(SECOND_FACTORS))
 
 
 def tenant_set_require_admin_mfa(*, tenant: Tenant, acting_user: User, require: bool) -> Tenant:
