@@ -62,6 +62,13 @@ def test_every_widget_renders_as_with_django_templates(form_class, data):
     assert squeeze(str(ours)) == squeeze(str(django))
 
 
+def test_django_s_own_widgets_come_from_jinja2():
+    from django.template.backends.jinja2 import Template as JinjaTemplate
+
+    template = PortalRenderer().get_template("django/forms/widgets/select.html")
+    assert isinstance(template, JinjaTemplate)
+
+
 def test_a_widget_with_only_a_django_template_still_renders():
     html = AdminDateWidget().render("day", None, renderer=PortalRenderer())
     assert 'name="day"' in html
