@@ -9,15 +9,12 @@ Each round counts as one race in ``battery.races``.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
 from django.utils import timezone
 
 from audit.actions import Action
@@ -41,41 +38,12 @@ from tests.factories import (
     make_tenant,
     make_user,
 )
+from tests.racing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 5
 THREADS = 6
-
-
-def race(jobs: list[Callable[[], object]]) -> list[object]:
-    """Run ``jobs`` at once, each in its own thread with its own connection.
-
-    A refusal the portal explains (``ValidationError``, ``PermissionDenied``) comes back
-    as its class name; anything else comes back as the exception, for the test to fail on.
-    """
-    results: list[object] = [None] * len(jobs)
-    start = threading.Barrier(len(jobs))
-
-    def run(i: int) -> None:
-        try:
-            start.wait(timeout=10)
-            results[i] = jobs[i]()
-        except (ValidationError, PermissionDenied) as exc:
-            results[i] = type(exc).__name__
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads), "a racer hangs"
-    assert not [r for r in results if isinstance(r, BaseException)], results
-    return results
 
 
 def enabled_global_admins(tenant: Tenant) -> int:

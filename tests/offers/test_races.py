@@ -1,17 +1,16 @@
 """Answers at the same moment, on PostgreSQL with real threads and connections."""
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import connections
 
 from delegation.models import Relationship
 from offers.models import Offer, OfferPreset, OfferResponse
 from offers.services import AcceptOutcome, OfferError, offer_accept
 from tenants.models import OutboundEmail, User
 from tenants.roles import Role
+from tests import racing
 from tests.factories import make_user
 from tests.offers.helpers import make_customer_admin, make_offer, make_world
 
@@ -21,28 +20,13 @@ THREADS = 8
 
 
 def race(jobs: list[Callable[[], object]]) -> list[object]:
-    """Run ``jobs`` at once, each in its own thread with its own connection."""
-    results: list[object] = [None] * len(jobs)
-    start = threading.Barrier(len(jobs))
+    """Answers at once; a refused one comes back as its code ("exhausted", ...)."""
+    return racing.race(jobs, refusals=(OfferError,), name=_code)
 
-    def run(i: int) -> None:
-        try:
-            start.wait(timeout=10)
-            results[i] = jobs[i]()
-        except OfferError as exc:
-            results[i] = exc.code.value
-        except Exception as exc:  # a 500 in the making: make the test say so
-            results[i] = exc
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results
+def _code(exc: Exception) -> str:
+    assert isinstance(exc, OfferError)
+    return exc.code.value
 
 
 def outcome(acting_user: User, offer: Offer) -> Callable[[], object]:
