@@ -81,18 +81,26 @@ class SmtpSink:
 def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
     """An SMTP server on localhost that Django's mail goes to for the test's duration."""
     sink = SmtpSink(host="127.0.0.1", port=free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    with smtp_server(sink, settings, sink.port):
+        yield sink
+
+
+@contextmanager
+def smtp_server(handler: Any, settings: Any, port: int) -> Iterator[None]:
+    """An ``aiosmtpd`` server on localhost ``port`` with ``handler``, and Django's SMTP
+    backend pointed at it, while the block runs."""
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = sink.host
-    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 5
     try:
-        yield sink
+        yield
     finally:
         controller.stop()
 

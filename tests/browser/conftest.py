@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ import pytest
 
 from tests import services
 from tests.browser.support import SmtpSink, axe_check
+from tests.conftest_mail import free_port, smtp_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 900}
@@ -242,12 +242,6 @@ def review(screenshot: Callable[[Any, str], Path]) -> Callable[[Any, str], None]
 # --- Mail over SMTP ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[SmtpSink]:
     """A real SMTP server on localhost; the portal's mail is sent to it over SMTP.
@@ -255,20 +249,6 @@ def smtp(settings: Any) -> Iterator[SmtpSink]:
     Settings are process-wide, so the live server's thread (where the outbox delivers
     after commit, through the eager Celery task) uses the SMTP backend too.
     """
-    from aiosmtpd.controller import Controller
-
     sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    try:
+    with smtp_server(sink, settings, free_port()):
         yield sink
-    finally:
-        controller.stop()
