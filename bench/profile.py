@@ -22,24 +22,14 @@ import sys
 import time
 from typing import Any
 
-HOST = "127.0.0.1"
+from bench.run import HOST, portal_env
 
 
 def _environment(database_url: str, redis_url: str) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "partnerportal.settings.production",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-profile-" + "x" * 40),
-            "ALLOWED_HOSTS": HOST,
-            "BENCHMARK_ENDPOINTS": "1",
-            "OFFER_LINK_RATE_LIMIT": "100000000/m",
-            "OFFER_ANSWER_RATE_LIMIT": "100000000/m",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    secret_key = os.environ.get("SECRET_KEY", "bench-profile-" + "x" * 40)
+    os.environ.update(portal_env(database_url, redis_url, secret_key))
+    # The test client speaks plain HTTP.
+    os.environ["SECURE_SSL_REDIRECT"] = "false"
 
 
 class SqlTimer:

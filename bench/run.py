@@ -110,23 +110,30 @@ def redis_reachable(url: str) -> bool:
 
 
 # --- the server -----------------------------------------------------------------------
-def server_env(args: argparse.Namespace, db_url: str) -> dict[str, str]:
+def portal_env(db_url: str, redis_url: str, secret_key: str) -> dict[str, str]:
+    """The portal's settings for a benchmark: production, with the benchmark endpoints."""
     return {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": "partnerportal.settings.production",
         "DATABASE_URL": db_url,
-        "REDIS_URL": args.redis_url,
-        "SECRET_KEY": args.secret_key,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secret_key,
         "ALLOWED_HOSTS": HOST,
         "BENCHMARK_ENDPOINTS": "1",
         # One load generator on one address: the per-address limits of the offer link
         # would measure the limiter, not the page.
         "OFFER_LINK_RATE_LIMIT": "100000000/m",
         "OFFER_ANSWER_RATE_LIMIT": "100000000/m",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def server_env(args: argparse.Namespace, db_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        **portal_env(db_url, args.redis_url, args.secret_key),
         "GUNICORN_BIND": f"{HOST}:{args.port}",
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_THREADS": str(args.threads),
-        "LOG_LEVEL": "WARNING",
     }
 
 
