@@ -1,11 +1,12 @@
 """Where a page's time goes: SQL against everything else, in one process.
 
-``python -m bench.profile [--page NAME] [--repeat N] [--top K]`` runs the benchmark's
-pages (``bench.pages``) through Django's full request handling, with the settings and
-database of a benchmark run (``make bench`` prints them; by default the largest size),
-and prints for each page the mean time of a request, of its SQL and of the rest (views,
-templates, middleware). With ``--top`` it adds the functions that cost the most
-(cProfile, cumulative), to see which template or helper to make cheaper.
+``python -m bench.profile [--page NAME] [--repeat N] [--top K [--sort tottime]]`` runs
+the benchmark's pages (``bench.pages``) through Django's full request handling, with the
+settings and database of a benchmark run (``make bench`` prints them; by default the
+largest size), and prints for each page the mean time of a request, of its SQL and of the
+rest (views, templates, middleware). With ``--top`` it adds the functions that cost the
+most (cProfile: by time in and under each, or with ``--sort tottime`` in each alone), to
+see which template or helper to make cheaper.
 
 It measures one request at a time with no load generator, so its figures are the cost
 of a page, not its latency under load: ``make bench`` gives those.
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> None:
             )
             if profiler:
                 out = io.StringIO()
-                stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+                stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
                 stats.print_stats(args.top)
                 print(out.getvalue())
 
@@ -113,6 +114,12 @@ def main() -> None:
     parser.add_argument("--page", help="Only the pages whose name contains this.")
     parser.add_argument("--repeat", type=int, default=50, help="Requests per page.")
     parser.add_argument("--top", type=int, default=0, help="Print the K costliest functions.")
+    parser.add_argument(
+        "--sort",
+        default="cumulative",
+        choices=["cumulative", "tottime"],
+        help="With --top: order by time in and under a function, or in it alone.",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
