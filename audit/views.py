@@ -203,15 +203,15 @@ def activity(request: HttpRequest) -> HttpResponse:
     if not sees_all:
         qs = qs.filter(actor_id=user.pk)
     page = keyset_page(qs, request, "id")
-    tenants = Tenant.objects.in_bulk({e.tenant_id for e in page.events})
-    rows = [(e, tenants.get(e.tenant_id)) for e in page.events]
+    organisations = Tenant.objects.in_bulk({e.tenant_id for e in page.events})
     return render(
         request,
         "audit/activity.html",
         {
             "partner": user.tenant,
             "sees_all": sees_all,
-            "rows": rows,
+            "events": page.events,
+            "organisations": organisations,
             "newer_url": _link([], after=page.newer) if page.newer else "",
             "older_url": _link([], before=page.older) if page.older else "",
         },

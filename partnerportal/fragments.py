@@ -1,0 +1,186 @@
+"""Fragments: the long, repeated parts of a page, rendered by Jinja2.
+
+A page of fifty audit events, fifty users or ten lookup cards is mostly the same few
+lines of markup over and over. Django's template engine walks its node tree for every
+row; Jinja2 compiles a template to Python once and runs it several times faster. The
+pages stay Django templates; each includes its fragment with the ``fragment`` tag
+(``{% load portal %}{% fragment "audit_rows.jinja" events=page.events %}``).
+
+The fragments live in ``templates/fragments/`` and are autoescaped like every page:
+a value is escaped unless it is marked safe (Django's ``SafeString`` is). An undefined
+name is an error, never an empty string. The filters are the few the fragments need,
+each matching the Django filter it replaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import cache, lru_cache
+from typing import Any
+from uuid import UUID
+
+import jinja2
+from django import forms
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from jinja2.runtime import Context
+
+from tenants.templatetags.portal import has_perm, role_label
+
+DIRECTORY = settings.BASE_DIR / "templates" / "fragments"
+# The portal speaks English: the month abbreviations of Django's date format "M".
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _local(value: date | datetime, context: Context) -> date | datetime:
+    # The zone is read once a render (``render_fragment``): Django's ``localtime`` looks it
+    # up again for every value, which is most of the cost of a row's dates.
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value.astimezone(context["zone"])
+    return value
+
+
+@jinja2.pass_context
+def day(context: Context, value: date | datetime | None) -> str:
+    """Django's ``date:"j M Y"``, in the current time zone: "7 Mar 2026" ("" for None)."""
+    if value is None:
+        return ""
+    value = _local(value, context)
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+@jinja2.pass_context
+def moment(context: Context, value: datetime | None) -> str:
+    """Django's ``date:"j M Y, H:i:s"``, in the current time zone."""
+    if value is None:
+        return ""
+    local = _local(value, context)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S}"
+
+
+@jinja2.pass_context
+def iso(context: Context, value: datetime) -> str:
+    """Django's ``date:"c"``, in the current time zone (a ``<time datetime>``)."""
+    return _local(value, context).isoformat()
+
+
+def truncatechars(value: object, length: int) -> str:
+    """Django's ``truncatechars``: at most ``length`` characters, the last an ellipsis."""
+    text = str(value)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _widget_class(widget: forms.Widget) -> str:
+    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return "form-check-input"
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        return "form-select"
+    return "form-control"
+
+
+def bs_widget(field: forms.BoundField) -> SafeString:
+    """A bound field's widget with Bootstrap classes and ARIA error state."""
+    widget = field.field.widget
+    classes = [widget.attrs.get("class", ""), _widget_class(widget)]
+    attrs: dict[str, Any] = {}
+    if field.errors:
+        classes.append("is-invalid")
+        attrs["aria-invalid"] = "true"
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_help")
+    if field.errors:
+        described.append(f"{field.auto_id}_errors")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    attrs["class"] = " ".join(c for c in classes if c)
+    return field.as_widget(attrs=attrs)
+
+
+def is_checkbox(field: forms.BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+def is_multi_choice(field: forms.BoundField) -> bool:
+    return isinstance(field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+
+
+@lru_cache(maxsize=1024)
+def _path_format(viewname: str, names: tuple[str, ...], prefix: str, urlconf: Any) -> str:
+    """The path of ``viewname`` as a format string, ``{0}``, ``{1}``... where the
+    arguments ``names`` go. ``prefix`` (the script prefix, which reverse() prepends) and
+    ``urlconf`` are part of the cache key."""
+    stand_ins = [str(UUID(int=n)) for n in range(1, len(names) + 1)]
+    path = reverse(viewname, kwargs=dict(zip(names, stand_ins, strict=True)), urlconf=urlconf)
+    path = path.replace("{", "{{").replace("}", "}}")
+    for n, stand_in in enumerate(stand_ins):
+        path = path.replace(stand_in, f"{{{n}}}")
+    return path
+
+
+def _format_for(viewname: str, names: tuple[str, ...]) -> str:
+    return _path_format(viewname, names, get_script_prefix(), get_urlconf())
+
+
+def url(viewname: str, **kwargs: Any) -> str:
+    """``reverse(viewname, kwargs=kwargs)``. Where every argument is a UUID (a tenant's,
+    a user's), the path is reversed once a process, with stand-ins, and filled in."""
+    if not kwargs or not all(isinstance(v, UUID) for v in kwargs.values()):
+        return reverse(viewname, kwargs=kwargs)
+    return _format_for(viewname, tuple(kwargs)).format(*kwargs.values())
+
+
+def link_maker(viewname: str, varying: str, **fixed: UUID) -> Callable[[UUID], str]:
+    """``make(value)`` gives ``url(viewname, **fixed, **{varying: value})``, for the links
+    of a list, which differ in one id: the path is looked up once for the list. UUID
+    arguments only."""
+    if not all(isinstance(v, UUID) for v in fixed.values()):
+        raise TypeError("link_maker takes UUID arguments only.")
+    path = _format_for(viewname, (*fixed, varying))
+    values = [str(v) for v in fixed.values()]
+
+    def make(value: UUID) -> str:
+        return path.format(*values, value)
+
+    return make
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(DIRECTORY),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=settings.DEBUG,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        bs_widget=bs_widget,
+        is_checkbox=is_checkbox,
+        is_multi_choice=is_multi_choice,
+        day=day,
+        moment=moment,
+        iso=iso,
+        truncatechars=truncatechars,
+        role_label=role_label,
+        has_perm=has_perm,
+    )
+    env.globals.update(url=url, link_maker=link_maker, dash="—")
+    return env
+
+
+def render_fragment(name: str, **context: Any) -> SafeString:
+    """The fragment ``name`` (a path under ``templates/fragments/``) rendered with ``context``.
+
+    Jinja2 escapes quotes as ``&#39;`` and ``&#34;``, Django as ``&#x27;`` and ``&quot;``:
+    the same characters, written here as Django writes them, so a page reads alike
+    throughout.
+    """
+    context.setdefault("zone", timezone.get_current_timezone())
+    html = environment().get_template(name).render(context)
+    # Autoescaped by Jinja2: safe as it stands.
+    return SafeString(html.replace("&#39;", "&#x27;").replace("&#34;", "&quot;"))  # nosec B703

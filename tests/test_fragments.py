@@ -1,0 +1,212 @@
+"""Page fragments through Jinja2: escaped as Django escapes, dates and links as Django
+writes them, and a field drawn as the Django template it replaced drew it."""
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+import jinja2
+import pytest
+from django import forms, template
+from django.template import Context, Engine
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse, set_script_prefix
+from django.utils import timezone
+
+from audit.forms import AuditFilterForm
+from audit.models import AuditEvent
+from delegation.access import Rights
+from partnerportal import fragments
+from partnerportal.fragments import render_fragment, url
+from tenants.models import Tenant
+from tenants.roles import Permission
+from tests.test_renderers import EveryWidget, squeeze
+
+# The Django template that drew a field before field.jinja, kept as the reference.
+FIELD_TEMPLATE = """{% load reference %}
+{% if field.is_hidden %}{{ field }}{% elif field|is_checkbox %}
+<div class="form-check mb-3">
+  {{ field|bs_widget }}
+  <label class="form-check-label" for="{{ field.id_for_label }}">{{ field.label }}</label>
+  {% if field.help_text %}<div class="form-text" id="{{ field.auto_id }}_help">{{ field.help_text|safe }}</div>{% endif %}
+  {% if field.errors %}<div class="invalid-feedback d-block" id="{{ field.auto_id }}_errors">{{ field.errors|join:" " }}</div>{% endif %}
+</div>
+{% elif field|is_multi_choice %}
+<fieldset class="mb-3">
+  <legend class="form-label fs-6 fw-semibold">{{ field.label }}</legend>
+  {% for choice in field %}
+  <div class="form-check">
+    <input class="form-check-input{% if field.errors %} is-invalid{% endif %}" type="{{ choice.data.type }}" name="{{ choice.data.name }}" value="{{ choice.data.value }}" id="{{ choice.id_for_label }}"{% if choice.data.selected %} checked{% endif %}{% if field.help_text %} aria-describedby="{{ field.auto_id }}_help"{% endif %}>
+    <label class="form-check-label" for="{{ choice.id_for_label }}">{{ choice.choice_label }}</label>
+  </div>
+  {% endfor %}
+  {% if field.help_text %}<div class="form-text" id="{{ field.auto_id }}_help">{{ field.help_text|safe }}</div>{% endif %}
+  {% if field.errors %}<div class="invalid-feedback d-block" id="{{ field.auto_id }}_errors">{{ field.errors|join:" " }}</div>{% endif %}
+</fieldset>
+{% else %}
+<div class="mb-3">
+  <label class="form-label" for="{{ field.id_for_label }}">{{ field.label }}</label>{% if field.field.required %}<span class="required-mark" aria-hidden="true">*</span>{% endif %}
+  {{ field|bs_widget }}
+  {% if field.help_text %}<div class="form-text" id="{{ field.auto_id }}_help">{{ field.help_text|safe }}</div>{% endif %}
+  {% if field.errors %}<div class="invalid-feedback d-block" id="{{ field.auto_id }}_errors">{{ field.errors|join:" " }}</div>{% endif %}
+</div>
+{% endif %}"""  # noqa: E501
+
+register = template.Library()
+register.filter(fragments.bs_widget)
+register.filter(fragments.is_checkbox)
+register.filter(fragments.is_multi_choice)
+
+
+class WithHelp(forms.Form):
+    flag = forms.BooleanField(help_text="Tick <em>it</em>", required=True)
+    radio = forms.ChoiceField(
+        choices=[("r", "R & r"), ("s", "S")], widget=forms.RadioSelect, help_text="Pick"
+    )
+
+
+BAD_DATA = {
+    "text": "<script>",
+    "choice": "b",
+    "many": ["2"],
+    "radio": "x",
+    "number": "0",
+    "when": "nope",
+    "flag": "",
+}
+
+
+@pytest.mark.parametrize("data", [None, BAD_DATA])
+@pytest.mark.parametrize("form_class", [EveryWidget, AuditFilterForm, WithHelp])
+def test_a_field_renders_as_the_django_template_it_replaced(form_class, data):
+    form = form_class(data)
+    reference = Engine(libraries={"reference": __name__}).from_string(FIELD_TEMPLATE)
+    for name in form.fields:
+        field = form[name]
+        ours = render_fragment("field.jinja", field=field)
+        assert squeeze(ours) == squeeze(reference.render(Context({"field": field}))), name
+
+
+def event(**values) -> AuditEvent:
+    defaults = {
+        "seq": 7,
+        "tenant_id": uuid.uuid4(),
+        "occurred_at": datetime(2026, 3, 4, 23, 30, 5, tzinfo=UTC),
+        "actor_email": "o'neil@contoso.example",
+        "actor_name": 'Kim "<b>" O\'Neil',
+        "action": "user.created",
+        "target_type": "user",
+        "target_repr": "<img src=x onerror=alert(1)>",
+        "changes": {"name": ["<em>old</em>", "new & 'quoted'"], "flag": [None, None]},
+        "ip_address": "203.0.113.9",
+        "request_id": "0123456789abcdefghij",
+    }
+    return AuditEvent(**{**defaults, **values})
+
+
+def test_values_are_escaped_as_django_escapes_them():
+    html = render_fragment("audit_rows.jinja", events=[event()], organisations=None, anchored=True)
+    assert "Kim &quot;&lt;b&gt;&quot; O&#x27;Neil" in html
+    assert "o&#x27;neil@contoso.example" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<del>&lt;em&gt;old&lt;/em&gt;</del> → new &amp; &#x27;quoted&#x27;" in html
+    assert '<span class="fw-semibold">flag</span>: —' in html
+    assert ">0123456789abc…<" in html  # truncatechars:14
+    assert '<tr id="event-7">' in html
+    assert "<img" not in html
+    assert "&#39;" not in html
+    assert "&#34;" not in html
+
+
+def test_the_organisation_column_names_the_tenant_or_a_dash():
+    known, unknown = event(seq=1), event(seq=2)
+    tenant = Tenant(id=known.tenant_id, name="Contoso <Ltd>")
+    html = render_fragment(
+        "audit_rows.jinja",
+        events=[known, unknown],
+        organisations={tenant.pk: tenant},
+        anchored=False,
+    )
+    cells = re.findall(r"<td>([^<]*)</td>\s*</tr>", html)
+    assert cells == ["Contoso &lt;Ltd&gt;", "—"]
+    assert "id=" not in html
+
+
+def test_an_undefined_name_is_an_error_not_an_empty_string():
+    with pytest.raises(jinja2.UndefinedError):
+        render_fragment("audit_rows.jinja", events=[event()])
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "Pacific/Auckland"])
+def test_dates_are_written_as_django_writes_them_in_the_current_zone(zone):
+    moment = datetime(2026, 3, 4, 23, 30, 5, tzinfo=UTC)
+    with timezone.override(zone):
+        local = timezone.localtime(moment)
+        html = render_fragment(
+            "audit_rows.jinja", events=[event()], organisations=None, anchored=False
+        )
+    assert f'<time datetime="{date_filter(local, "c")}">' in html
+    assert f">{date_filter(local, 'j M Y, H:i:s')}</time>" in html
+    env = fragments.environment()
+    with timezone.override(zone):
+        day = env.from_string("{{ value|day }}").render(
+            value=moment, zone=timezone.get_current_timezone()
+        )
+        plain = env.from_string("{{ value|day }}").render(value=date(2027, 12, 1), zone=None)
+    assert day == date_filter(local, "j M Y")
+    assert plain == "1 Dec 2027"
+
+
+def test_a_link_is_the_path_reverse_gives():
+    tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
+    assert url("tenants:users", tenant_id=tenant_id) == reverse(
+        "tenants:users", kwargs={"tenant_id": tenant_id}
+    )
+    kwargs = {"tenant_id": tenant_id, "user_id": user_id}
+    assert url("tenants:user-detail", **kwargs) == reverse("tenants:user-detail", kwargs=kwargs)
+    # not a UUID: reversed as given
+    assert url("delegation:lookup") == reverse("delegation:lookup")
+    with pytest.raises(Exception, match="Reverse"):
+        url("tenants:users", tenant_id="not-a-uuid")
+
+
+def test_a_link_follows_the_script_prefix():
+    tenant_id = uuid.uuid4()
+    plain = url("tenants:users", tenant_id=tenant_id)
+    set_script_prefix("/portal/")
+    try:
+        assert url("tenants:users", tenant_id=tenant_id) == "/portal" + plain
+    finally:
+        set_script_prefix("/")
+    assert url("tenants:users", tenant_id=tenant_id) == plain
+
+
+def test_the_admin_menu_shows_what_the_rights_open_and_marks_the_page():
+    tenant = Tenant(id=uuid.uuid4(), name="Contoso", kind="customer")
+    rights = Rights(tenant=tenant, permissions=frozenset({Permission.VIEW_TENANT}))
+    html = render_fragment(
+        "admin_nav.jinja", rights=rights, tenant=tenant, current="tenants:user-detail"
+    )
+    links = re.findall(
+        r'<a class="([^"]*)" ?(aria-current="page")? href="([^"]*)">([^<]*)</a>', html
+    )
+    assert [(label, "active" in cls, bool(aria)) for cls, aria, _, label in links] == [
+        ("Overview", False, False),
+        ("Users", True, False),
+        ("Domains", False, False),
+    ]
+    assert links[1][2] == reverse("tenants:users", kwargs={"tenant_id": tenant.pk})
+    html = render_fragment("admin_nav.jinja", rights=rights, tenant=tenant, current="tenants:users")
+    assert 'active" aria-current="page" href="/t/' in html
+
+
+def test_the_links_of_a_list_are_the_paths_reverse_gives():
+    # including ids that look like the stand-ins the paths are cached with
+    tenant_id = uuid.UUID(int=2)
+    make = fragments.link_maker("tenants:user-detail", "user_id", tenant_id=tenant_id)
+    for user_id in [uuid.UUID(int=1), uuid.UUID(int=2), uuid.uuid4()]:
+        kwargs = {"tenant_id": tenant_id, "user_id": user_id}
+        assert make(user_id) == reverse("tenants:user-detail", kwargs=kwargs)
+        assert url("tenants:user-detail", **kwargs) == reverse("tenants:user-detail", kwargs=kwargs)
+    with pytest.raises(TypeError):
+        fragments.link_maker("tenants:user-detail", "user_id", tenant_id="x")  # type: ignore[arg-type]
