@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Aggregate, CharField, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Field,
+    JSONField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from .models import Tenant, TenantKind, User
@@ -43,6 +55,36 @@ def role_list() -> Subquery:
         .annotate(codes=_RoleList("role"))
         .values("codes")
     )
+
+
+def json_rows(model: type[Model], link: str, **fields: str) -> RawSQL:
+    """For a query of tenants: the rows of ``model`` whose ``link`` is each tenant, as one
+    column holding a JSON array of objects of ``fields`` (key: field name), in no given
+    order, or None where there are none. The rows come with their tenant, in its query,
+    instead of in a query of their own (``prefetch_related``).
+
+    Written as SQL: the ORM's aggregate subquery cost more to compile than the query it
+    saved. Every name in it is the models' own, quoted; nothing comes from a request.
+    """
+    if not all(key.isidentifier() for key in fields):
+        raise ValueError("json_rows keys must be identifiers.")
+    qn = connection.ops.quote_name
+    opts = model._meta
+
+    def column(name: str) -> str:
+        field = opts.get_field(name)
+        if not isinstance(field, Field) or not field.column:
+            raise ValueError(f"{model.__name__}.{name} is not a column.")
+        return qn(field.column)
+
+    pairs = ", ".join(f"'{key}', r.{column(name)}" for key, name in fields.items())
+    if connection.vendor == "postgresql":
+        rows = f"JSONB_AGG(JSONB_BUILD_OBJECT({pairs}))"
+    else:
+        rows = f"JSON_GROUP_ARRAY(JSON_OBJECT({pairs}))"
+    tenant = f"{qn(Tenant._meta.db_table)}.{qn(Tenant._meta.pk.column)}"
+    sql = f"(SELECT {rows} FROM {qn(opts.db_table)} r WHERE r.{column(link)} = {tenant})"  # noqa: S608  # nosec B608
+    return RawSQL(sql, [], output_field=JSONField())  # noqa: S611  # nosec B611
 
 
 def roles_of(listed: str | None) -> frozenset[Role]:

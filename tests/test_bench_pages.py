@@ -46,10 +46,10 @@ MAX_QUERIES = 12
 PAGE_QUERIES = {
     # + tenant, relationship (with its partner), capped user count, domains, plans
     "admin center overview": 6,
-    # + page (keyset, no count), domains, plans, relationships
-    "lookup: exact domain": 5,
-    "lookup: part of a name": 5,
-    "lookup: user email": 5,
+    # + page (keyset, no count) with its domains and plans, relationships
+    "lookup: exact domain": 3,
+    "lookup: part of a name": 3,
+    "lookup: user email": 3,
     # + tenant, relationship (with the banner's partner), users with their roles
     "users: first page": 4,
     "users: deep page": 4,

@@ -1,10 +1,12 @@
 """The lookup: what a search finds, and that it finds only the partner's customers."""
 
+from datetime import date
+
 import pytest
 
 from delegation.models import RelationshipStatus
 from delegation.selectors import customer_lookup, lookup_kind, lookup_results
-from tenants.models import Domain
+from tenants.models import Domain, Subscription, SubscriptionStatus
 from tenants.roles import Permission as P
 from tenants.roles import Role
 from tests.factories import (
@@ -150,13 +152,13 @@ def test_a_page_of_results_needs_no_query_per_row(partner, django_assert_num_que
     for n in range(30):
         make_relationship(partner, make_tenant(name=f"Match {n:02}"))
     agent = type(agent).objects.select_related("tenant", "agent_access").get(pk=agent.pk)
-    # then: the tenants, then their domains, subscriptions and relationships
-    with django_assert_num_queries(4):
+    # then: the tenants with their domains and subscriptions, then their relationships
+    with django_assert_num_queries(2):
         tenants = found(partner, "match")
         results = lookup_results(agent, tenants)
         for result in results:
-            list(result.tenant.domains.all())
-            list(result.tenant.subscriptions.all())
+            list(result.domains)
+            list(result.subscriptions)
     assert len(results) == 30
     assert all(r.can_administer for r in results)
 
@@ -175,3 +177,40 @@ def test_the_domain_prefix_search_can_use_the_prefix_index():
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # then
     assert "domain_name_prefix_idx" in plan
+
+
+def test_a_result_lists_domains_default_first_and_subscriptions_by_plan(partner, contoso):
+    # given: a second domain before the default by name, and two subscriptions
+    Domain.objects.create(tenant=contoso, name="a-contoso.example", verified=True)
+    Subscription.objects.create(
+        tenant=contoso, plan="Office 365 E3", seats=25, renewal_date=date(2027, 3, 4)
+    )
+    Subscription.objects.create(
+        tenant=contoso, plan="Exchange Online", seats=3, status=SubscriptionStatus.SUSPENDED
+    )
+    agent = make_partner_user(partner, level="full")
+    # when
+    (result,) = lookup_results(agent, found(partner, "contoso ltd"))
+    # then
+    assert [(d.name, d.is_default) for d in result.domains] == [
+        ("contoso.example", True),
+        ("a-contoso.example", False),
+        ("contoso-eu.example", False),
+    ]
+    assert [(s.plan, s.seats, s.status_label, s.renewal_date) for s in result.subscriptions] == [
+        ("Exchange Online", 3, "Suspended", None),
+        ("Office 365 E3", 25, "Active", date(2027, 3, 4)),
+    ]
+
+
+def test_a_result_without_domains_or_subscriptions_lists_none(partner):
+    # given
+    tenant = make_tenant(name="Bare Co")
+    make_relationship(partner, tenant)
+    tenant.domains.all().delete()
+    agent = make_partner_user(partner, level="full")
+    # when
+    (result,) = lookup_results(agent, found(partner, "bare co"))
+    # then
+    assert result.domains == []
+    assert result.subscriptions == []
