@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -183,13 +184,39 @@ def can_reset_password(actor_rights: Rights, target_user: User) -> bool:
     return user_roles(target_user) <= PASSWORD_RESETTABLE_ROLES
 
 
+def rights_in(user: User | object, tenant_id: UUID) -> Rights | None:
+    """``rights(user, tenant)`` for the tenant with id ``tenant_id``, loading the tenant
+    on the way: with no query at home (the user's own tenant came with it), with one as
+    an agent (the effective relationship with its customer and partner).
+
+    None where the user has no way into such a tenant, whether it exists or not.
+    """
+    if not isinstance(user, User) or not user.is_active:
+        return None
+    if user.tenant_id == tenant_id:
+        return rights(user, user.tenant)
+    level = agent_level(user)
+    if LEVEL_ROLE.get(level) is None:
+        return None
+    relationship = (
+        Relationship.objects.effective(timezone.now())
+        .filter(partner_id=user.tenant_id, customer_id=tenant_id)
+        .select_related("customer", "partner")
+        .first()
+    )
+    if relationship is None or not _may_act_as_agent(user, relationship.customer):
+        return None
+    return _agent_rights(relationship.customer, relationship, level)
+
+
 def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
     """Load a tenant the user may see, or 404 whether it exists or not."""
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        raise Http404("No such tenant.")
-    r = rights(request.user, tenant)
-    if Permission.VIEW_TENANT not in r:
+    try:
+        tenant_pk = tenant_id if isinstance(tenant_id, UUID) else UUID(str(tenant_id))
+    except ValueError:
+        raise Http404("No such tenant.") from None
+    r = rights_in(request.user, tenant_pk)
+    if r is None or Permission.VIEW_TENANT not in r:
         raise Http404("No such tenant.")
     from audit.services import audit_agent_entered_once
 

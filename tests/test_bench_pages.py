@@ -44,18 +44,18 @@ MAX_QUERIES = 12
 # Pinned per page. Every request: the user with its tenant, roles, second factor and
 # access level (one query; the session is read from the cache). Then, as commented.
 PAGE_QUERIES = {
-    # + tenant, relationship (with its partner), capped user count, domains, plans
-    "admin center overview": 6,
+    # + relationship (with the tenant and its partner), capped user count, domains, plans
+    "admin center overview": 5,
     # + page (keyset, no count) with its domains and plans, relationships
     "lookup: exact domain": 3,
     "lookup: part of a name": 3,
     "lookup: user email": 3,
-    # + tenant, relationship (with the banner's partner), users with their roles
-    "users: first page": 4,
-    "users: deep page": 4,
-    # (the customer's admin) + tenant, partners for the filter, events
-    "audit log: first page": 4,
-    "audit log: filtered": 4,
+    # + relationship (with the tenant and the banner's partner), users with their roles
+    "users: first page": 3,
+    "users: deep page": 3,
+    # (the customer's admin, whose tenant came with it) + partners for the filter, events
+    "audit log: first page": 3,
+    "audit log: filtered": 3,
     # + offer with partner, verified domain, active relationship
     "consent page": 4,
     # + offer, then in one transaction: relationship lock and write, the response, both

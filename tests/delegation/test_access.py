@@ -1,6 +1,7 @@
 """The one authorisation rule: home roles, agents through relationships, and the
 password rule, each case spelled out rather than recomputed."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from delegation.access import (
     can_reset_password,
     require,
     rights,
+    rights_in,
     rights_via_relationship,
     tenant_rights_or_404,
     tenants_visible_to,
@@ -24,7 +26,7 @@ from delegation.models import AgentAccess, Relationship, RelationshipStatus
 from tenants.models import Tenant, User
 from tenants.roles import Permission as P
 from tenants.roles import Role
-from tenants.services import user_set_enabled
+from tenants.services import user_roles, user_set_enabled
 from tests.factories import (
     make_partner,
     make_partner_user,
@@ -394,6 +396,72 @@ def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner
     assert set(tenants_visible_to(users[0]).values_list("pk", flat=True)) == {active.pk}
     assert set(tenants_visible_to(users[3]).values_list("pk", flat=True)) == {partner.pk}
     assert not tenants_visible_to(users[6]).exists()
+
+
+def test_rights_in_agrees_with_rights_for_every_user_and_tenant(partner):
+    # given: the same small world, with a disabled agent and a partner-to-partner path
+    other_partner = make_partner()
+    active, expired, terminated, foreign, _untouched = (make_tenant() for _ in range(5))
+    make_relationship(partner, active, roles=HELPDESK_PRESET)
+    make_relationship(partner, expired, starts=timezone.now() - timedelta(days=3), days=1)
+    make_relationship(partner, terminated, status=RelationshipStatus.TERMINATED)
+    make_relationship(other_partner, foreign)
+    make_relationship(partner, other_partner)  # a partner is never administered as one
+    disabled = make_partner_user(partner, level="full")
+    users = [
+        make_partner_user(partner, level="full"),
+        make_partner_user(partner, level="limited"),
+        make_partner_user(partner, level="none"),
+        make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
+        make_partner_user(other_partner, level="full"),
+        make_user(active, roles=[Role.GLOBAL_ADMIN]),
+        make_user(active),
+        disabled,
+    ]
+    User.objects.filter(pk=disabled.pk).update(is_active=False)
+    tenants = list(Tenant.objects.all())
+    # then: the same permissions, roles, path and relationship; None for nothing
+    for user in users:
+        for tenant in tenants:
+            expected = rights(fresh(user), tenant)
+            got = rights_in(fresh(user), tenant.pk)
+            if not expected:
+                assert got is None or not got, (user, tenant)
+                continue
+            assert got is not None, (user, tenant)
+            assert got.tenant == tenant
+            assert (got.permissions, got.roles, got.via, got.level) == (
+                expected.permissions,
+                expected.roles,
+                expected.via,
+                expected.level,
+            )
+            assert got.relationship == expected.relationship
+    assert rights_in(fresh(users[0]), uuid.uuid4()) is None
+    assert rights_in(AnonymousUser(), active.pk) is None
+
+
+def test_rights_in_costs_no_query_at_home_and_one_as_an_agent(
+    partner, customer, django_assert_num_queries
+):
+    # given: users as a request loads them (their tenant and access level with them)
+    admin = make_user(customer, roles=[Role.GLOBAL_ADMIN])
+    agent = make_partner_user(partner, level="full")
+    make_relationship(partner, customer)
+    admin = User.objects.select_related("tenant").get(pk=admin.pk)
+    agent = User.objects.select_related("tenant", "agent_access").get(pk=agent.pk)
+    user_roles(admin)
+    # then
+    with django_assert_num_queries(0):
+        home = rights_in(admin, customer.pk)
+    assert home is not None
+    assert home.has(P.MANAGE_USERS)
+    with django_assert_num_queries(1):
+        r = rights_in(agent, customer.pk)
+        assert r is not None
+        assert r.tenant.name == "Contoso"
+        assert r.relationship is not None
+        assert r.relationship.partner.name == "Fabrikam"
 
 
 # --- the password rule -----------------------------------------------------------
