@@ -7,11 +7,12 @@ For each size: a PostgreSQL database of its own (``portal_scale`` for the full s
 ``portal_scale_30pct`` for 0.3, ...), filled by ``manage.py seed_scale --if-needed`` so
 an existing data set is reused; gunicorn with the production settings, PostgreSQL and
 Redis; sessions written by ``bench.prepare``; then for every page of ``bench/pages.py``
-one sampled request (status and ``X-Query-Count``), a warm-up and a measured wrk run.
-The baseline page is measured again right after each page (``--baseline-duration``
-seconds), so each page's throughput is divided by the mean of the baseline runs just
-before and just after it: a machine whose speed drifts during the run (other work on
-it) moves both alike.
+one sampled request (status and ``X-Query-Count``), a warm-up and the measured runs.
+A page's measured time is cut into ``--slices`` runs, each followed by a run of the
+baseline page as long, and its throughput is divided by the baseline's over those
+runs: on a shared machine whose speed moves from one ten seconds to the next, page and
+baseline are measured under the same conditions. A page's latency percentiles are
+those of all its runs pooled.
 
 Writes ``bench-results/report.md``, ``bench-results/p95.png`` and
 ``bench-results/results.json``; prints the table.
@@ -292,26 +293,72 @@ def wrk(
                 f"  {page['name']}: {page['pool_used']} requests for {len(page['pool'])} users: "
                 "some users answered twice (the no-change path); raise --acceptors"
             )
+    return pooled(
+        [
+            {
+                "requests": data["requests"],
+                "seconds": data["duration_us"] / 1e6,
+                "errors": errors,
+                "quantiles_us": data["quantiles_us"],
+            }
+        ]
+    )
+
+
+def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of one page as one: requests over their total time, and the percentiles of
+    their latencies together (each run's hundred percent-quantiles weighted by its
+    requests)."""
+    requests = sum(r["requests"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    points = sorted(
+        (q, r["requests"] / len(r["quantiles_us"])) for r in runs for q in r["quantiles_us"]
+    )
+    total = sum(w for _, w in points)
+
+    def percentile(p: float) -> float:
+        reached = 0.0
+        for value, weight in points:
+            reached += weight
+            if reached >= total * p / 100:
+                return value / 1000
+        return points[-1][0] / 1000 if points else 0.0
+
     return {
-        "rps": data["requests"] / (data["duration_us"] / 1e6),
-        "p50_ms": data["latency_us"]["p50"] / 1000,
-        "p95_ms": data["latency_us"]["p95"] / 1000,
-        "p99_ms": data["latency_us"]["p99"] / 1000,
-        "requests": data["requests"],
-        "errors": errors,
+        "rps": requests / seconds if seconds else 0.0,
+        "p50_ms": percentile(50),
+        "p95_ms": percentile(95),
+        "p99_ms": percentile(99),
+        "requests": requests,
+        "seconds": seconds,
+        "errors": sum(r["errors"] for r in runs),
+        "runs": runs,
     }
 
 
-def measure(args: argparse.Namespace, page: dict[str, Any], cookie: str) -> dict[str, Any]:
+def measure(
+    args: argparse.Namespace,
+    page: dict[str, Any],
+    cookie: str,
+    baseline: tuple[dict[str, Any], dict[str, str], str] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The page's runs pooled, and the baseline runs between them (none without
+    ``baseline``: the page, its headers and body)."""
     headers, body = build_request(args.port, page, cookie)
     queries = sample(args.port, page, headers, body)
     if args.warmup:
         wrk(args, page, headers, body, args.warmup)
-    result = wrk(args, page, headers, body, args.duration)
+    slice_secs = max(1, args.duration // args.slices) if baseline else args.duration
+    page_runs, baseline_runs = [], []
+    for _ in range(args.slices if baseline else 1):
+        page_runs.append(wrk(args, page, headers, body, slice_secs))
+        if baseline:
+            baseline_runs.append(wrk(args, *baseline, slice_secs))
+    result = pooled([r["runs"][0] for r in page_runs])
     result["queries"] = queries
     if result["errors"]:
         log(f"  {page['name']}: {result['errors']} errors or non-2xx/3xx answers")
-    return result
+    return result, baseline_runs
 
 
 def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dict[str, Any]:
@@ -350,32 +397,31 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
             cookie = plan["cookies"][session]
             group = [p for p in plan["requests"] if p["session"] == session]
             baseline = next(p for p in group if p["baseline"])
-            runs = [measure(args, baseline, cookie)]
-            base_headers, base_body = build_request(args.port, baseline, cookie)
+            first, _ = measure(args, baseline, cookie)
+            runs = [first]
+            base_request = (baseline, *build_request(args.port, baseline, cookie))
             measured = []
             for page in group:
                 if page["baseline"]:
                     continue
-                result = measure(args, page, cookie)
-                runs.append(wrk(args, baseline, base_headers, base_body, args.baseline_duration))
-                adjacent = (runs[-2]["rps"] + runs[-1]["rps"]) / 2
-                result["baseline_rps"] = adjacent
-                result["ratio"] = result["rps"] / adjacent if adjacent else 0.0
-                measured.append({k: v for k, v in {**page, **result}.items() if k != "pool"})
+                result, beside = measure(args, page, cookie, base_request)
+                runs += beside
+                base_rps = pooled([r["runs"][0] for r in beside])["rps"]
+                result["baseline_rps"] = base_rps
+                result["ratio"] = result["rps"] / base_rps if base_rps else 0.0
+                measured.append(
+                    {k: v for k, v in {**page, **result}.items() if k not in ("pool", "runs")}
+                )
                 log(
                     f"  {page['name']}: {result['rps']:.0f} rps, p95 {result['p95_ms']:.1f} ms, "
-                    f"{result['ratio']:.2f} of the baseline beside it ({adjacent:.0f} rps)"
+                    f"{result['ratio']:.2f} of the baseline between its runs ({base_rps:.0f} rps)"
                 )
-            total = sum(r["requests"] for r in runs)
+            every = pooled([r["runs"][0] for r in runs])
             base = {
                 **baseline,
-                **{
-                    k: sum(r[k] for r in runs) / len(runs)
-                    for k in ("rps", "p50_ms", "p95_ms", "p99_ms")
-                },
-                "queries": runs[0]["queries"],
-                "errors": sum(r["errors"] for r in runs),
-                "requests": total,
+                **{k: every[k] for k in ("rps", "p50_ms", "p95_ms", "p99_ms", "requests")},
+                "queries": first["queries"],
+                "errors": every["errors"],
                 "drift": runs[-1]["rps"] / runs[0]["rps"] - 1 if runs[0]["rps"] else 0.0,
                 "spread": (max(r["rps"] for r in runs) - min(r["rps"] for r in runs))
                 / (sum(r["rps"] for r in runs) / len(runs)),
@@ -496,9 +542,9 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], out: Path, s
         f"Server: gunicorn `gthread`, {args.workers} workers x {args.threads} threads, "
         "production settings, PostgreSQL, Redis. "
         f"Load: wrk, {args.wrk_threads} thread(s), {args.connections} connections, "
-        f"{args.duration} s per page after {args.warmup} s of warm-up, and "
-        f"{args.baseline_duration} s of the baseline after each page: a page's ratio is "
-        "to the mean of the baseline runs just before and after it. "
+        f"{args.duration} s per page after {args.warmup} s of warm-up, in {args.slices} runs "
+        "each followed by as long a run of the baseline: a page's ratio is to the "
+        "baseline's throughput over the runs between its own. "
         "Queries: `X-Query-Count` of a request per page, after one warm-up request.",
         "",
         f"## At the largest size ({largest['sizes']['tenants']:,} tenants, "
@@ -546,10 +592,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8, help="Seconds of load per page.")
     parser.add_argument("--warmup", type=int, default=2, help="Seconds of warm-up per page.")
     parser.add_argument(
-        "--baseline-duration",
+        "--slices",
         type=int,
-        default=3,
-        help="Seconds of the baseline run after each page.",
+        default=4,
+        help="Runs a page's time is cut into, each followed by as long a baseline run.",
     )
     parser.add_argument("--connections", type=int, default=4, help="wrk connections.")
     parser.add_argument("--wrk-threads", type=int, default=1)

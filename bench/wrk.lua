@@ -51,12 +51,19 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  -- The latency at the middle of each percent of requests (0.5th, 1.5th, ... 99.5th
+  -- percentile): runs are pooled from these (bench/run.py, pooled).
+  local quantiles = {}
+  for i = 0, 99 do
+    table.insert(quantiles, string.format("%d", latency:percentile(i + 0.5)))
+  end
   io.write(string.format(
     'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latency_us":{"p50":%d,"p90":%d,"p95":%d,"p99":%d,"mean":%.1f,"max":%d}}\n',
+    '"latency_us":{"p50":%d,"p90":%d,"p95":%d,"p99":%d,"mean":%.1f,"max":%d},' ..
+    '"quantiles_us":[%s]}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(95),
-    latency:percentile(99), latency.mean, latency.max))
+    latency:percentile(99), latency.mean, latency.max, table.concat(quantiles, ",")))
 end

@@ -1,6 +1,6 @@
 """The benchmark's verdicts and table, from measured figures."""
 
-from bench.run import table, verdict
+from bench.run import pooled, table, verdict
 
 
 def page(**figures):
@@ -44,3 +44,35 @@ def test_the_table_shows_the_baseline_each_page_was_divided_by():
     assert lines[3] == (
         "| users: first page | 150 | 20.0 | 40.0 | 60.0 | 4 | 280 | 0.54 | meets targets |"
     )
+
+
+def run(requests, seconds, latency_ms, errors=0):
+    """A wrk run whose every request took ``latency_ms``."""
+    return {
+        "requests": requests,
+        "seconds": seconds,
+        "errors": errors,
+        "quantiles_us": [latency_ms * 1000] * 100,
+    }
+
+
+def test_runs_pool_into_requests_over_their_time_and_shared_percentiles():
+    # given: 900 fast requests in 3 s, then 100 slow ones in 1 s
+    fast, slow = run(900, 3.0, 10), run(100, 1.0, 200, errors=2)
+    # when
+    both = pooled([fast, slow])
+    # then: 1,000 requests in 4 s; the slowest tenth sets p95 and p99, not p50
+    assert both["rps"] == 250.0
+    assert (both["p50_ms"], both["p95_ms"], both["p99_ms"]) == (10.0, 200.0, 200.0)
+    assert (both["requests"], both["errors"]) == (1000, 2)
+
+
+def test_one_run_keeps_its_own_percentiles():
+    spread = {
+        "requests": 100,
+        "seconds": 1.0,
+        "errors": 0,
+        "quantiles_us": [1000 * (n + 1) for n in range(100)],
+    }
+    alone = pooled([spread])
+    assert (alone["p50_ms"], alone["p95_ms"], alone["p99_ms"]) == (50.0, 95.0, 99.0)
