@@ -371,14 +371,18 @@ def test_tenant_rights_or_404_records_an_agents_entry_once_per_session(partner, 
     assert event.actor_partner_level == "limited"
 
 
-def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner):
-    # given: a small world with every kind of path
+def small_world(partner):
+    """Every kind of path into a tenant: relationships active, expired, terminated, of
+    another partner and with another partner (never administered as a customer), and
+    users at home, partner agents of each level, a partner admin and a disabled agent.
+    Returns ``(users, active)``; ``users`` in that order, the disabled agent last."""
     other_partner = make_partner()
     active, expired, terminated, foreign, _untouched = (make_tenant() for _ in range(5))
     make_relationship(partner, active, roles=HELPDESK_PRESET)
     make_relationship(partner, expired, starts=timezone.now() - timedelta(days=3), days=1)
     make_relationship(partner, terminated, status=RelationshipStatus.TERMINATED)
     make_relationship(other_partner, foreign)
+    make_relationship(partner, other_partner)
     users = [
         make_partner_user(partner, level="full"),
         make_partner_user(partner, level="limited"),
@@ -387,7 +391,15 @@ def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner
         make_partner_user(other_partner, level="full"),
         make_user(active, roles=[Role.GLOBAL_ADMIN]),
         make_user(active),
+        make_partner_user(partner, level="full"),
     ]
+    User.objects.filter(pk=users[-1].pk).update(is_active=False)
+    return users, active
+
+
+def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner):
+    # given
+    users, active = small_world(partner)
     tenants = list(Tenant.objects.all())
     # then
     for user in users:
@@ -396,29 +408,12 @@ def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner
     assert set(tenants_visible_to(users[0]).values_list("pk", flat=True)) == {active.pk}
     assert set(tenants_visible_to(users[3]).values_list("pk", flat=True)) == {partner.pk}
     assert not tenants_visible_to(users[6]).exists()
+    assert not tenants_visible_to(fresh(users[7])).exists()
 
 
 def test_rights_in_agrees_with_rights_for_every_user_and_tenant(partner):
-    # given: the same small world, with a disabled agent and a partner-to-partner path
-    other_partner = make_partner()
-    active, expired, terminated, foreign, _untouched = (make_tenant() for _ in range(5))
-    make_relationship(partner, active, roles=HELPDESK_PRESET)
-    make_relationship(partner, expired, starts=timezone.now() - timedelta(days=3), days=1)
-    make_relationship(partner, terminated, status=RelationshipStatus.TERMINATED)
-    make_relationship(other_partner, foreign)
-    make_relationship(partner, other_partner)  # a partner is never administered as one
-    disabled = make_partner_user(partner, level="full")
-    users = [
-        make_partner_user(partner, level="full"),
-        make_partner_user(partner, level="limited"),
-        make_partner_user(partner, level="none"),
-        make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
-        make_partner_user(other_partner, level="full"),
-        make_user(active, roles=[Role.GLOBAL_ADMIN]),
-        make_user(active),
-        disabled,
-    ]
-    User.objects.filter(pk=disabled.pk).update(is_active=False)
+    # given
+    users, active = small_world(partner)
     tenants = list(Tenant.objects.all())
     # then: the same permissions, roles, path and relationship; None for nothing
     for user in users:
