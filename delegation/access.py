@@ -130,15 +130,21 @@ def rights(user: User | object, tenant: Tenant) -> Rights:
     level = agent_level(user)
     if LEVEL_ROLE.get(level) is None:
         return Rights(tenant=tenant)
-    relationship = (
-        Relationship.objects.effective(timezone.now())
-        .filter(partner_id=user.tenant_id, customer=tenant)
-        .select_related("partner")
-        .first()
-    )
+    relationship = _effective_relationship(user, tenant.pk)
     if relationship is None:
         return Rights(tenant=tenant)
     return _agent_rights(tenant, relationship, level)
+
+
+def _effective_relationship(user: User, customer_id: Any) -> Relationship | None:
+    """The effective relationship of the user's partner with the customer, with the
+    customer and the partner (the banner names it): one query."""
+    return (
+        Relationship.objects.effective(timezone.now())
+        .filter(partner_id=user.tenant_id, customer_id=customer_id)
+        .select_related("customer", "partner")
+        .first()
+    )
 
 
 def rights_via_relationship(
@@ -189,24 +195,19 @@ def rights_in(user: User | object, tenant_id: UUID) -> Rights | None:
     on the way: with no query at home (the user's own tenant came with it), with one as
     an agent (the effective relationship with its customer and partner).
 
-    None where the user has no way into such a tenant, whether it exists or not.
+    None, or rights without a permission, where the user has no way into such a
+    tenant, whether it exists or not. The agent path is ``rights_via_relationship``'s.
     """
     if not isinstance(user, User) or not user.is_active:
         return None
     if user.tenant_id == tenant_id:
         return rights(user, user.tenant)
-    level = agent_level(user)
-    if LEVEL_ROLE.get(level) is None:
+    if LEVEL_ROLE.get(agent_level(user)) is None:
+        return None  # no agent path: spare the query
+    relationship = _effective_relationship(user, tenant_id)
+    if relationship is None:
         return None
-    relationship = (
-        Relationship.objects.effective(timezone.now())
-        .filter(partner_id=user.tenant_id, customer_id=tenant_id)
-        .select_related("customer", "partner")
-        .first()
-    )
-    if relationship is None or not _may_act_as_agent(user, relationship.customer):
-        return None
-    return _agent_rights(relationship.customer, relationship, level)
+    return rights_via_relationship(user, relationship)
 
 
 def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
