@@ -308,7 +308,8 @@ def wrk(
 def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Runs of one page as one: requests over their total time, and the percentiles of
     their latencies together (each run's hundred percent-quantiles weighted by its
-    requests)."""
+    requests). A run is wrk's figures, or a result of ``pooled`` (its runs are taken)."""
+    runs = [raw for r in runs for raw in r.get("runs", [r])]
     requests = sum(r["requests"] for r in runs)
     seconds = sum(r["seconds"] for r in runs)
     points = sorted(
@@ -354,7 +355,7 @@ def measure(
         page_runs.append(wrk(args, page, headers, body, slice_secs))
         if baseline:
             baseline_runs.append(wrk(args, *baseline, slice_secs))
-    result = pooled([r["runs"][0] for r in page_runs])
+    result = pooled(page_runs)
     result["queries"] = queries
     if result["errors"]:
         log(f"  {page['name']}: {result['errors']} errors or non-2xx/3xx answers")
@@ -406,7 +407,7 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
                     continue
                 result, beside = measure(args, page, cookie, base_request)
                 runs += beside
-                base_rps = pooled([r["runs"][0] for r in beside])["rps"]
+                base_rps = pooled(beside)["rps"]
                 result["baseline_rps"] = base_rps
                 result["ratio"] = result["rps"] / base_rps if base_rps else 0.0
                 measured.append(
@@ -416,7 +417,7 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
                     f"  {page['name']}: {result['rps']:.0f} rps, p95 {result['p95_ms']:.1f} ms, "
                     f"{result['ratio']:.2f} of the baseline between its runs ({base_rps:.0f} rps)"
                 )
-            every = pooled([r["runs"][0] for r in runs])
+            every = pooled(runs)
             base = {
                 **baseline,
                 **{k: every[k] for k in ("rps", "p50_ms", "p95_ms", "p99_ms", "requests")},

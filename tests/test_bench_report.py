@@ -76,3 +76,8 @@ def test_one_run_keeps_its_own_percentiles():
     }
     alone = pooled([spread])
     assert (alone["p50_ms"], alone["p95_ms"], alone["p99_ms"]) == (50.0, 95.0, 99.0)
+
+
+def test_pooled_results_pool_again_from_their_runs():
+    fast, slow = run(900, 3.0, 10), run(100, 1.0, 200, errors=2)
+    assert pooled([pooled([fast]), pooled([slow])]) == pooled([fast, slow])
