@@ -1,6 +1,7 @@
 """Page fragments through Jinja2: escaped as Django escapes, dates and links as Django
 writes them, and a field drawn as the Django template it replaced drew it."""
 
+import copy
 import re
 import uuid
 from datetime import UTC, date, datetime
@@ -210,3 +211,58 @@ def test_the_links_of_a_list_are_the_paths_reverse_gives():
         assert url("tenants:user-detail", **kwargs) == reverse("tenants:user-detail", kwargs=kwargs)
     with pytest.raises(TypeError):
         fragments.link_maker("tenants:user-detail", "user_id", tenant_id="x")  # type: ignore[arg-type]
+
+
+class Selects(forms.Form):
+    plain = forms.ChoiceField(choices=[("", "Any"), ("a", "A & 'a'"), ("b", '<B> "b"')])
+    optional = forms.ChoiceField(required=False, choices=[("x\"'<", "Odd value"), ("y", "Y")])
+    numbers = forms.TypedChoiceField(coerce=int, choices=[(1, "One"), (2, "Two")], initial=2)
+    styled = forms.ChoiceField(
+        choices=[("a", "A")],
+        help_text="Pick one",
+        disabled=True,
+        widget=forms.Select(attrs={"class": "wide", "data-x": "1", "autofocus": True}),
+    )
+    grouped = forms.ChoiceField(choices=[("Group", [("x", "X")]), ("z", "Z")])
+    twice = forms.ChoiceField(choices=[("a", "First"), ("a", "Again")])
+
+
+def django_widget(field: forms.BoundField) -> str:
+    """The widget as Django itself draws it, through its templates, with the attributes
+    ``bs_widget`` gives it."""
+    field.field.widget = copy.copy(field.field.widget)
+    field.field.widget.__class__ = type("TemplateSelect", (forms.Select,), {})
+    try:
+        drawn = str(fragments.bs_widget(field))
+    finally:
+        field.field.widget.__class__ = forms.Select
+    return drawn.replace("&#39;", "&#x27;").replace("&#34;", "&quot;")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {},
+        {"plain": "a", "optional": "x\"'<", "numbers": "1", "twice": "a"},
+        {"plain": "nope", "optional": "<script>", "numbers": "9", "grouped": "x"},
+    ],
+)
+def test_a_select_is_drawn_exactly_as_django_draws_it(data):
+    form = Selects(data)
+    for name in form.fields:
+        field = form[name]
+        assert str(fragments.bs_widget(field)) == django_widget(field), name
+
+
+def test_a_select_is_drawn_without_a_template(monkeypatch):
+    def no_templates(*args, **kwargs):
+        raise AssertionError("a template was rendered")
+
+    form = AuditFilterForm({"action": "user.created"})
+    monkeypatch.setattr(forms.Select, "_render", no_templates)
+    html = str(fragments.bs_widget(form["action"]))
+    assert '<option value="user.created" selected>' in html
+    assert html.count(" selected") == 1
+    with pytest.raises(AssertionError, match="a template was rendered"):
+        fragments.bs_widget(Selects()["grouped"])  # grouped choices: Django's templates
