@@ -141,8 +141,10 @@ def user_count_display(tenant: Tenant, cap: int = USER_COUNT_CAP) -> str:
     """How many users ``tenant`` has, for the overview: exact up to ``cap``, "more than
     <cap>" above it. Counts at most ``cap + 1`` index entries, so a tenant of a million
     users costs what one of ten thousand does."""
-    # Walk the (tenant, email) index only: bounded by ``cap`` wherever the rows lie.
-    counted = tenant.users.order_by("email").values("email")[: cap + 1].count()
+    # No order: any index on the tenant (an index-only scan where the table is vacuumed)
+    # can stop after ``cap + 1`` entries; an order would let PostgreSQL fetch and sort
+    # every user of the tenant first, when it guesses that cheaper than the index.
+    counted = tenant.users.order_by().values("pk")[: cap + 1].count()
     return f"more than {cap:,}" if counted > cap else f"{counted:,}"
 
 
