@@ -159,3 +159,29 @@ def test_the_benchmark_finds_its_pages_and_signs_in_on_seeded_data(settings):
     assert client.get("/_baseline/").status_code == 200
     assert client.get(f"/t/{data.big_customer.pk}/").status_code == 200
     assert client.session["account_authentication_methods"][-1]["method"] == "mfa"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_seed_scale_vacuums_what_it_loaded_outside_a_transaction():
+    from django.db import connection
+
+    # when
+    output = seed()
+    # then: the visibility map is set, as autovacuum leaves a table in service
+    assert "vacuum and analyze" in output
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE relname = %s",
+            [User._meta.db_table],
+        )
+        pages, all_visible = cursor.fetchone()
+    assert pages > 0
+    assert all_visible == pages
+
+
+@pytest.mark.postgres
+def test_inside_a_transaction_seed_scale_only_analyzes():
+    output = seed()
+    assert "analyze" in output
+    assert "vacuum" not in output
