@@ -23,7 +23,7 @@ from tenants.models import Tenant
 from tenants.roles import Permission
 
 from .forms import AuditFilterForm
-from .models import AuditEvent, AuditEventQuerySet
+from .models import AuditEvent, AuditEventQuerySet, EventRow
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -34,7 +34,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 class KeysetPage:
     """One page walked by a key (``seq`` or ``id``), newest first, without OFFSET."""
 
-    events: list[AuditEvent]
+    events: list[EventRow]
     newer: int | None  # pass as ?after= for the newer page
     older: int | None  # pass as ?before= for the older page
 
@@ -51,7 +51,7 @@ def keyset_page(qs: AuditEventQuerySet, request: HttpRequest, key: str) -> Keyse
     """Newest first; ``?before=k`` gives the page below key k, ``?after=k`` the one above."""
     before, after = _int_param(request, "before"), _int_param(request, "after")
     if after is not None and before is None:
-        rows = list(qs.filter(**{f"{key}__gt": after}).order_by(key)[: PAGE_SIZE + 1])
+        rows = qs.filter(**{f"{key}__gt": after}).order_by(key)[: PAGE_SIZE + 1].rows()
         more_newer = len(rows) > PAGE_SIZE
         events = list(reversed(rows[:PAGE_SIZE]))
         return KeysetPage(
@@ -61,7 +61,7 @@ def keyset_page(qs: AuditEventQuerySet, request: HttpRequest, key: str) -> Keyse
         )
     if before is not None:
         qs = qs.filter(**{f"{key}__lt": before})
-    rows = list(qs.order_by(f"-{key}")[: PAGE_SIZE + 1])
+    rows = qs.order_by(f"-{key}")[: PAGE_SIZE + 1].rows()
     events = rows[:PAGE_SIZE]
     return KeysetPage(
         events,

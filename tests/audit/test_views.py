@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from audit.services import audit_in, audit_record
 from audit.views import PAGE_SIZE, csv_safe
 from delegation.access import rights
+from partnerportal.fragments import render_fragment
 from tenants.roles import Role
 from tests.factories import (
     make_partner,
@@ -275,3 +276,26 @@ def test_every_value_of_an_event_is_escaped_on_the_page(client, world):
     assert "<del>&lt;em&gt;old&lt;/em&gt;</del> → " in body
     assert "&lt;b&gt;Megan&lt;/b&gt; Bowen" in body
     assert "&lt;i&gt;user&lt;/i&gt;" in body
+
+
+def test_a_page_row_reads_as_its_event_does(world):
+    # given: events by the customer, by a partner technician and by no one
+    w = world
+    act(w["megan"], w["contoso"], changes={"name": ["Old <b>", "New & 'x'"], "mfa": True})
+    act(w["lee"], w["contoso"], action=Action.USER_PASSWORD_RESET)
+    audit_record(tenant=w["contoso"], action=Action.USER_CREATED, target_repr="")
+    events = list(AuditEvent.objects.for_tenant(w["contoso"].pk).order_by("-seq"))
+    # when
+    rows = AuditEvent.objects.for_tenant(w["contoso"].pk).order_by("-seq").rows()
+    # then: the same values, the same words, the same markup
+    assert len(rows) == len(events) >= 3
+    for row, event in zip(rows, events, strict=True):
+        for name in row._fields:
+            assert getattr(row, name) == getattr(event, name), name
+        assert row.actor_display == event.actor_display
+        assert row.action_label == event.action_label
+        assert row.change_rows == event.change_rows
+    assert any("(Fabrikam Partners, Full administration)" in r.actor_display for r in rows)
+    assert render_fragment(
+        "audit_rows.jinja", events=rows, organisations=None, anchored=True
+    ) == render_fragment("audit_rows.jinja", events=events, organisations=None, anchored=True)
