@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -128,6 +129,13 @@ def portal_env(db_url: str, redis_url: str, secret_key: str) -> dict[str, str]:
     }
 
 
+def production_shape() -> dict[str, int]:
+    """gunicorn's processes, threads and keep-alive as ``gunicorn.conf.py`` sets them in
+    this environment: what the benchmark serves with unless told otherwise."""
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return {name: int(conf[name]) for name in ("workers", "threads", "keepalive")}
+
+
 def server_env(args: argparse.Namespace, db_url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -135,6 +143,7 @@ def server_env(args: argparse.Namespace, db_url: str) -> dict[str, str]:
         "GUNICORN_BIND": f"{HOST}:{args.port}",
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_THREADS": str(args.threads),
+        "GUNICORN_KEEPALIVE": str(args.keepalive),
     }
 
 
@@ -541,6 +550,7 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], out: Path, s
         f"in {secs / 60:.1f} minutes, with `{args.command}`.",
         "",
         f"Server: gunicorn `gthread`, {args.workers} workers x {args.threads} threads, "
+        f"keep-alive {f'{args.keepalive} s' if args.keepalive else 'off'}, "
         "production settings, PostgreSQL, Redis. "
         f"Load: wrk, {args.wrk_threads} thread(s), {args.connections} connections, "
         f"{args.duration} s per page after {args.warmup} s of warm-up, in {args.slices} runs "
@@ -600,8 +610,25 @@ def main() -> None:
     )
     parser.add_argument("--connections", type=int, default=4, help="wrk connections.")
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
+    shape = production_shape()
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=shape["workers"],
+        help="gunicorn worker processes (default: gunicorn.conf.py's, from WEB_CONCURRENCY).",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=shape["threads"],
+        help="gunicorn threads per worker (default: gunicorn.conf.py's).",
+    )
+    parser.add_argument(
+        "--keepalive",
+        type=int,
+        default=shape["keepalive"],
+        help="gunicorn's keep-alive seconds, 0 for none (default: gunicorn.conf.py's).",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--acceptors",

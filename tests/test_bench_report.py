@@ -1,6 +1,8 @@
 """The benchmark's verdicts and table, from measured figures."""
 
-from bench.run import pooled, table, verdict
+import os
+
+from bench.run import pooled, production_shape, table, verdict
 
 
 def page(**figures):
@@ -81,3 +83,18 @@ def test_one_run_keeps_its_own_percentiles():
 def test_pooled_results_pool_again_from_their_runs():
     fast, slow = run(900, 3.0, 10), run(100, 1.0, 200, errors=2)
     assert pooled([pooled([fast]), pooled([slow])]) == pooled([fast, slow])
+
+
+def test_the_benchmark_serves_with_gunicorn_conf_defaults(monkeypatch):
+    # given: nothing set, then the processes set as on a host
+    for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_KEEPALIVE"):
+        monkeypatch.delenv(name, raising=False)
+    # then: two processes a core, one thread each, no keep-alive
+    assert production_shape() == {
+        "workers": 2 * (os.cpu_count() or 1),
+        "threads": 1,
+        "keepalive": 0,
+    }
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("GUNICORN_KEEPALIVE", "5")
+    assert production_shape() == {"workers": 3, "threads": 1, "keepalive": 5}
