@@ -1,12 +1,13 @@
 """Where a page's time goes: SQL against everything else, in one process.
 
-``python -m bench.profile [--page NAME] [--repeat N] [--top K [--sort tottime]]`` runs
+``python -m bench.profile [--page NAME] [--repeat N] [--top K [--sort tottime]
+[--callers PATTERN]]`` runs
 the benchmark's pages (``bench.pages``) through Django's full request handling, with the
 settings and database of a benchmark run (``make bench`` prints them; by default the
 largest size), and prints for each page the mean time of a request, of its SQL and of the
 rest (views, templates, middleware). With ``--top`` it adds the functions that cost the
 most (cProfile: by time in and under each, or with ``--sort tottime`` in each alone), to
-see which template or helper to make cheaper.
+see which template or helper to make cheaper; ``--callers`` names who calls a function.
 
 It measures one request at a time with no load generator, so its figures are the cost
 of a page, not its latency under load: ``make bench`` gives those.
@@ -106,6 +107,8 @@ def run(args: argparse.Namespace) -> None:
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
                 stats.print_stats(args.top)
+                if args.callers:
+                    stats.print_callers(args.callers)
                 print(out.getvalue())
 
 
@@ -119,6 +122,11 @@ def main() -> None:
         default="cumulative",
         choices=["cumulative", "tottime"],
         help="With --top: order by time in and under a function, or in it alone.",
+    )
+    parser.add_argument(
+        "--callers",
+        metavar="PATTERN",
+        help="With --top: also who calls the functions whose name matches PATTERN.",
     )
     parser.add_argument(
         "--database-url",
