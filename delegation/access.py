@@ -138,13 +138,17 @@ def rights(user: User | object, tenant: Tenant) -> Rights:
 
 def _effective_relationship(user: User, customer_id: Any) -> Relationship | None:
     """The effective relationship of the user's partner with the customer, with the
-    customer and the partner (the banner names it): one query."""
-    return (
+    customer and the partner (the banner names it): one query. The partner is the
+    user's own tenant, which ``agent_level`` has loaded by now: it is not read again."""
+    relationship = (
         Relationship.objects.effective(timezone.now())
         .filter(partner_id=user.tenant_id, customer_id=customer_id)
-        .select_related("customer", "partner")
+        .select_related("customer")
         .first()
     )
+    if relationship is not None:
+        relationship.partner = user.tenant
+    return relationship
 
 
 def rights_via_relationship(

@@ -457,6 +457,7 @@ def test_rights_in_costs_no_query_at_home_and_one_as_an_agent(
         assert r.tenant.name == "Contoso"
         assert r.relationship is not None
         assert r.relationship.partner.name == "Fabrikam"
+        assert r.relationship.partner is agent.tenant  # the row that came with the user
 
 
 # --- the password rule -----------------------------------------------------------
