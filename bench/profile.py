@@ -24,7 +24,7 @@ import sys
 import time
 from typing import Any
 
-from bench.run import HOST, portal_env
+from bench.run import BENCH_REDIS_URL, HOST, portal_env
 
 
 def _environment(database_url: str, redis_url: str) -> None:
@@ -134,9 +134,7 @@ def main() -> None:
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_scale"
         ),
     )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", BENCH_REDIS_URL))
     run(parser.parse_args())
 
 
