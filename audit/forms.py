@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.utils import timezone
-
-from tenants.models import Tenant
 
 from .actions import Action
 from .models import AuditEventQuerySet
@@ -32,11 +32,14 @@ class AuditFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, partners: list[Tenant] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, partners: Sequence[tuple[UUID, str]] = (), **kwargs: Any
+    ) -> None:
+        """``partners``: (id, name) of each partner the tenant has had, to filter by."""
         super().__init__(*args, **kwargs)
         self.fields["partner"].choices = [  # type: ignore[attr-defined]
             ("", "Anyone"),
-            *[(str(p.pk), p.name) for p in (partners or [])],
+            *[(str(pk), name) for pk, name in partners],
         ]
 
     def clean(self) -> dict[str, Any]:

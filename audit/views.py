@@ -81,7 +81,9 @@ def _filter_form(request: HttpRequest, tenant: Tenant) -> AuditFilterForm:
     partners = list(
         Tenant.objects.filter(
             pk__in=Relationship.objects.filter(customer=tenant).values("partner_id")
-        ).order_by("name")
+        )
+        .order_by("name")
+        .values_list("pk", "name")
     )
     return AuditFilterForm(request.GET or None, partners=partners)
 

@@ -137,6 +137,8 @@ def test_filters_by_actor_partner_action_and_dates(client, world):
     assert shown(partner=w["fabrikam"].pk, action=Action.USER_CREATED) == [
         "lee-made@contoso.example"
     ]
+    page = client.get(log_url(w["contoso"], partner=w["fabrikam"].pk)).content.decode()
+    assert f'<option value="{w["fabrikam"].pk}" selected>Fabrikam Partners</option>' in page
     assert shown(actor="MEGAN@contoso.example") == ["contoso.dev"]
     today = timezone.now().date()
     assert len(shown(date_from=today, date_to=today)) == 3
