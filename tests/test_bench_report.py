@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from bench.run import pooled, production_shape, table, verdict
 
 
@@ -98,3 +100,19 @@ def test_the_benchmark_serves_with_gunicorn_conf_defaults(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("GUNICORN_KEEPALIVE", "5")
     assert production_shape() == {"workers": 3, "threads": 1, "keepalive": 5}
+
+
+def test_a_checkpoint_that_cannot_be_taken_is_said_and_skipped(capsys):
+    from bench.run import checkpoint
+    from tests.conftest_mail import free_port
+
+    checkpoint(f"postgres://postgres@127.0.0.1:{free_port()}/nothing")
+    assert "no checkpoint (cannot connect" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+def test_a_checkpoint_is_taken_on_postgresql(capsys):
+    from bench.run import checkpoint
+
+    checkpoint(os.environ["DATABASE_URL"])
+    assert "no checkpoint" not in capsys.readouterr().out
