@@ -25,7 +25,7 @@ from django import forms
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import conditional_escape as escape
 from django.utils.safestring import SafeString
 from jinja2.runtime import Context
 
@@ -120,7 +120,7 @@ def _select(
     """A plain ``Select`` as Django draws it, without a template render per option: an
     audit filter of forty actions is otherwise most of its page's form. ``None`` for
     grouped choices, which Django's own templates draw."""
-    choices = list(widget.choices)
+    choices: list[tuple[Any, Any]] = list(widget.choices)
     if any(isinstance(label, list | tuple) for _, label in choices):
         return None
     attrs = field.build_widget_attrs(attrs, widget)

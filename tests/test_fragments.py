@@ -13,6 +13,7 @@ from django.template import Context, Engine
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
@@ -225,6 +226,10 @@ class Selects(forms.Form):
     )
     grouped = forms.ChoiceField(choices=[("Group", [("x", "X")]), ("z", "Z")])
     twice = forms.ChoiceField(choices=[("a", "First"), ("a", "Again")])
+    marked = forms.ChoiceField(
+        choices=[("s", mark_safe("<b>Safe</b>")), ("u", "<b>Unsafe</b>")],
+        widget=forms.Select(attrs={"title": mark_safe("&amp; already")}),
+    )
 
 
 def django_widget(field: forms.BoundField) -> str:
