@@ -4,9 +4,10 @@
 under valgrind's callgrind for each page twice, measuring 1 and then 1 + N requests, and
 prints the difference divided by N: the instructions the portal's Python process spends
 on one request of the page. PostgreSQL's and Redis's own work is not counted. Wall-clock
-figures on a shared machine move by half between runs minutes apart; these move by a
-few percent (hash seeds, the garbage collector), so two versions of a page can be
-compared on any machine. It is slow: about a minute a run.
+figures on a shared machine move by half between runs minutes apart; these move by up
+to about ten percent (hash seeds, the garbage collector, the session and cache state),
+so two versions of a page can be compared on any machine, a difference of more than
+that meaning something. It is slow: about a minute a run.
 
 Needs valgrind (Debian's ``valgrind``) and the data set of a benchmark run (``make bench``
 seeds it); settings as for ``bench.profile``.
