@@ -7,13 +7,18 @@ thread each (``GUNICORN_THREADS``), and no keep-alive (``GUNICORN_KEEPALIVE=0``)
 on CPython is CPU-bound while it renders: a second thread in a process mostly waits for
 the first one's interpreter lock, while a second process per core runs whenever the
 other waits on PostgreSQL or Redis. A connection kept alive ties its next request to the
-process that served the last one, busy or not; closed, the next request goes to whichever
-process is free to take it. The proxy in front keeps the browsers' connections alive.
-``make bench`` measured both on two cores: 2 processes x 4 threads with keep-alive gave
-the pages 96-124 requests/s at a p95 of 55-70 ms; 4 x 1 without it, 144-180 at 39-50 ms.
-Each thread keeps its own persistent database connection (``CONN_MAX_AGE``, with
-health checks), so a host holds at most ``WEB_CONCURRENCY x GUNICORN_THREADS``
-connections: size PostgreSQL (or a pooler) for that times the number of hosts.
+process that served the last one, busy or not; closed, each request comes on a
+connection of its own, which whichever process accepts first takes. The proxy in front
+keeps the browsers' connections alive. ``make bench`` measured both on two cores:
+2 processes x 4 threads with keep-alive gave the pages 96-124 requests/s at a p95 of
+55-70 ms; 4 x 1 without it, 144-180 at 39-50 ms.
+
+A long response (the CSV export of a large audit log) holds its process until it ends:
+``gthread`` still beats for it, so ``timeout`` does not cut it off, but where exports are
+frequent give the host more processes or threads. Each thread keeps its own persistent
+database connection (``CONN_MAX_AGE``, with health checks), so a host holds at most
+``WEB_CONCURRENCY x GUNICORN_THREADS`` connections: size PostgreSQL (or a pooler) for
+that times the number of hosts.
 """
 
 import os
