@@ -209,12 +209,12 @@ class AuditChainHead(models.Model):
 
 
 class EventRowFields(NamedTuple):
-    """What the audit pages show of an event: every column but the chain's hashes, the
-    user agent and the references no page follows."""
+    """Every column of an event, as read without a model instance: by the audit pages
+    and by the chain's verification, which hashes the same fields ``compute_hash`` does."""
 
     id: int
-    seq: int
     tenant_id: uuid.UUID
+    seq: int
     occurred_at: datetime
     actor_id: uuid.UUID | None
     actor_email: str
@@ -222,20 +222,25 @@ class EventRowFields(NamedTuple):
     actor_tenant_id: uuid.UUID | None
     actor_tenant_name: str
     actor_partner_level: str
+    relationship_id: uuid.UUID | None
     action: str
     target_type: str
+    target_id: str
     target_repr: str
     changes: Any
     ip_address: str | None
+    user_agent: str
     request_id: str
+    prev_hash: str
+    hash: str
 
 
 EVENT_ROW_FIELDS = EventRowFields._fields
 
 
 class EventRow(EventDisplay, EventRowFields):
-    """An event as a page lists it: ``EventRowFields`` with ``AuditEvent``'s display
-    properties. Fifty of them cost a fraction of fifty model instances; nothing can be
-    saved through one."""
+    """An event as a tuple: ``EventRowFields`` with ``AuditEvent``'s display properties.
+    Fifty of them cost a fraction of fifty model instances; nothing can be saved
+    through one."""
 
     __slots__ = ()

@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple
 
 from django.db.models import Count
 
-from .models import AuditChainHead, AuditEvent
+from .models import AuditChainHead, AuditEvent, EventRow
 from .services import GENESIS_HASH, compute_hash
 
 CHUNK_SIZE = 5000
@@ -39,43 +37,17 @@ class ChainReport:
         return self.broken_seq is None
 
 
-class EventRow(NamedTuple):
-    """The hashed fields of one event, as read for verifying (no model instance)."""
-
-    tenant_id: uuid.UUID
-    seq: int
-    occurred_at: datetime
-    actor_id: uuid.UUID | None
-    actor_email: str
-    actor_name: str
-    actor_tenant_id: uuid.UUID | None
-    actor_tenant_name: str
-    actor_partner_level: str
-    relationship_id: uuid.UUID | None
-    action: str
-    target_type: str
-    target_id: str
-    target_repr: str
-    changes: Any
-    ip_address: str | None
-    user_agent: str
-    request_id: str
-    prev_hash: str
-    hash: str
-
-
 def chain_rows(tenant_id: uuid.UUID, chunk_size: int = CHUNK_SIZE) -> Iterator[EventRow]:
     """``tenant_id``'s events in seq order, read in keyset chunks of ``chunk_size`` over
     the (tenant, seq) index: one short query per chunk, one chunk in memory at a time."""
     qs = AuditEvent.objects.filter(tenant_id=tenant_id).order_by("seq")
     last = 0
     while True:
-        chunk = list(qs.filter(seq__gt=last).values_list(*EventRow._fields)[:chunk_size])
-        for values in chunk:
-            yield EventRow._make(values)
+        chunk = qs.filter(seq__gt=last)[:chunk_size].rows()
+        yield from chunk
         if len(chunk) < chunk_size:
             return
-        last = chunk[-1][1]
+        last = chunk[-1].seq
 
 
 def verify_chain(
