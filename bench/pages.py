@@ -138,7 +138,9 @@ class Data:
         offers = self.open_offers()[:2]
         if len(offers) < 2:
             raise LookupError("The partner needs two open offers: run seed_scale.")
-        admins = list(
+        # One admin of each customer: a second admin's acceptance would change nothing.
+        admins: dict[Any, RoleAssignment] = {}
+        for assignment in (
             RoleAssignment.objects.filter(
                 role=Role.GLOBAL_ADMIN,
                 user__tenant__kind=TenantKind.CUSTOMER,
@@ -146,17 +148,21 @@ class Data:
             )
             .exclude(user__tenant=self.big_customer)
             .select_related("user", "user__tenant")
-            .order_by("user__tenant_id")[:count]
-        )
+            .order_by("user__tenant_id", "user__email")
+            .iterator(chunk_size=2000)
+        ):
+            if len(admins) == count:
+                break
+            admins.setdefault(assignment.user.tenant_id, assignment)
         current = dict(
             Relationship.objects.filter(
                 partner=self.partner,
                 status=RelationshipStatus.ACTIVE,
-                customer__in=[a.user.tenant_id for a in admins],
+                customer__in=list(admins),
             ).values_list("customer_id", "offer_id")
         )
         pool = []
-        for assignment in admins:
+        for assignment in admins.values():
             user = assignment.user
             offer = offers[1] if current.get(user.tenant_id) == offers[0].pk else offers[0]
             pool.append((user, offer))

@@ -9,6 +9,11 @@ rest (views, templates, middleware). With ``--top`` it adds the functions that c
 most (cProfile: by time in and under each, or with ``--sort tottime`` in each alone), to
 see which template or helper to make cheaper; ``--callers`` names who calls a function.
 
+The offer acceptance (a POST) is measured as the benchmark sends it: each request is
+another customer admin's first answer to an open offer of the partner (``--repeat`` of
+them, each with a session of its own), with the CSRF cookie and token a consent page
+gives. An acceptance changes the data for good, like a run of ``make bench``.
+
 It measures one request at a time with no load generator, so its figures are the cost
 of a page, not its latency under load: ``make bench`` gives those.
 """
@@ -20,8 +25,12 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
+from http.cookies import SimpleCookie
 from typing import Any
 
 from bench.run import BENCH_REDIS_URL, HOST, portal_env
@@ -56,7 +65,6 @@ def run(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
-    from django.db import connection
     from django.test import Client
 
     from bench.pages import BASELINE, PAGES, Data
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"{'page':32} {'ms/request':>10} {'sql ms':>8} {'other ms':>8} {'queries':>7}")
     for page in pages:
         if page.method != "GET":
-            print(f"{page.name:32} (a POST: measured by make bench only)")
+            _measure(args, page.name, _posts(data, page, args.repeat))
             continue
         for session in [page.session] if not page.baseline else ["agent", "customer_admin"]:
             if session not in clients:
@@ -85,31 +93,90 @@ def run(args: argparse.Namespace) -> None:
             if response.status_code != 200:
                 print(f"{page.name:32} answered {response.status_code}")
                 continue
-            timer = SqlTimer()
-            profiler = cProfile.Profile() if args.top else None
-            with connection.execute_wrapper(timer):
-                started = time.perf_counter()
-                if profiler:
-                    profiler.enable()
-                for _ in range(args.repeat):
-                    client.get(path, secure=True)
-                if profiler:
-                    profiler.disable()
-                total = time.perf_counter() - started
-            each = total / args.repeat * 1000
-            sql = timer.seconds / args.repeat * 1000
             label = page.name if not page.baseline else f"baseline ({session})"
-            print(
-                f"{label:32} {each:10.2f} {sql:8.2f} {each - sql:8.2f} "
-                f"{timer.count // args.repeat:7d}"
+            _measure(args, label, [partial(client.get, path, secure=True)] * args.repeat)
+
+
+POOL = 100
+
+
+def _posts(data: Any, page: Any, count: int) -> list[Callable[[], Any]]:
+    """One request for each of ``count`` acceptors (three more warm up first), as ``make
+    bench`` sends them: each its own session, a CSRF cookie and token from the consent
+    page, the form's fields. At least ``POOL`` acceptors are prepared whatever ``count``,
+    so that ``bench.instructions`` (which subtracts a short run from a longer one) counts
+    the requests, not their preparation."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    from bench.prepare import session_cookies
+
+    pool = data.acceptors(max(count, POOL) + 3)
+    if len(pool) < count + 3:
+        raise SystemExit(
+            f"Only {len(pool)} customers can accept an offer: seed more, or lower --repeat."
+        )
+    cookies = session_cookies([user for user, _ in pool])
+    page_client = Client(HTTP_HOST=HOST, enforce_csrf_checks=True)
+    name, _, value = cookies[0].partition("=")
+    page_client.cookies[name] = value
+    consent = page_client.get(data.offer.get_public_path(), secure=True)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', consent.content.decode())
+    if consent.status_code != 200 or match is None:
+        raise SystemExit(f"The consent page answered {consent.status_code} with no CSRF token.")
+    csrf_cookie = page_client.cookies[settings.CSRF_COOKIE_NAME]
+    # One client (one handler and its middleware, as in a server process), its session
+    # cookie swapped for each request.
+    body = {"csrfmiddlewaretoken": match.group(1), **page.form}
+    requests: list[Callable[[], Any]] = []
+    for cookie, (_, offer) in zip(cookies, pool, strict=True):
+        path = reverse("offers:accept", kwargs={"token": offer.token})
+        requests.append(
+            partial(
+                _accept, page_client, f"{cookie}; {csrf_cookie.key}={csrf_cookie.value}", path, body
             )
-            if profiler:
-                out = io.StringIO()
-                stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
-                stats.print_stats(args.top)
-                if args.callers:
-                    stats.print_callers(args.callers)
-                print(out.getvalue())
+        )
+    for request in requests[:3]:  # warm-up
+        request()
+    return requests[3 : count + 3]
+
+
+def _accept(client: Any, cookies: str, path: str, body: dict[str, str]) -> Any:
+    # Only these cookies, as wrk sends them: none the last response set (its message).
+    client.cookies = SimpleCookie(cookies)
+    response = client.post(path, body, secure=True, HTTP_ORIGIN=f"https://{HOST}")
+    if response.status_code != 302:
+        raise SystemExit(f"An acceptance answered {response.status_code}, not a redirect.")
+    return response
+
+
+def _measure(args: argparse.Namespace, label: str, requests: list[Callable[[], Any]]) -> None:
+    """Time ``requests`` one after the other; print the line of ``label`` (and, with
+    ``--top``, the profile)."""
+    from django.db import connection
+
+    timer = SqlTimer()
+    profiler = cProfile.Profile() if args.top else None
+    with connection.execute_wrapper(timer):
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        for request in requests:
+            request()
+        if profiler:
+            profiler.disable()
+        total = time.perf_counter() - started
+    each = total / len(requests) * 1000
+    sql = timer.seconds / len(requests) * 1000
+    print(f"{label:32} {each:10.2f} {sql:8.2f} {each - sql:8.2f} {timer.count // len(requests):7d}")
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+        stats.print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
+        print(out.getvalue())
 
 
 def main() -> None:

@@ -167,3 +167,24 @@ def test_the_benchmark_accepts_with_a_write_every_time():
     assert {o for u, o in pool.items() if u != admin} == {offers[0]}
     assert world.admin not in pool
     assert all(isinstance(o, Offer) for o in pool.values())
+
+
+def test_the_profiler_accepts_as_the_benchmark_does():
+    # given: six customers with an admin who may accept, one of them with two
+    from bench.profile import _posts
+    from offers.models import OfferResponse
+
+    world = build_world()
+    grow(world, customers=3, users=0, events=0)
+    make_user(Tenant.objects.get(name__endswith=" 0001"), roles=[Role.GLOBAL_ADMIN])
+    page = next(p for p in PAGES if p.method == "POST")
+    requests = _posts(Data(), page, 2)  # three more have warmed up
+    answered = dict(OfferResponse.objects.values_list("responded_by", "customer"))
+    # when
+    for request in requests:
+        request()  # refuses anything but the redirect of an accepted offer
+    # then: two more acceptances, each by another customer's admin (each its own session)
+    responses = OfferResponse.objects.exclude(responded_by__in=answered)
+    assert len(requests) == 2
+    assert responses.filter(response="accepted").count() == 2
+    assert len({r.customer_id for r in responses} | set(answered.values())) == 5
