@@ -23,6 +23,9 @@ from .models import OutboundEmail, OutboundEmailStatus
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Rows handed to one delivery task: the mail of one act (an acceptance writes three) goes
+# in one message to the broker, a long list (an offer sent to many) in a few.
+DELIVERY_BATCH = 20
 
 
 def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -150,14 +153,21 @@ def _store(rows: list[OutboundEmail]) -> list[OutboundEmail]:
 
 
 def queue_delivery(ids: list[str]) -> None:
-    """Hand rows to the task queue; a broker that is down only delays them."""
-    from .tasks import send_outbound_email
+    """Hand rows to the task queue, ``DELIVERY_BATCH`` to a task message; a broker that
+    is down only delays them."""
+    from .tasks import send_outbound_emails
 
-    for message_id in ids:
+    for start in range(0, len(ids), DELIVERY_BATCH):
         try:
-            send_outbound_email.apply_async(args=(message_id,), retry=False)
+            send_outbound_emails.apply_async(
+                args=(ids[start : start + DELIVERY_BATCH],), retry=False
+            )
         except Exception:
-            logger.warning("Broker unreachable; outbox message %s waits for the sweep", message_id)
+            logger.warning(
+                "Broker unreachable; %d outbox messages (from %s) wait for the sweep",
+                len(ids) - start,
+                ids[start],
+            )
             return
 
 

@@ -42,7 +42,7 @@ from offers import services as offer_services
 from offers.models import Offer, OfferResponse
 from tenants.mail import outbox_write
 from tenants.models import OutboundEmail, OutboundEmailStatus
-from tenants.tasks import outbox_sweep, send_outbound_email
+from tenants.tasks import outbox_sweep, send_outbound_emails
 from tests import services
 from tests.battery.forms import row_counts
 from tests.conftest_mail import celery_broker, free_port
@@ -266,7 +266,7 @@ def test_a_worker_killed_while_sending_leaves_the_mail_to_be_sent_once_after_res
             wait_until(lambda: sink.count() >= 1, "the mail after the restart", timeout=60)
             # and the killed task is delivered late all the same (as Redis would after
             # its visibility timeout)
-            send_outbound_email.apply_async(args=(str(row.pk),))
+            send_outbound_emails.apply_async(args=([str(row.pk)],))
             time.sleep(2)
             clear_queue(app)
     finally:

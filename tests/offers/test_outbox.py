@@ -49,6 +49,49 @@ def test_an_acceptance_writes_one_row_per_recipient_and_sends_nothing_before_com
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {"sent"}
 
 
+def test_rows_written_together_go_to_the_broker_in_batches(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # given: the mail of one act to 45 addresses
+    from tenants import tasks
+
+    sent: list[list[str]] = []
+    monkeypatch.setattr(
+        tasks.send_outbound_emails, "apply_async", lambda args, **kw: sent.append(args[0])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = outbox.outbox_write(
+            to=[f"user{i}@contoso.example" for i in range(45)], subject="Hi", body_text="."
+        )
+    # then: three task messages, every row in exactly one, in the order written
+    assert [len(batch) for batch in sent] == [20, 20, 5]
+    assert [i for batch in sent for i in batch] == [str(r.pk) for r in rows]
+
+
+def test_the_batch_task_sends_each_row_once_even_when_run_twice(smtp_sink):
+    # given: the three rows of an acceptance, the server refusing the first try
+    from tenants.tasks import send_outbound_emails
+
+    world = make_world()
+    accept(world)
+    ids = [str(pk) for pk in OutboundEmail.objects.order_by("to").values_list("pk", flat=True)]
+    smtp_sink.reject(1)
+    # when
+    assert send_outbound_emails(ids) == 3
+    # then: one failure kept for a retry, the others sent
+    first = sorted(OutboundEmail.objects.values_list("status", "attempts"))
+    assert first == [("pending", 1), ("sent", 1), ("sent", 1)]
+    # when: the task runs again (redelivered by the broker)
+    assert send_outbound_emails(ids) == 3
+    # then: only the one not sent goes; each address has exactly one message
+    received = smtp_sink.wait_for(3)
+    assert sorted(str(m["To"]) for m in received) == sorted(
+        OutboundEmail.objects.values_list("to", flat=True)
+    )
+    again = sorted(OutboundEmail.objects.values_list("status", "attempts"))
+    assert again == [("sent", 1), ("sent", 1), ("sent", 2)]
+
+
 def test_a_message_has_a_text_and_an_html_part(smtp_sink):
     world = make_world()
     accept(world)
