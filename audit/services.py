@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from django.db import transaction
-from django.db.models import Case, Value, When
+from django.db import connections, transaction
 from django.utils import timezone
 
 from . import context
@@ -231,14 +230,30 @@ def _lock_heads(tenant_ids: set[Any]) -> dict[Any, AuditChainHead]:
 
 
 def _move_heads(heads: list[AuditChainHead]) -> None:
-    if len(heads) == 1:
-        (head,) = heads
-        AuditChainHead.objects.filter(pk=head.pk).update(seq=head.seq, hash=head.hash)
-        return
-    AuditChainHead.objects.filter(pk__in=[head.pk for head in heads]).update(
-        seq=Case(*[When(pk=head.pk, then=Value(head.seq)) for head in heads]),
-        hash=Case(*[When(pk=head.pk, then=Value(head.hash)) for head in heads]),
+    """Set each head's sequence number and hash, in one statement for any number of heads.
+
+    Written as SQL: the ORM's ``Case(When(...))`` for two heads cost more to build than
+    the whole statement takes to run.
+    """
+    connection = connections[AuditChainHead.objects.db]
+    quote = connection.ops.quote_name
+    opts = AuditChainHead._meta
+    key = opts.pk
+    ids = [key.get_db_prep_value(head.pk, connection) for head in heads]
+    column = quote(key.column)
+    whens = " ".join(["WHEN %s THEN %s"] * len(heads))
+    sql = (
+        f"UPDATE {quote(opts.db_table)} SET "  # noqa: S608  # nosec B608 - names from the model
+        f"{quote(opts.get_field('seq').column)} = CASE {column} {whens} END, "
+        f"{quote(opts.get_field('hash').column)} = CASE {column} {whens} END "
+        f"WHERE {column} IN ({', '.join(['%s'] * len(heads))})"
     )
+    seqs = [value for pk, head in zip(ids, heads, strict=True) for value in (pk, head.seq)]
+    hashes = [value for pk, head in zip(ids, heads, strict=True) for value in (pk, head.hash)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*seqs, *hashes, *ids])
+        if cursor.rowcount != len(heads):
+            raise RuntimeError(f"Moved {cursor.rowcount} of {len(heads)} audit chain heads.")
 
 
 def _event(
