@@ -235,6 +235,13 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) ->
 
 
 # --- one page -------------------------------------------------------------------------
+def wanted(args: argparse.Namespace, page: dict[str, Any]) -> bool:
+    """Whether ``--pages`` asks for ``page`` (a baseline always is)."""
+    if page["baseline"] or not args.pages:
+        return True
+    return any(part.strip().lower() in page["name"].lower() for part in args.pages.split(","))
+
+
 def base_headers(cookie: str) -> dict[str, str]:
     # As behind the TLS-terminating proxy of production.
     return {"Cookie": cookie, "X-Forwarded-Proto": "https", "User-Agent": "portal-bench"}
@@ -439,7 +446,9 @@ def bench_size(args: argparse.Namespace, scale: float, results_dir: Path) -> dic
         pages: list[dict[str, Any]] = []
         for session in plan["cookies"]:
             cookie = plan["cookies"][session]
-            group = [p for p in plan["requests"] if p["session"] == session]
+            group = [p for p in plan["requests"] if p["session"] == session and wanted(args, p)]
+            if all(p["baseline"] for p in group):
+                continue
             baseline = next(p for p in group if p["baseline"])
             first, _ = measure(args, baseline, cookie)
             runs = [first]
@@ -665,6 +674,11 @@ def main() -> None:
         help="gunicorn's keep-alive seconds, 0 for none (default: gunicorn.conf.py's).",
     )
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--pages",
+        help="Only the pages whose name contains one of these (comma-separated), with "
+        "their sessions' baselines.",
+    )
     parser.add_argument(
         "--acceptors",
         type=int,

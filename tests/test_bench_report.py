@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bench.run import pooled, production_shape, table, verdict
+from bench.run import pooled, production_shape, table, verdict, wanted
 
 
 def page(**figures):
@@ -125,3 +125,23 @@ def test_a_checkpoint_is_taken_on_postgresql(capsys):
     checkpoint(os.environ["DATABASE_URL"])
     assert "no checkpoint" not in capsys.readouterr().out
     assert requested() > before
+
+
+def test_pages_chosen_by_part_of_their_name_keep_their_baseline():
+    from argparse import Namespace
+
+    def chosen(pages):
+        return [
+            name
+            for name, baseline in [
+                ("baseline", True),
+                ("users: first page", False),
+                ("users: deep page", False),
+                ("offer acceptance", False),
+            ]
+            if wanted(Namespace(pages=pages), {"name": name, "baseline": baseline})
+        ]
+
+    assert chosen(None) == ["baseline", "users: first page", "users: deep page", "offer acceptance"]
+    assert chosen("Deep, acceptance") == ["baseline", "users: deep page", "offer acceptance"]
+    assert chosen("nothing") == ["baseline"]
