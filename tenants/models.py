@@ -173,6 +173,11 @@ class UserManager(BaseUserManager["User"]):
         return user
 
 
+def full_name(first_name: str, last_name: str, email: str) -> str:
+    """How a user is named: first and last name, else the address."""
+    return f"{first_name} {last_name}".strip() or email
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Signs in by email; belongs to exactly one home tenant."""
 
@@ -218,7 +223,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.email
+        return full_name(self.first_name, self.last_name, self.email)
 
     def get_short_name(self) -> str:
         return self.first_name or self.email

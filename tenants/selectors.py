@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from django.db import connection
@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
-from .models import Tenant, TenantKind, User
+from .models import Tenant, TenantKind, User, full_name
 from .roles import Role
 
 if TYPE_CHECKING:
@@ -143,11 +143,28 @@ def user_count_display(tenant: Tenant, cap: int = USER_COUNT_CAP) -> str:
     return f"more than {cap:,}" if counted > cap else f"{counted:,}"
 
 
+class UserRow(NamedTuple):
+    """A user as a page of users lists it: a tuple, not a model instance (fifty a page)."""
+
+    pk: UUID
+    email: str
+    first_name: str
+    last_name: str
+    is_active: bool
+    role_codes: list[str]  # the codes of its roles, sorted
+
+    def get_full_name(self) -> str:
+        return full_name(self.first_name, self.last_name, self.email)
+
+
+USER_ROW_FIELDS = ("pk", "email", "first_name", "last_name", "is_active", "role_codes")
+
+
 @dataclass(frozen=True)
 class UsersPage:
     """One page of a tenant's users in email order, with the cursors of its neighbours."""
 
-    users: list[User]
+    users: list[UserRow]
     next_after: UUID | None
     previous_before: UUID | None
 
@@ -176,8 +193,8 @@ def users_page(
     (its roles' codes, sorted), read in the same query."""
     qs = (
         users_search(tenant, q)
-        .only("id", "tenant_id", "email", "first_name", "last_name", "is_active")
         .annotate(role_codes=role_list())
+        .values_list(*USER_ROW_FIELDS, named=True)
     )
     after_q = before_q = None
     if after is not None:
@@ -188,7 +205,9 @@ def users_page(
         qs, ("email",), after=after_q, before=before_q, size=size
     )
     return UsersPage(
-        users=_with_role_codes(rows), next_after=next_after, previous_before=previous_before
+        users=[_user_row(row) for row in rows],
+        next_after=next_after,
+        previous_before=previous_before,
     )
 
 
@@ -238,10 +257,10 @@ def uuid_or_none(value: str | None) -> UUID | None:
         return None
 
 
-def _with_role_codes(users: Sequence[User]) -> list[User]:
-    for user in users:
-        user.role_codes = sorted(r.value for r in roles_of(user.role_codes))  # type: ignore[attr-defined]
-    return list(users)
+def _user_row(row: Any) -> UserRow:
+    """A row of ``USER_ROW_FIELDS``, its role codes (a ``role_list``) sorted."""
+    codes = sorted(r.value for r in roles_of(row.role_codes))
+    return UserRow(row.pk, row.email, row.first_name, row.last_name, row.is_active, codes)
 
 
 def tenant_administrators(tenant: Tenant) -> QuerySet[User]:
