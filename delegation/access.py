@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from partnerportal.prepared import Prepared
 from tenants.models import Tenant, TenantKind, User
 from tenants.roles import Permission, Role, permissions_for
 from tenants.services import user_roles
@@ -136,15 +137,27 @@ def rights(user: User | object, tenant: Tenant) -> Rights:
     return _agent_rights(tenant, relationship, level)
 
 
+# Every admin center page an agent opens reads it: built and compiled once.
+_EFFECTIVE = Prepared(
+    Relationship,
+    lambda partner, customer, now: (
+        Relationship.objects.effective(now)
+        .filter(partner_id=partner, customer_id=customer)
+        .select_related("customer")
+        .order_by("pk")[:1]
+    ),
+    partner="partner",
+    customer="customer",
+    now="expires",
+)
+
+
 def _effective_relationship(user: User, customer_id: Any) -> Relationship | None:
     """The effective relationship of the user's partner with the customer, with the
     customer and the partner (the banner names it): one query. The partner is the
     user's own tenant, which ``agent_level`` has loaded by now: it is not read again."""
-    relationship = (
-        Relationship.objects.effective(timezone.now())
-        .filter(partner_id=user.tenant_id, customer_id=customer_id)
-        .select_related("customer")
-        .first()
+    relationship: Relationship | None = _EFFECTIVE.first(
+        partner=user.tenant_id, customer=customer_id, now=timezone.now()
     )
     if relationship is not None:
         relationship.partner = user.tenant

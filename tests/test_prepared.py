@@ -1,0 +1,128 @@
+"""A prepared query gives what its queryset gives, in one statement, for any values; a
+query whose SQL would depend on the values is refused."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.db.models import Count
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+
+from delegation.models import Relationship
+from partnerportal.prepared import Prepared
+from tenants.models import Tenant, User
+from tests.factories import make_partner, make_relationship, make_tenant, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def effective(partner, customer, now):  # type: ignore[no-untyped-def]
+    return (
+        Relationship.objects.effective(now)
+        .filter(partner_id=partner, customer_id=customer)
+        .select_related("customer", "partner")
+        .order_by("pk")
+    )
+
+
+EFFECTIVE = Prepared(Relationship, effective, partner="partner", customer="customer", now="expires")
+
+
+def test_it_gives_the_querysets_instances_with_their_related_objects(
+    django_assert_num_queries,
+):
+    # given: two customers of a partner, one of them with an ended relationship too
+    partner = make_partner()
+    first, second = make_tenant(name="First"), make_tenant(name="Second")
+    current = make_relationship(partner, first)
+    make_relationship(partner, second, status="terminated")
+    later = timezone.now() + timedelta(days=800)
+    for customer, now in [(first, timezone.now()), (second, timezone.now()), (first, later)]:
+        # when
+        with django_assert_num_queries(1):
+            prepared = EFFECTIVE.all(partner=partner.pk, customer=customer.pk, now=now)
+        # then: the same rows, fields and joined objects as the queryset's
+        expected = list(effective(partner.pk, customer.pk, now))
+        assert [r.pk for r in prepared] == [r.pk for r in expected]
+        for got, want in zip(prepared, expected, strict=True):
+            assert got.__dict__.keys() == want.__dict__.keys()
+            assert {k: v for k, v in got.__dict__.items() if k != "_state"} == {
+                k: v for k, v in want.__dict__.items() if k != "_state"
+            }
+            assert (got._state.adding, got._state.db) == (False, "default")
+            with django_assert_num_queries(0):
+                assert (got.customer.name, got.partner.pk) == (customer.name, partner.pk)
+    assert [
+        r.pk for r in EFFECTIVE.all(partner=partner.pk, customer=first.pk, now=timezone.now())
+    ] == [current.pk]
+    assert EFFECTIVE.first(partner=partner.pk, customer=first.pk, now=later) is None
+
+
+def test_it_gives_values_list_rows_and_annotations():
+    # given
+    tenant = make_tenant()
+    make_user(tenant, email="b@example.test")
+    make_user(tenant, email="a@example.test")
+    emails = Prepared(
+        User,
+        lambda tenant: (
+            User.objects.filter(tenant_id=tenant).order_by("email").values_list("email", flat=True)
+        ),
+        tenant="tenant",
+    )
+    pairs = Prepared(
+        User,
+        lambda tenant: (
+            User.objects.filter(tenant_id=tenant)
+            .order_by("email")
+            .values_list("email", "is_active")
+        ),
+        tenant="tenant",
+    )
+    counted = Prepared(
+        Tenant,
+        lambda name: Tenant.objects.filter(name=name).annotate(n=Count("users")),
+        name="name",
+    )
+    # then
+    assert emails.all(tenant=tenant.pk) == ["a@example.test", "b@example.test"]
+    assert pairs.all(tenant=tenant.pk) == [("a@example.test", True), ("b@example.test", True)]
+    assert [(t.pk, t.n) for t in counted.all(name=tenant.name)] == [(tenant.pk, 2)]
+    assert emails.all(tenant=make_tenant().pk) == []
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda name: Tenant.objects.filter(name__icontains=name),  # wrapped in % and escaped
+        lambda name: Tenant.objects.filter(name__in=name.split("-")),  # as many as it has parts
+        lambda name: Tenant.objects.filter(name="fixed"),  # the value never reaches it
+        lambda name: Tenant.objects.filter(name=name).filter(contact_name=name[-4:]),
+    ],
+)
+def test_a_query_whose_sql_or_parameters_depend_on_its_values_is_refused(build):
+    with pytest.raises(ValueError, match=r"query|value"):
+        Prepared(Tenant, build, name="name").all(name="x")
+
+
+def test_values_must_all_be_named():
+    tenant = make_tenant()
+    with pytest.raises(TypeError):
+        EFFECTIVE.all(partner=tenant.pk, customer=tenant.pk)
+
+
+LOCKED = Prepared(
+    Tenant,
+    lambda name: Tenant.objects.select_for_update().filter(name=name),
+    name="name",
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_runs_only_in_a_transaction():
+    tenant = make_tenant(name="Locked")
+    with transaction.atomic():
+        assert [t.pk for t in LOCKED.all(name="Locked")] == [tenant.pk]
+    with pytest.raises(TransactionManagementError):
+        LOCKED.all(name="Locked")
