@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.services import Entry, audit_record, audit_record_many
 from delegation.models import Relationship, RelationshipStatus
+from partnerportal.prepared import Prepared
 from tenants.mail import Mail, outbox_enqueue, outbox_enqueue_many
 from tenants.models import OutboundEmail, Tenant, User
 from tenants.roles import Role
@@ -286,12 +287,20 @@ def offer_accept(
         return Acceptance(outcome=AcceptOutcome.UNCHANGED, relationship=current)
 
 
-def _lock_active_relationship(partner: Tenant, customer: Tenant) -> Relationship | None:
-    current = (
+_ACTIVE_LOCKED = Prepared(
+    Relationship,
+    lambda partner, customer: (
         Relationship.objects.select_for_update()
-        .filter(partner=partner, customer=customer, status=RelationshipStatus.ACTIVE)
-        .first()
-    )
+        .filter(partner_id=partner, customer_id=customer, status=RelationshipStatus.ACTIVE)
+        .order_by("pk")[:1]
+    ),
+    partner="partner",
+    customer="customer",
+)
+
+
+def _lock_active_relationship(partner: Tenant, customer: Tenant) -> Relationship | None:
+    current: Relationship | None = _ACTIVE_LOCKED.first(partner=partner.pk, customer=customer.pk)
     if current is not None:
         # Known already: what the audit and the mail name needs no query.
         current.partner, current.customer = partner, customer
@@ -439,11 +448,18 @@ def _count_use(offer: Offer, now: datetime) -> None:
     offer.uses += 1
 
 
+_GLOBAL_ADMIN_ADDRESSES = Prepared(
+    User,
+    lambda tenant: User.objects.filter(
+        tenant_id=tenant, is_active=True, role_assignments__role=Role.GLOBAL_ADMIN
+    ).values_list("email", flat=True),
+    tenant="tenant",
+)
+
+
 def partner_notification_addresses(partner: Tenant) -> list[str]:
     """The partner's enabled global admins and its contact address."""
-    admins = User.objects.filter(
-        tenant=partner, is_active=True, role_assignments__role=Role.GLOBAL_ADMIN
-    ).values_list("email", flat=True)
+    admins = _GLOBAL_ADMIN_ADDRESSES.all(tenant=partner.pk)
     addresses = [*admins, partner.contact_email]
     return list(dict.fromkeys(a.lower() for a in addresses if a))
 
