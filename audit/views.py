@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from delegation.access import Rights, rights, tenant_rights_or_404
 from delegation.models import Relationship
 from delegation.views import partner_user_or_404
+from partnerportal.prepared import Prepared
 from tenants.models import Tenant
 from tenants.roles import Permission
 
@@ -77,14 +78,22 @@ def _audit_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
     return r
 
 
-def _filter_form(request: HttpRequest, tenant: Tenant) -> AuditFilterForm:
-    partners = list(
+# The partners a tenant has ever had, for the filter: every audit page reads them.
+_PARTNERS = Prepared(
+    Relationship,
+    lambda customer: (
         Tenant.objects.filter(
-            pk__in=Relationship.objects.filter(customer=tenant).values("partner_id")
+            pk__in=Relationship.objects.filter(customer_id=customer).values("partner_id")
         )
         .order_by("name")
         .values_list("pk", "name")
-    )
+    ),
+    customer="customer",
+)
+
+
+def _filter_form(request: HttpRequest, tenant: Tenant) -> AuditFilterForm:
+    partners = _PARTNERS.all(customer=tenant.pk)
     return AuditFilterForm(request.GET or None, partners=partners)
 
 
