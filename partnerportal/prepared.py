@@ -53,14 +53,16 @@ class Prepared:
     """``build(**values)`` (a queryset of fixed shape), prepared once per database.
 
     ``fields`` names, for each value, the field of ``model`` it is compared with: how a
-    value becomes a parameter, and what stand-ins to build with.
+    value becomes a parameter, and what stand-ins to build with. A value given as None is
+    absent: ``build`` gets None and leaves out what it would filter by (as a form's
+    optional filters do); each set of values present has SQL of its own.
     """
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet[Any]], **fields: str):
         self._model = model
         self._build = build
         self._names = fields
-        self._templates: dict[str, _Template] = {}
+        self._templates: dict[tuple[str, frozenset[str]], _Template] = {}
         self._lock = threading.Lock()
 
     @cached_property
@@ -75,10 +77,11 @@ class Prepared:
 
     def all(self, using: str = "default", **values: Any) -> list[Any]:
         """What ``list(build(**values))`` gives, in one statement built once."""
-        template = self._template(using)
-        connection = connections[using]
         if values.keys() != self._names.keys():
             raise TypeError(f"Expected the values {sorted(self._names)}, got {sorted(values)}.")
+        present = frozenset(name for name, value in values.items() if value is not None)
+        template = self._template(using, present)
+        connection = connections[using]
         if template.for_update and connection.get_autocommit():  # as the ORM, on any database
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
@@ -104,18 +107,21 @@ class Prepared:
         found = self.all(using, **values)
         return found[0] if found else None
 
-    def _template(self, using: str) -> _Template:
-        template = self._templates.get(using)
+    def _template(self, using: str, present: frozenset[str]) -> _Template:
+        key = (using, present)
+        template = self._templates.get(key)
         if template is None:
             with self._lock:
-                template = self._templates.get(using) or self._prepare(using)
-                self._templates[using] = template
+                template = self._templates.get(key) or self._prepare(using, present)
+                self._templates[key] = template
         return template
 
-    def _prepare(self, using: str) -> _Template:
+    def _prepare(self, using: str, present: frozenset[str]) -> _Template:
         connection = connections[using]
-        first = {name: _stand_in(field) for name, field in self._fields.items()}
-        second = {name: _stand_in(field) for name, field in self._fields.items()}
+        fields = {name: field for name, field in self._fields.items() if name in present}
+        absent = dict.fromkeys(self._fields.keys() - present)
+        first = {**absent, **{name: _stand_in(field) for name, field in fields.items()}}
+        second = {**absent, **{name: _stand_in(field) for name, field in fields.items()}}
         compiled = []
         for values in (first, second):
             queryset = self._build(**values)
@@ -127,7 +133,7 @@ class Prepared:
         if sql != sql_again or len(params) != len(params_again):
             raise ValueError("The query's SQL depends on its values: it cannot be prepared.")
         slots: dict[str, tuple[int, ...]] = {}
-        for name, field in self._fields.items():
+        for name, field in fields.items():
             one = _parameter(field, first[name], connection)
             other = _parameter(field, second[name], connection)
             slots[name] = tuple(

@@ -126,3 +126,33 @@ def test_locking_runs_only_in_a_transaction():
         assert [t.pk for t in LOCKED.all(name="Locked")] == [tenant.pk]
     with pytest.raises(TransactionManagementError):
         LOCKED.all(name="Locked")
+
+
+def named(name, contact):  # type: ignore[no-untyped-def]
+    qs = Tenant.objects.all()
+    if name is not None:
+        qs = qs.filter(name=name)
+    if contact is not None:
+        qs = qs.filter(contact_email=contact)
+    return qs.order_by("name").values_list("name", flat=True)
+
+
+NAMED = Prepared(Tenant, named, name="name", contact="contact_email")
+
+
+def test_a_value_given_as_none_leaves_its_filter_out(django_assert_num_queries):
+    # given
+    make_tenant(name="Alpha")
+    beta = make_tenant(name="Beta")
+    # then: every combination gives what the queryset gives, each in one statement
+    for name, contact in [
+        (None, None),
+        ("Beta", None),
+        (None, beta.contact_email),
+        ("Alpha", beta.contact_email),
+        ("Beta", beta.contact_email),
+    ]:
+        with django_assert_num_queries(1):
+            found = NAMED.all(name=name, contact=contact)
+        assert found == list(named(name, contact))
+    assert NAMED.all(name="Beta", contact=None) == ["Beta"]
