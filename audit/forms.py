@@ -49,24 +49,23 @@ class AuditFilterForm(forms.Form):
             raise forms.ValidationError("The start date is after the end date.")
         return data
 
+    def filters(self) -> dict[str, Any]:
+        """The valid filters as ``AuditEventQuerySet.matching`` takes them, None where not
+        given (an invalid form filters nothing)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        tz = timezone.get_current_timezone()
+        start, end = data.get("date_from"), data.get("date_to")
+        return {
+            "actor": data["actor"].strip().lower() if data.get("actor") else None,
+            "partner": data.get("partner") or None,
+            "action": data.get("action") or None,
+            "since": datetime.combine(start, time.min, tz) if start else None,
+            "until": datetime.combine(end, time.min, tz) + timedelta(days=1) if end else None,
+        }
+
     def apply(self, qs: AuditEventQuerySet) -> AuditEventQuerySet:
         """Narrow ``qs`` by the valid filters (an invalid form filters nothing)."""
-        if not self.is_valid():
-            return qs
-        data = self.cleaned_data
-        if data.get("actor"):
-            qs = qs.filter(actor_email=data["actor"].strip().lower())
-        if data.get("partner"):
-            qs = qs.filter(actor_tenant_id=data["partner"])
-        if data.get("action"):
-            qs = qs.filter(action=data["action"])
-        tz = timezone.get_current_timezone()
-        if data.get("date_from"):
-            qs = qs.filter(occurred_at__gte=datetime.combine(data["date_from"], time.min, tz))
-        if data.get("date_to"):
-            end = datetime.combine(data["date_to"], time.min, tz) + timedelta(days=1)
-            qs = qs.filter(occurred_at__lt=end)
-        return qs
+        return qs.matching(**self.filters())
 
     def query_items(self) -> list[tuple[str, str]]:
         """The filters as query-string pairs, for paging and export links."""

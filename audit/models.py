@@ -32,6 +32,30 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def for_tenant(self, tenant_id: uuid.UUID | str) -> "AuditEventQuerySet":
         return self.filter(tenant_id=tenant_id)
 
+    def matching(
+        self,
+        *,
+        actor: str | None = None,
+        partner: Any = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> "AuditEventQuerySet":
+        """The events of ``actor`` (an address), by staff of ``partner``, of ``action``,
+        from ``since`` and before ``until``; None leaves a filter out."""
+        qs = self
+        if actor is not None:
+            qs = qs.filter(actor_email=actor)
+        if partner is not None:
+            qs = qs.filter(actor_tenant_id=partner)
+        if action is not None:
+            qs = qs.filter(action=action)
+        if since is not None:
+            qs = qs.filter(occurred_at__gte=since)
+        if until is not None:
+            qs = qs.filter(occurred_at__lt=until)
+        return qs
+
     def by_staff_of(self, partner_id: uuid.UUID) -> "AuditEventQuerySet":
         """What the users of ``partner_id`` did, in any tenant."""
         return self.filter(actor_tenant_id=partner_id)
