@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from partnerportal.prepared import Prepared
 from tenants.models import Tenant, TenantKind, User
-from tenants.roles import Permission, Role, permissions_for
+from tenants.roles import ROLE_CODES, Permission, Role, permissions_for
 from tenants.services import user_roles
 
 from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
@@ -28,6 +29,8 @@ from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
 # Acting on a customer's behalf never allows these, whatever the relationship grants:
 # an agent cannot change the customer's partner relationships (so never grant roles to
 # a partner, its own included) nor weaken the customer's security settings.
+LEVEL_CODES: frozenset[str] = frozenset(level.value for level in AccessLevel)
+
 AGENT_EXCLUDED: frozenset[Permission] = frozenset(
     {Permission.MANAGE_PARTNERS, Permission.MANAGE_SETTINGS}
 )
@@ -77,12 +80,12 @@ def agent_level(user: User) -> str:
     except AgentAccess.DoesNotExist:
         return AccessLevel.NONE
     level = str(access.level)
-    return level if level in AccessLevel.values else AccessLevel.NONE
+    return level if level in LEVEL_CODES else AccessLevel.NONE
 
 
 def _granted_roles(relationship: Relationship) -> frozenset[Role]:
     """The relationship's roles; a value outside the catalogue grants nothing."""
-    return frozenset(Role(r) for r in relationship.roles or [] if r in Role.values)
+    return frozenset(Role(r) for r in relationship.roles or [] if r in ROLE_CODES)
 
 
 def _agent_rights(tenant: Tenant, relationship: Relationship, level: str) -> Rights:
@@ -91,15 +94,21 @@ def _agent_rights(tenant: Tenant, relationship: Relationship, level: str) -> Rig
     if level_role is None:
         return Rights(tenant=tenant)
     roles = _granted_roles(relationship)
-    granted = permissions_for(roles) & permissions_for([level_role])
     return Rights(
         tenant=tenant,
-        permissions=granted - AGENT_EXCLUDED,
+        permissions=_agent_permissions(roles, level_role),
         roles=roles,
         via="relationship",
         relationship=relationship,
         level=level,
     )
+
+
+@lru_cache(maxsize=256)
+def _agent_permissions(roles: frozenset[Role], level_role: Role) -> frozenset[Permission]:
+    """What a relationship's ``roles`` allow an agent of ``level_role``: a few
+    combinations, read for every customer a lookup lists."""
+    return (permissions_for(roles) & permissions_for([level_role])) - AGENT_EXCLUDED
 
 
 def _may_act_as_agent(user: User | object, tenant: Tenant) -> bool:

@@ -127,6 +127,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
+# The catalogue's codes, for the membership tests of every request: ``Role.values``
+# builds a list of every choice, labels included, each time it is read.
+ROLE_CODES: frozenset[str] = frozenset(role.value for role in Role)
+
 # Roles whose holders count as administrators (for "Show all administrators" and for
 # the password rule: a password admin may reset only non-admins and password admins).
 ADMIN_ROLES: frozenset[Role] = frozenset(Role)

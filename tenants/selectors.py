@@ -21,7 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from .models import Tenant, TenantKind, User, full_name
-from .roles import Role
+from .roles import ROLE_CODES, Role
 
 if TYPE_CHECKING:
     from delegation.models import Relationship
@@ -84,7 +84,7 @@ def json_rows(model: type[Model], link: str, **fields: str) -> RawSQL:
 
 def roles_of(listed: str | None) -> frozenset[Role]:
     """The roles in a ``role_list`` column (codes outside the catalogue are ignored)."""
-    return frozenset(Role(c) for c in (listed or "").split(ROLE_SEPARATOR) if c in Role.values)
+    return frozenset(Role(c) for c in (listed or "").split(ROLE_SEPARATOR) if c in ROLE_CODES)
 
 
 def landing_url(user: User) -> str:
