@@ -12,8 +12,9 @@ objects and annotations, or the rows of ``values_list``), through the ORM's own
 converters. Values go to the database as parameters, never into the SQL.
 
 Only for the hot paths, and only for values that reach the query unchanged (``field=value``,
-``field__gt=value``): a query whose SQL or other parameters change with its values
-(``__in`` a list, ``icontains``, a slice of a value) is refused when first run. What
+``field__gt=value``) or in a LIKE pattern (``icontains``, ``startswith``): a query whose
+SQL or other parameters change with its values (``__in`` a list, a slice of a value) is
+refused when first run. What
 the two stand-ins cannot show (a filter added only for some values) the build must not
 do.
 """
@@ -43,7 +44,8 @@ from django.db.transaction import TransactionManagementError
 class _Template:
     sql: str
     params: tuple[Any, ...]
-    slots: dict[str, tuple[int, ...]]  # each value's positions among the parameters
+    # Each value's positions among the parameters, with the pattern it takes there.
+    slots: dict[str, tuple[tuple[int, str], ...]]
     compiler: Any
     kind: str  # see _kind
     for_update: bool
@@ -88,9 +90,8 @@ class Prepared:
             )
         params = list(template.params)
         for name, positions in template.slots.items():
-            bound = _parameter(self._fields[name], values[name], connection)
-            for position in positions:
-                params[position] = bound
+            for position, pattern in positions:
+                params[position] = _bound(self._fields[name], values[name], connection, pattern)
         with connection.cursor() as cursor:
             cursor.execute(template.sql, params)
             rows = cursor.fetchall()
@@ -132,18 +133,18 @@ class Prepared:
         (queryset, compiler, sql, params), (_, _, sql_again, params_again) = compiled
         if sql != sql_again or len(params) != len(params_again):
             raise ValueError("The query's SQL depends on its values: it cannot be prepared.")
-        slots: dict[str, tuple[int, ...]] = {}
+        slots: dict[str, tuple[tuple[int, str], ...]] = {}
         for name, field in fields.items():
-            one = _parameter(field, first[name], connection)
-            other = _parameter(field, second[name], connection)
             slots[name] = tuple(
-                i
+                (i, pattern)
                 for i, (a, b) in enumerate(zip(params, params_again, strict=True))
-                if a == one and b == other
+                for pattern in PATTERNS
+                if a == _bound(field, first[name], connection, pattern)
+                and b == _bound(field, second[name], connection, pattern)
             )
             if not slots[name]:
                 raise ValueError(f"The value {name!r} does not reach the query as a parameter.")
-        bound = {i for positions in slots.values() for i in positions}
+        bound = {i for positions in slots.values() for i, _ in positions}
         if any(
             a != b
             for i, (a, b) in enumerate(zip(params, params_again, strict=True))
@@ -163,6 +164,8 @@ class Prepared:
 def _kind(queryset: QuerySet[Any]) -> str:
     """What a run gives: "models", "tuples" (``values_list``) or "flat" (``flat=True``)."""
     query, iterable = queryset.query, queryset._iterable_class
+    if getattr(queryset, "_prefetch_related_lookups", ()):
+        raise ValueError("A prepared query runs no prefetch: prefetch what it gives.")
     if iterable is ModelIterable:
         return "models"
     plain = not query.annotation_select and not query.extra_select
@@ -173,8 +176,16 @@ def _kind(queryset: QuerySet[Any]) -> str:
     raise ValueError("A prepared query gives model instances or values_list rows of fields.")
 
 
-def _parameter(field: Field[Any, Any], value: Any, connection: Any) -> Any:
-    return field.get_db_prep_value(value, connection, prepared=False)
+# How a value stands in a parameter: as itself, or in the pattern of a LIKE lookup
+# (``contains``, ``startswith``, ``endswith``, and their case-blind forms), escaped.
+PATTERNS = {"exact": "", "contains": "%{}%", "startswith": "{}%", "endswith": "%{}"}
+
+
+def _bound(field: Field[Any, Any], value: Any, connection: Any, pattern: str) -> Any:
+    prepared = field.get_db_prep_value(value, connection, prepared=False)
+    if pattern == "exact":
+        return prepared
+    return PATTERNS[pattern].format(connection.ops.prep_for_like_query(prepared))
 
 
 INTEGERS = {

@@ -95,7 +95,8 @@ def test_it_gives_values_list_rows_and_annotations():
 @pytest.mark.parametrize(
     "build",
     [
-        lambda name: Tenant.objects.filter(name__icontains=name),  # wrapped in % and escaped
+        lambda name: Tenant.objects.filter(name__in=[name, f"{name}!"]),  # a pattern of its own
+        lambda name: Tenant.objects.filter(name=name).prefetch_related("users"),  # not run
         lambda name: Tenant.objects.filter(name__in=name.split("-")),  # as many as it has parts
         lambda name: Tenant.objects.filter(name="fixed"),  # the value never reaches it
         lambda name: Tenant.objects.filter(name=name).filter(contact_name=name[-4:]),
@@ -156,3 +157,29 @@ def test_a_value_given_as_none_leaves_its_filter_out(django_assert_num_queries):
             found = NAMED.all(name=name, contact=contact)
         assert found == list(named(name, contact))
     assert NAMED.all(name="Beta", contact=None) == ["Beta"]
+
+
+def test_a_value_may_reach_the_query_in_a_like_pattern_escaped():
+    # given: names with the characters a pattern gives a meaning to
+    for name in ["50% off", "a_b", "back\\slash", "Ridge Traders", "PLAIN"]:
+        make_tenant(name=name)
+    like = Prepared(
+        Tenant,
+        lambda part, start: (
+            Tenant.objects.filter(name__icontains=part, name__startswith=start)
+            .order_by("name")
+            .values_list("name", flat=True)
+        ),
+        part="name",
+        start="name",
+    )
+    # then: what the queryset finds, no more (a % or _ is itself, not a wildcard)
+    for part, start in [("%", "5"), ("_", "a"), ("\\", "b"), ("ridge", "R"), ("", ""), ("_", "x")]:
+        expected = list(
+            Tenant.objects.filter(name__icontains=part, name__startswith=start)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        assert like.all(part=part, start=start) == expected
+    assert like.all(part="%", start="5") == ["50% off"]
+    assert like.all(part="_", start="") == ["a_b"]
