@@ -227,9 +227,33 @@ def keyset_slice(
     the next page's first one; it wins when both are given) is the caller's condition for
     its cursor. No OFFSET and no COUNT: a page costs the same however deep it lies.
     """
+    rows = list(keyset_query(qs, order, after=after, before=before, size=size))
+    return keyset_result(rows, after=after is not None, before=before is not None, size=size)
+
+
+def keyset_query(
+    qs: QuerySet[Any],
+    order: Sequence[str],
+    *,
+    after: Q | None = None,
+    before: Q | None = None,
+    size: int,
+) -> QuerySet[Any]:
+    """The query of ``keyset_slice``: one row more than a page, backwards with ``before``."""
     if before is not None:
         reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
-        rows = list(qs.filter(before).order_by(*reverse)[: size + 1])
+        return qs.filter(before).order_by(*reverse)[: size + 1]
+    if after is not None:
+        qs = qs.filter(after)
+    return qs.order_by(*order)[: size + 1]
+
+
+def keyset_result(
+    rows: list[Any], *, after: bool, before: bool, size: int
+) -> tuple[list[Any], Any, Any]:
+    """What ``keyset_slice`` gives from the rows of ``keyset_query`` (with the cursor
+    conditions it was given)."""
+    if before:
         has_previous = len(rows) > size
         rows = rows[:size][::-1]
         return (
@@ -237,15 +261,12 @@ def keyset_slice(
             rows[-1].pk if rows else None,
             rows[0].pk if rows and has_previous else None,
         )
-    if after is not None:
-        qs = qs.filter(after)
-    rows = list(qs.order_by(*order)[: size + 1])
     has_next = len(rows) > size
     rows = rows[:size]
     return (
         rows,
         rows[-1].pk if rows and has_next else None,
-        rows[0].pk if rows and after is not None else None,
+        rows[0].pk if rows and after else None,
     )
 
 
