@@ -54,13 +54,19 @@ class _Template:
 class Prepared:
     """``build(**values)`` (a queryset of fixed shape), prepared once per database.
 
-    ``fields`` names, for each value, the field of ``model`` it is compared with: how a
-    value becomes a parameter, and what stand-ins to build with. A value given as None is
+    ``fields`` names, for each value, the field of ``model`` it is compared with (or is
+    that field, of any model): how a value becomes a parameter, and what stand-ins to
+    build with. A value given as None is
     absent: ``build`` gets None and leaves out what it would filter by (as a form's
     optional filters do); each set of values present has SQL of its own.
     """
 
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet[Any]], **fields: str):
+    def __init__(
+        self,
+        model: type[Model],
+        build: Callable[..., QuerySet[Any]],
+        **fields: str | Field[Any, Any],
+    ):
         self._model = model
         self._build = build
         self._names = fields
@@ -71,7 +77,7 @@ class Prepared:
     def _fields(self) -> dict[str, Field[Any, Any]]:
         fields = {}
         for value, name in self._names.items():
-            field = self._model._meta.get_field(name)
+            field = self._model._meta.get_field(name) if isinstance(name, str) else name
             if not isinstance(field, Field) or not field.concrete:
                 raise ValueError(f"{self._model.__name__}.{name} is not a column.")
             fields[value] = field
