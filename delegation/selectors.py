@@ -5,20 +5,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models import Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from partnerportal.prepared import Prepared
 from tenants.models import Domain, Subscription, SubscriptionStatus, Tenant, TenantKind, User
 from tenants.roles import Permission
 from tenants.selectors import (
     is_partner_admin,  # noqa: F401 - the partner pages use it from here
     json_rows,
-    keyset_slice,
+    keyset_query,
+    keyset_result,
 )
 
 from .access import Rights, agent_level, rights_via_relationship
@@ -87,43 +90,64 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
     JSON (``domain_rows``, ``subscription_rows``: ``lookup_results`` reads them), so a
     page of results costs two queries whatever its length.
     """
-    query = query.strip()[:LOOKUP_MAX_LENGTH]
-    kind = lookup_kind(query)
-    q = query.lower()
-    tenants = Tenant.objects.filter(
-        kind=TenantKind.CUSTOMER,
-        pk__in=Relationship.objects.filter(partner=partner).values("customer_id"),
-    )
-    if kind == "email":
-        tenants = tenants.filter(pk__in=User.objects.filter(email=q).values("tenant_id"))
-    elif kind == "domain":
-        tenants = tenants.filter(
-            pk__in=Domain.objects.filter(name__startswith=q).values("tenant_id")
-        )
-    elif kind == "name":
-        tenants = tenants.filter(name__icontains=query)
-    else:
+    terms = _lookup_terms(query)
+    if terms is None:
         return Tenant.objects.none()
     return (
-        tenants.order_by(Lower("name"), "pk")
-        .annotate(
-            domain_rows=json_rows(Domain, "tenant", name="name", default="is_default"),
-            subscription_rows=json_rows(
-                Subscription,
-                "tenant",
-                plan="plan",
-                seats="seats",
-                status="status",
-                renews="renewal_date",
-            ),
+        _customers_found(partner.pk, **terms)
+        .order_by(Lower("name"), "pk")
+        .prefetch_related(_relationships_of(partner))
+    )
+
+
+def _lookup_terms(query: str) -> dict[str, str | None] | None:
+    """``query`` as the one term of ``_customers_found`` its shape asks for (None: no
+    search)."""
+    query = query.strip()[:LOOKUP_MAX_LENGTH]
+    kind = lookup_kind(query)
+    if kind == "none":
+        return None
+    terms: dict[str, str | None] = dict.fromkeys(("email", "domain", "name"))
+    terms[kind] = query if kind == "name" else query.lower()
+    return terms
+
+
+def _customers_found(
+    partner: Any, *, email: str | None, domain: str | None, name: str | None
+) -> QuerySet[Tenant]:
+    """The partner's customers with a user of ``email``, a domain starting with
+    ``domain`` or a name containing ``name`` (one of them given), with their domains and
+    subscriptions as JSON."""
+    tenants = Tenant.objects.filter(
+        kind=TenantKind.CUSTOMER,
+        pk__in=Relationship.objects.filter(partner_id=partner).values("customer_id"),
+    )
+    if email is not None:
+        tenants = tenants.filter(pk__in=User.objects.filter(email=email).values("tenant_id"))
+    if domain is not None:
+        tenants = tenants.filter(
+            pk__in=Domain.objects.filter(name__startswith=domain).values("tenant_id")
         )
-        .prefetch_related(
-            Prefetch(
-                "partner_relationships",
-                queryset=Relationship.objects.filter(partner=partner).order_by("-created"),
-                to_attr="partner_relationships_here",
-            ),
-        )
+    if name is not None:
+        tenants = tenants.filter(name__icontains=name)
+    return tenants.annotate(
+        domain_rows=json_rows(Domain, "tenant", name="name", default="is_default"),
+        subscription_rows=json_rows(
+            Subscription,
+            "tenant",
+            plan="plan",
+            seats="seats",
+            status="status",
+            renews="renewal_date",
+        ),
+    )
+
+
+def _relationships_of(partner: Tenant) -> Prefetch[Any]:
+    return Prefetch(
+        "partner_relationships",
+        queryset=Relationship.objects.filter(partner=partner).order_by("-created"),
+        to_attr="partner_relationships_here",
     )
 
 
@@ -151,24 +175,63 @@ def customer_lookup_page(
     """A page of ``customer_lookup`` by keyset on (name in any case, id): no COUNT and no
     OFFSET, so a page costs the same however many customers match. A cursor must be one
     of the partner's customers: another tenant's id finds nothing (and says nothing of
-    where that tenant's name would sort)."""
-    qs = customer_lookup(partner, query).annotate(sort_name=Lower("name"))
-    tenants, next_after, previous_before = keyset_slice(
-        qs,
-        ("sort_name", "pk"),
-        after=_beyond(partner, after, "gt") if after is not None else None,
-        before=_beyond(partner, before, "lt") if before is not None else None,
-        size=size,
+    where that tenant's name would sort). Its query is prepared (one for each shape of
+    search and cursor), the relationships prefetched."""
+    terms = _lookup_terms(query)
+    if terms is None:
+        return LookupPage(tenants=[], next_after=None, previous_before=None)
+    found = _lookup_page_query(size).all(
+        partner=partner.pk,
+        after=after if before is None else None,
+        before=before,
+        **terms,
     )
+    tenants, next_after, previous_before = keyset_result(
+        found, after=after is not None and before is None, before=before is not None, size=size
+    )
+    prefetch_related_objects(tenants, _relationships_of(partner))
     return LookupPage(tenants=tenants, next_after=next_after, previous_before=previous_before)
 
 
-def _beyond(partner: Tenant, cursor: UUID, way: str) -> Q:
+@lru_cache(maxsize=4)
+def _lookup_page_query(size: int) -> Prepared:
+    def build(
+        partner: Any,
+        email: str | None,
+        domain: str | None,
+        name: str | None,
+        after: UUID | None,
+        before: UUID | None,
+    ) -> QuerySet[Tenant]:
+        qs = _customers_found(partner, email=email, domain=domain, name=name).annotate(
+            sort_name=Lower("name")
+        )
+        return keyset_query(
+            qs,
+            ("sort_name", "pk"),
+            after=_beyond(partner, after, "gt") if after is not None else None,
+            before=_beyond(partner, before, "lt") if before is not None else None,
+            size=size,
+        )
+
+    return Prepared(
+        Tenant,
+        build,
+        partner=Relationship._meta.get_field("partner"),
+        email=User._meta.get_field("email"),
+        domain=Domain._meta.get_field("name"),
+        name="name",
+        after="id",
+        before="id",
+    )
+
+
+def _beyond(partner: Any, cursor: UUID, way: str) -> Q:
     """Past the customer ``cursor`` in (name, id) order; ``way`` is "gt" or "lt"."""
     pivot = Subquery(
         Tenant.objects.filter(
             pk=cursor,
-            pk__in=Relationship.objects.filter(partner=partner).values("customer_id"),
+            pk__in=Relationship.objects.filter(partner_id=partner).values("customer_id"),
         )
         .annotate(n=Lower("name"))
         .values("n")[:1]

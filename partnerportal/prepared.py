@@ -83,7 +83,7 @@ class Prepared:
             fields[value] = field
         return fields
 
-    def all(self, using: str = "default", **values: Any) -> list[Any]:
+    def all(self, using: str = "default", /, **values: Any) -> list[Any]:
         """What ``list(build(**values))`` gives, in one statement built once."""
         if values.keys() != self._names.keys():
             raise TypeError(f"Expected the values {sorted(self._names)}, got {sorted(values)}.")
@@ -109,7 +109,7 @@ class Prepared:
             return [tuple(row) for row in results]
         return _instances(compiler, results, using)
 
-    def first(self, using: str = "default", **values: Any) -> Any:
+    def first(self, using: str = "default", /, **values: Any) -> Any:
         """The first of ``all`` (build the query with its order and ``[:1]``), or None."""
         found = self.all(using, **values)
         return found[0] if found else None
