@@ -102,7 +102,45 @@ def bs_widget(field: forms.BoundField) -> SafeString:
         html = _select(field, widget, attrs)
         if html is not None:
             return html
+    if type(widget) in PLAIN_INPUTS:
+        return _input(field, widget, attrs)
     return field.as_widget(attrs=attrs)
+
+
+# Widgets whose template is Django's ``input.html`` and nothing else.
+PLAIN_INPUTS = frozenset(
+    {
+        forms.TextInput,
+        forms.EmailInput,
+        forms.URLInput,
+        forms.NumberInput,
+        forms.PasswordInput,
+        forms.HiddenInput,
+        forms.DateInput,
+        forms.DateTimeInput,
+        forms.TimeInput,
+        forms.SearchInput,
+    }
+)
+
+
+def _input(
+    field: forms.BoundField, widget: forms.widgets.Input, attrs: dict[str, Any]
+) -> SafeString:
+    """A plain input as Django draws it (``BoundField.as_widget`` and ``input.html``),
+    without rendering a template."""
+    if field.field.localize:
+        widget.is_localized = True
+    attrs = field.build_widget_attrs(attrs, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    drawn = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    value = drawn["value"]
+    shown = "" if value is None else f' value="{escape(value)}"'
+    return SafeString(  # nosec B703 - every value is escaped
+        f'<input type="{escape(drawn["type"])}" name="{escape(drawn["name"])}"'
+        f"{shown}{_attrs_html(drawn['attrs'])}>"
+    )
 
 
 def _attrs_html(attrs: dict[str, Any]) -> str:

@@ -271,3 +271,71 @@ def test_a_select_is_drawn_without_a_template(monkeypatch):
     assert html.count(" selected") == 1
     with pytest.raises(AssertionError, match="a template was rendered"):
         fragments.bs_widget(Selects()["grouped"])  # grouped choices: Django's templates
+
+
+class Inputs(forms.Form):
+    text = forms.CharField(max_length=20, help_text="Your name")
+    optional = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "search"}))
+    email = forms.EmailField(initial="a&b@example.test")
+    secret = forms.CharField(widget=forms.PasswordInput)
+    kept = forms.CharField(widget=forms.PasswordInput(render_value=True))
+    hidden = forms.CharField(widget=forms.HiddenInput, initial='"quoted"')
+    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    when = forms.DateTimeField(required=False)
+    at = forms.TimeField(required=False)
+    count = forms.IntegerField(min_value=1, max_value=9, localize=True)
+    link = forms.URLField(required=False, disabled=True, assume_scheme="https")
+    find = forms.CharField(required=False, widget=forms.SearchInput(attrs={"autofocus": True}))
+    styled = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"class": "wide", "title": mark_safe("&amp; already")}),
+    )
+
+
+def django_input(field: forms.BoundField) -> str:
+    """The input as Django draws it, through its templates, with ``bs_widget``'s attributes."""
+    widget = field.field.widget
+    original = type(widget)
+    field.field.widget = copy.copy(widget)
+    field.field.widget.__class__ = type("TemplateInput", (original,), {})
+    try:
+        drawn = str(fragments.bs_widget(field))
+    finally:
+        field.field.widget = widget
+    return drawn.replace("&#39;", "&#x27;").replace("&#34;", "&quot;")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {},
+        {
+            "text": "<b>Lee</b> 'O\"Neil'",
+            "email": "bad",
+            "secret": "s3cret",
+            "kept": "k&ept",
+            "day": "2026-02-30",
+            "when": "2026-11-29 10:00",
+            "at": "25:00",
+            "count": "12",
+            "link": "javascript:alert(1)",
+            "find": "%_\\",
+        },
+    ],
+)
+def test_an_input_is_drawn_exactly_as_django_draws_it(data):
+    form = Inputs(data)
+    for name in form.fields:
+        field = form[name]
+        assert str(fragments.bs_widget(field)) == django_input(field), name
+
+
+def test_an_input_is_drawn_without_a_template(monkeypatch):
+    def no_templates(*args, **kwargs):
+        raise AssertionError("a template was rendered")
+
+    form = AuditFilterForm({"actor": "lee@fabrikam.example"})
+    monkeypatch.setattr(forms.Widget, "_render", no_templates)
+    html = str(fragments.bs_widget(form["actor"]))
+    assert html.startswith('<input type="search" name="actor" value="lee@fabrikam.example"')
