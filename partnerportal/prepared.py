@@ -87,9 +87,13 @@ class Prepared:
         """What ``list(build(**values))`` gives, in one statement built once."""
         if values.keys() != self._names.keys():
             raise TypeError(f"Expected the values {sorted(self._names)}, got {sorted(values)}.")
+        connection = connections[using]
+        if not self._in_range(values, connection):
+            # The ORM leaves out a comparison that no value of the column can fail or
+            # pass: the SQL is not the prepared one.
+            return list(self._build(**values).using(using))
         present = frozenset(name for name, value in values.items() if value is not None)
         template = self._template(using, present)
-        connection = connections[using]
         if template.for_update and connection.get_autocommit():  # as the ORM, on any database
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
@@ -113,6 +117,20 @@ class Prepared:
         """The first of ``all`` (build the query with its order and ``[:1]``), or None."""
         found = self.all(using, **values)
         return found[0] if found else None
+
+    def _in_range(self, values: dict[str, Any], connection: Any) -> bool:
+        """Whether every integer value is an integer the database's column can hold."""
+        for name, value in values.items():
+            field = self._fields[name]
+            kind = getattr(field, "target_field", field).get_internal_type()
+            if value is None or kind not in INTEGERS:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool):
+                return False
+            low, high = connection.ops.integer_field_ranges.get(kind, (None, None))
+            if (low is not None and value < low) or (high is not None and value > high):
+                return False
+        return True
 
     def _template(self, using: str, present: frozenset[str]) -> _Template:
         key = (using, present)

@@ -183,3 +183,33 @@ def test_a_value_may_reach_the_query_in_a_like_pattern_escaped():
         assert like.all(part=part, start=start) == expected
     assert like.all(part="%", start="5") == ["50% off"]
     assert like.all(part="_", start="") == ["a_b"]
+
+
+def test_an_integer_no_column_can_hold_is_left_to_the_orm(django_assert_num_queries):
+    # given: sequence numbers compared with values past the column's range
+    from audit.actions import Action
+    from audit.models import AuditEvent
+    from audit.services import audit_record
+
+    tenant = make_tenant()
+    for _ in range(3):
+        audit_record(tenant=tenant, action=Action.USER_UPDATED)
+    below = Prepared(
+        AuditEvent,
+        lambda tenant, before: (
+            AuditEvent.objects.filter(tenant_id=tenant, seq__lt=before)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        ),
+        tenant="tenant",
+        before="seq",
+    )
+    # then: what the queryset gives, however large or small the value
+    for before in [2, 10**30, -(10**30), 0]:
+        expected = list(
+            AuditEvent.objects.filter(tenant_id=tenant.pk, seq__lt=before)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        )
+        assert below.all(tenant=tenant.pk, before=before) == expected
+    assert below.all(tenant=tenant.pk, before=10**30) == [1, 2, 3]
