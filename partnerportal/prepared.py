@@ -11,16 +11,20 @@ into what the queryset would have given (model instances with their ``select_rel
 objects and annotations, or the rows of ``values_list``), through the ORM's own
 converters. Values go to the database as parameters, never into the SQL.
 
-Only for the hot paths, and only for values that reach the query unchanged (``field=value``,
-``field__gt=value``) or in a LIKE pattern (``icontains``, ``startswith``): a query whose
-SQL or other parameters change with its values (``__in`` a list, a slice of a value) is
-refused when first run. What
-the two stand-ins cannot show (a filter added only for some values) the build must not
-do.
+Only for the hot paths, and only for values that reach the query unchanged
+(``field=value``, ``field__gt=value``) or in a LIKE pattern (``icontains``,
+``startswith``): a query whose SQL or other parameters change with its values (``__in``
+a list, a slice of a value) is refused when first run. What the two stand-ins cannot show
+(a filter added only for some values) the build must not do. An integer no column can
+hold, which the ORM answers by leaving its comparison out, is run through the ORM.
+
+The SQL is kept per database alias and shared by the threads of a process; each run
+uses its own thread's connection.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import uuid
 from collections.abc import Callable
@@ -56,9 +60,9 @@ class Prepared:
 
     ``fields`` names, for each value, the field of ``model`` it is compared with (or is
     that field, of any model): how a value becomes a parameter, and what stand-ins to
-    build with. A value given as None is
-    absent: ``build`` gets None and leaves out what it would filter by (as a form's
-    optional filters do); each set of values present has SQL of its own.
+    build with. A value given as None is absent: ``build`` gets None and leaves out what
+    it would filter by (as a form's optional filters do); each set of values present has
+    SQL of its own.
     """
 
     def __init__(
@@ -105,7 +109,9 @@ class Prepared:
         with connection.cursor() as cursor:
             cursor.execute(template.sql, params)
             rows = cursor.fetchall()
-        compiler = template.compiler
+        # The compiler's columns and converters, with this thread's connection.
+        compiler = copy.copy(template.compiler)
+        compiler.connection = connection
         results = compiler.results_iter([rows])
         if template.kind == "flat":
             return [row[0] for row in results]

@@ -213,3 +213,36 @@ def test_an_integer_no_column_can_hold_is_left_to_the_orm(django_assert_num_quer
         )
         assert below.all(tenant=tenant.pk, before=before) == expected
     assert below.all(tenant=tenant.pk, before=10**30) == [1, 2, 3]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_query_prepared_in_one_thread_runs_in_others_on_their_own_connections():
+    import threading
+
+    from django.db import connection
+
+    # given: prepared here
+    partner, customer = make_partner(), make_tenant()
+    relationship = make_relationship(partner, customer)
+    values = {"partner": partner.pk, "customer": customer.pk, "now": timezone.now()}
+    assert [r.pk for r in EFFECTIVE.all(**values)] == [relationship.pk]
+    found: dict[int, tuple[object, object]] = {}
+
+    def run(n: int) -> None:
+        try:
+            (got,) = EFFECTIVE.all(**values)
+            found[n] = (got.customer.name, connection.connection)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # then: each thread read it, on a connection of its own
+    assert sorted(found) == [0, 1, 2]
+    assert {name for name, _ in found.values()} == {customer.name}
+    assert len({id(conn) for _, conn in found.values()}) == 3
