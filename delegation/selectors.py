@@ -189,8 +189,41 @@ def customer_lookup_page(
     tenants, next_after, previous_before = keyset_result(
         found, after=after is not None and before is None, before=before is not None, size=size
     )
-    prefetch_related_objects(tenants, _relationships_of(partner))
+    _attach_relationships(partner, tenants)
     return LookupPage(tenants=tenants, next_after=next_after, previous_before=previous_before)
+
+
+# The relationships of a page of found customers: one value for each customer (a page and
+# the row that tells whether there is a next one), the ones not given left out.
+_CUSTOMER_SLOTS = tuple(f"customer{n}" for n in range(LOOKUP_PAGE_SIZE + 1))
+_RELATIONSHIPS = Prepared(
+    Relationship,
+    lambda partner, **customers: Relationship.objects.filter(
+        partner_id=partner,
+        customer_id__in=[c for c in customers.values() if c is not None],
+    ).order_by("-created", "pk"),
+    partner="partner",
+    **dict.fromkeys(_CUSTOMER_SLOTS, "customer"),
+)
+
+
+def _attach_relationships(partner: Tenant, tenants: list[Tenant]) -> None:
+    """Give each tenant ``partner_relationships_here`` (newest first), as
+    ``customer_lookup``'s prefetch does, in one prepared query."""
+    if len(tenants) > len(_CUSTOMER_SLOTS):
+        prefetch_related_objects(tenants, _relationships_of(partner))
+        return
+    if not tenants:
+        return
+    customers = dict.fromkeys(_CUSTOMER_SLOTS)
+    customers.update(zip(_CUSTOMER_SLOTS, [t.pk for t in tenants], strict=False))
+    found: dict[Any, list[Relationship]] = {t.pk: [] for t in tenants}
+    by_pk = {t.pk: t for t in tenants}
+    for relationship in _RELATIONSHIPS.all(partner=partner.pk, **customers):
+        relationship.customer = by_pk[relationship.customer_id]
+        found[relationship.customer_id].append(relationship)
+    for tenant in tenants:
+        tenant.partner_relationships_here = found[tenant.pk]  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=4)

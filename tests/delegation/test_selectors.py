@@ -214,3 +214,27 @@ def test_a_result_without_domains_or_subscriptions_lists_none(partner):
     # then
     assert result.domains == []
     assert result.subscriptions == []
+
+
+@pytest.mark.parametrize("customers", [1, 4, 11, 12])
+def test_a_page_carries_the_same_relationships_as_the_lookup_queryset(partner, customers):
+    # given: customers with an ended relationship and a current one, and another
+    # partner's relationship with each
+    from delegation.selectors import customer_lookup_page
+
+    other = make_partner()
+    for n in range(customers):
+        tenant = make_tenant(name=f"Northwind {n:02}")
+        make_relationship(partner, tenant, status="terminated")
+        make_relationship(partner, tenant)
+        make_relationship(other, tenant)
+    # when
+    page = customer_lookup_page(partner, "northwind", size=customers)
+    # then: each tenant's relationships with this partner, newest first, as prefetched
+    expected = {t.pk: t.partner_relationships_here for t in found(partner, "northwind")}
+    assert len(page.tenants) == customers
+    for tenant in page.tenants:
+        got = getattr(tenant, "partner_relationships_here")  # noqa: B009 - set by the page
+        assert [r.pk for r in got] == [r.pk for r in expected[tenant.pk]]
+        assert [r.status for r in got] == ["active", "terminated"]
+        assert all(r.customer is tenant for r in got)
