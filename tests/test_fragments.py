@@ -14,6 +14,7 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
@@ -339,3 +340,13 @@ def test_an_input_is_drawn_without_a_template(monkeypatch):
     monkeypatch.setattr(forms.Widget, "_render", no_templates)
     html = str(fragments.bs_widget(form["actor"]))
     assert html.startswith('<input type="search" name="actor" value="lee@fabrikam.example"')
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "<a href='x'>&\"</a>", mark_safe("<b>safe</b>"), 42, None, gettext_lazy("Name")],
+)
+def test_escaping_is_djangos_conditional_escape(value):
+    from django.utils.html import conditional_escape
+
+    assert fragments.escape(value) == str(conditional_escape(value))
