@@ -14,6 +14,19 @@ from .actions import Action
 from .models import AuditEventQuerySet
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A choice field whose choices never change: a form's copy of it shares them.
+
+    Every form deep-copies its fields, and a ``ChoiceField`` its choices with them: forty
+    actions copied for each page of the audit log, to be read only.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoiceField:
+        # Field's copy (the widget, messages and validators), not ChoiceField's.
+        result: FixedChoiceField = forms.Field.__deepcopy__(self, memo)  # type: ignore[attr-defined]
+        return result
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(
         label="Actor email",
@@ -22,7 +35,7 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     partner = forms.ChoiceField(label="Partner", required=False)
-    action = forms.ChoiceField(
+    action = FixedChoiceField(
         label="Action", required=False, choices=[("", "Any action"), *Action.choices]
     )
     date_from = forms.DateField(
