@@ -176,7 +176,7 @@ def customer_lookup_page(
     OFFSET, so a page costs the same however many customers match. A cursor must be one
     of the partner's customers: another tenant's id finds nothing (and says nothing of
     where that tenant's name would sort). Its query is prepared (one for each shape of
-    search and cursor), the relationships prefetched."""
+    search and cursor), and so is the second, for the customers' relationships."""
     terms = _lookup_terms(query)
     if terms is None:
         return LookupPage(tenants=[], next_after=None, previous_before=None)
@@ -193,8 +193,8 @@ def customer_lookup_page(
     return LookupPage(tenants=tenants, next_after=next_after, previous_before=previous_before)
 
 
-# The relationships of a page of found customers: one value for each customer (a page and
-# the row that tells whether there is a next one), the ones not given left out.
+# The relationships of a page of found customers: one value for each customer of a page
+# (and one to spare), the ones not given left out.
 _CUSTOMER_SLOTS = tuple(f"customer{n}" for n in range(LOOKUP_PAGE_SIZE + 1))
 _RELATIONSHIPS = Prepared(
     Relationship,
