@@ -85,18 +85,18 @@ def database_url(base: str, scale: float) -> str:
 
 
 def ensure_database(url: str) -> None:
-    import psycopg2
+    import psycopg
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(
+    admin = psycopg.connect(
         host=parsed.hostname,
         port=parsed.port or 5432,
         user=parsed.username or "postgres",
         password=parsed.password or None,
         dbname="postgres",
+        autocommit=True,
     )
-    admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
@@ -110,25 +110,25 @@ def checkpoint(url: str) -> None:
     otherwise the pages measured first (the acceptance, whose commits wait on the disk)
     share the disk with a checkpoint of millions of fresh rows, as no portal in
     service does."""
-    import psycopg2
+    import psycopg
 
     parsed = urlparse(url)
     try:
-        conn = psycopg2.connect(
+        conn = psycopg.connect(
             host=parsed.hostname,
             port=parsed.port or 5432,
             user=parsed.username or "postgres",
             password=parsed.password or None,
             dbname=parsed.path.lstrip("/"),
+            autocommit=True,
         )
-    except psycopg2.Error as exc:
+    except psycopg.Error as exc:
         log(f"  no checkpoint (cannot connect: {exc})")
         return
-    conn.autocommit = True
     try:
         with conn.cursor() as cursor:
             cursor.execute("CHECKPOINT")
-    except psycopg2.Error as exc:  # CHECKPOINT needs a superuser or pg_checkpoint
+    except psycopg.Error as exc:  # CHECKPOINT needs a superuser or pg_checkpoint
         log(f"  no checkpoint ({str(exc).strip()}): the first pages may share the disk")
     finally:
         conn.close()

@@ -112,14 +112,15 @@ def test_a_checkpoint_that_cannot_be_taken_is_said_and_skipped(capsys):
 
 @pytest.mark.postgres
 def test_a_checkpoint_is_taken_on_postgresql(capsys):
-    import psycopg2
+    import psycopg
 
     from bench.run import checkpoint
 
     def requested() -> int:
-        with psycopg2.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor() as cursor:
-            cursor.execute("SELECT checkpoints_req FROM pg_stat_bgwriter")
-            return cursor.fetchone()[0]
+        with psycopg.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor() as cursor:
+            row = cursor.execute("SELECT checkpoints_req FROM pg_stat_bgwriter").fetchone()
+            assert row is not None
+            return int(row[0])
 
     before = requested()
     checkpoint(os.environ["DATABASE_URL"])

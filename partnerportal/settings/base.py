@@ -33,6 +33,17 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}.") from exc
 
 
+def prepare_threshold(name: str) -> int | None:
+    """Runs of a statement on a connection before it is prepared: a count (default 5;
+    0 prepares on the first run) or "off"."""
+    if (env(name) or "").strip().lower() == "off":
+        return None
+    value = env_int(name, 5)
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 or more, or off, not {value}.")
+    return value
+
+
 SECRET_KEY = env("SECRET_KEY", "insecure-local-key-only-for-development-0123456789abcdef")
 DEBUG = False
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS", "") or "").split(",") if h.strip()]
@@ -112,6 +123,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and a statement that a connection has run
+    # DATABASE_PREPARE_THRESHOLD times prepared there: planned once, not on every run
+    # (partnerportal/db.py says where not). "off" for a pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=prepare_threshold("DATABASE_PREPARE_THRESHOLD")
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (runserver, the embedded worker) share one file: wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})

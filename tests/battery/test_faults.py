@@ -29,7 +29,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
-import psycopg2
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import OperationalError, connection, transaction
@@ -63,11 +63,10 @@ def _is_postgres() -> bool:
 def terminate_own_backend() -> None:
     """End this connection's PostgreSQL backend from another connection, as a crash or a
     failover would, and wait until it is gone."""
-    pid = connection.connection.get_backend_pid()  # type: ignore[union-attr]
+    pid = connection.connection.info.backend_pid  # type: ignore[union-attr]
     params = connection.get_connection_params()
-    other = psycopg2.connect(**params)
+    other = psycopg.connect(**{**params, "autocommit": True})
     try:
-        other.autocommit = True
         with other.cursor() as cur:
             cur.execute("SELECT pg_terminate_backend(%s)", [pid])
             for _ in range(100):

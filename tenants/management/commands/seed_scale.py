@@ -11,7 +11,6 @@ every account shares one precomputed password hash. The audit chain is hashed wi
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import secrets
@@ -185,22 +184,19 @@ def _text(value: Any) -> str:
 def copy_rows(
     table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], batch: int = 50_000
 ) -> int:
-    """Stream ``rows`` into ``table`` with COPY, ``batch`` rows per round trip."""
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    """Stream ``rows`` into ``table`` with one COPY, ``batch`` rows per write."""
     count = 0
-    buffer = io.StringIO()
-    with connection.cursor() as cursor:
+    lines: list[str] = []
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
-            buffer.write("\t".join(map(_text, row)))
-            buffer.write("\n")
+            lines.append("\t".join(map(_text, row)))
             count += 1
-            if count % batch == 0:
-                buffer.seek(0)
-                cursor.copy_expert(sql, buffer)
-                buffer = io.StringIO()
-        if buffer.tell():
-            buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
+            if len(lines) == batch:
+                copy.write("\n".join(lines) + "\n")
+                lines = []
+        if lines:
+            copy.write("\n".join(lines) + "\n")
     return count
 
 
