@@ -21,7 +21,9 @@ database connection (``CONN_MAX_AGE``, with health checks), so a host holds at m
 that times the number of hosts.
 """
 
+import gc
 import os
+from typing import Any
 
 
 def _int(name: str, default: int) -> int:
@@ -48,6 +50,24 @@ worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 control_socket_disable = True
 # The application is loaded in each worker, after the fork: no connection is shared.
 preload_app = False
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once a worker has loaded the application: resolve the URL patterns (else the first
+    request does), then set everything loaded so far aside from the garbage collector.
+    Those objects live as long as the process; a full collection otherwise walks all of
+    them each time (measured in one process over 3,600 benchmark requests: full
+    collections of 60 ms each, 14 ms with the loaded objects set aside)."""
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018 - populates the resolver
+    gc.freeze()
+    worker.log.info(
+        "Worker %s: %d loaded objects set aside from garbage collection",
+        worker.pid,
+        gc.get_freeze_count(),
+    )
+
 
 # GUNICORN_ACCESS_LOG=off leaves access logging to the proxy.
 access_log_on = os.environ.get("GUNICORN_ACCESS_LOG", "on").strip().lower() != "off"

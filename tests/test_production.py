@@ -103,6 +103,13 @@ def test_probes_answer_over_plain_http_behind_the_proxy(server):
     assert json.loads(ready[2]) == {"status": "ok", "database": "ok", "broker": "ok"}
 
 
+def test_each_worker_sets_the_loaded_application_aside_from_garbage_collection(server):
+    _, out = server
+    lines = [json.loads(raw) for raw in out.read_text().splitlines() if raw.startswith("{")]
+    (frozen,) = [line for line in lines if "set aside from garbage collection" in line["message"]]
+    assert int(frozen["message"].split(": ")[1].split()[0]) > 10_000
+
+
 def test_other_pages_are_redirected_to_https(server):
     port, _ = server
     status, headers, _ = get(port, "/accounts/login/")
