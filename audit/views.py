@@ -27,6 +27,7 @@ from tenants.roles import Permission
 
 from .forms import AuditFilterForm
 from .models import EVENT_ROW_FIELDS, AuditEvent, AuditEventQuerySet, EventRow
+from .rows import audit_rows
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -165,6 +166,7 @@ def log(request: HttpRequest, tenant_id: Any) -> HttpResponse:
             "tenant": r.tenant,
             "form": form,
             "page": page,
+            "rows": audit_rows(page.events, anchored=True),
             "newer_url": _link(items, after=page.newer) if page.newer else "",
             "older_url": _link(items, before=page.older) if page.older else "",
             "export_query": urlencode(items),
@@ -269,7 +271,7 @@ def activity(request: HttpRequest) -> HttpResponse:
             "partner": user.tenant,
             "sees_all": sees_all,
             "events": page.events,
-            "organisations": organisations,
+            "rows": audit_rows(page.events, organisations=organisations),
             "newer_url": _link([], after=page.newer) if page.newer else "",
             "older_url": _link([], before=page.older) if page.older else "",
         },
