@@ -192,21 +192,35 @@ def audit_record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
     writers to the same tenants never wait on each other crosswise), the events are
     inserted together, and the heads move on together.
     """
-    if not entries:
-        return []
+    return audit_append(audit_prepare(entries))
+
+
+def audit_prepare(entries: Sequence[Entry]) -> list[AuditEvent]:
+    """The events of ``entries``, made but not yet linked into their chains: the part of
+    ``audit_record_many`` that needs no lock, for a caller to do before it takes locks of
+    its own. ``audit_append`` appends them."""
     ctx = context.current()
     now = timezone.now()
+    return [_event(entry, ctx, now) for entry in entries]
+
+
+def audit_append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Link ``events`` (from ``audit_prepare``) into their chains and insert them, in the
+    caller's transaction: other writers to these tenants wait only for this and the
+    commit."""
+    if not events:
+        return []
+    if any(event.hash for event in events):
+        raise ValueError("An audit event is appended once.")
     # No savepoint of its own: an event that cannot be written must undo the act it
     # records, so a failure here rolls back the caller's whole transaction.
     with transaction.atomic(savepoint=False):
-        heads = _lock_heads({entry.tenant.pk for entry in entries})
-        events = []
-        for entry in entries:
-            head = heads[entry.tenant.pk]
-            event = _event(entry, ctx, now, seq=head.seq + 1, prev_hash=head.hash)
+        heads = _lock_heads({event.tenant_id for event in events})
+        for event in events:
+            head = heads[event.tenant_id]
+            event.seq, event.prev_hash = head.seq + 1, head.hash
             event.hash = compute_hash(head.hash, event)
             head.seq, head.hash = event.seq, event.hash
-            events.append(event)
         AuditEvent.objects.all()._append_linked(events)
         _move_heads(list(heads.values()))
     return events
@@ -256,9 +270,9 @@ def _move_heads(heads: list[AuditChainHead]) -> None:
             raise RuntimeError(f"Moved {cursor.rowcount} of {len(heads)} audit chain heads.")
 
 
-def _event(
-    entry: Entry, ctx: context.RequestContext, now: datetime, *, seq: int, prev_hash: str
-) -> AuditEvent:
+def _event(entry: Entry, ctx: context.RequestContext, now: datetime) -> AuditEvent:
+    """The event of ``entry``, not yet linked: its ``seq``, ``prev_hash`` and ``hash`` are
+    set under the lock of its chain's head."""
     target_type, target_id, target_repr = entry.target_type, entry.target_id, entry.target_repr
     if entry.target is not None:
         target_type = target_type or entry.target._meta.model_name
@@ -267,7 +281,6 @@ def _event(
     actor = entry.acting_user
     return AuditEvent(
         tenant_id=entry.tenant.pk,
-        seq=seq,
         occurred_at=now,
         actor=actor,
         actor_email=actor.email if actor else "",
@@ -284,7 +297,6 @@ def _event(
         ip_address=_normalise_ip(ctx.ip_address),
         user_agent=ctx.user_agent,
         request_id=ctx.request_id,
-        prev_hash=prev_hash,
     )
 
 

@@ -14,7 +14,7 @@ from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import Entry, audit_record, audit_record_many
+from audit.services import Entry, audit_append, audit_prepare, audit_record
 from delegation.models import Relationship, RelationshipStatus
 from partnerportal.prepared import Prepared
 from tenants.mail import Mail, outbox_enqueue, outbox_enqueue_many
@@ -420,9 +420,11 @@ def _accept_locked(
         )
     # Last, the rows every acceptance of this offer and of this partner shares: the
     # offer's use count and the partner's audit chain. Their locks are held from here to
-    # the commit only, so answers to the same offer queue for as short a time as can be.
+    # the commit only, so answers to the same offer queue for as short a time as can be:
+    # the events are made before.
+    prepared = audit_prepare(events)
     _count_use(offer, now)
-    audit_record_many(events)
+    audit_append(prepared)
     return Acceptance(outcome=outcome, relationship=relationship, response=response)
 
 

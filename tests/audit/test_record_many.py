@@ -4,7 +4,14 @@ import pytest
 
 from audit.actions import Action
 from audit.models import AuditChainHead, AuditEvent
-from audit.services import GENESIS_HASH, Entry, audit_record, audit_record_many
+from audit.services import (
+    GENESIS_HASH,
+    Entry,
+    audit_append,
+    audit_prepare,
+    audit_record,
+    audit_record_many,
+)
 from audit.verify import verify_chains
 from tenants.models import Tenant, TenantKind
 from tests.audit.conftest import raw_tamper
@@ -36,6 +43,24 @@ def test_events_of_two_tenants_join_each_chain_in_order(django_assert_num_querie
     assert (heads[contoso.pk].seq, heads[contoso.pk].hash) == (3, events[2].hash)
     assert (heads[fabrikam.pk].seq, heads[fabrikam.pk].hash) == (1, events[1].hash)
     assert all(r.intact for r in verify_chains())
+
+
+def test_events_made_before_are_linked_when_appended_and_only_once(django_assert_num_queries):
+    # given: events made while other writers append to the same chain
+    contoso = make_tenant(name="Contoso")
+    with django_assert_num_queries(0):
+        made = audit_prepare([entry(contoso, 1), entry(contoso, 2)])
+    audit_record(tenant=contoso, action=Action.USER_CREATED, target_repr="meanwhile")
+    assert [(e.seq, e.hash) for e in made] == [(None, ""), (None, "")]
+    # when
+    with django_assert_num_queries(3):
+        appended = audit_append(made)
+    # then: after what was appended meanwhile, the chain intact
+    assert [e.seq for e in appended] == [2, 3]
+    assert all(r.intact for r in verify_chains())
+    with pytest.raises(ValueError, match="appended once"):
+        audit_append(made)
+    assert AuditEvent.objects.filter(tenant=contoso).count() == 3
 
 
 def test_nothing_to_record_writes_nothing(django_assert_num_queries):

@@ -92,10 +92,10 @@ def test_the_connection_dropped_mid_acceptance_leaves_a_clean_page_and_nothing_w
     offer = make_offer(world.partner_admin)
     client = Client(raise_request_exception=False)
     sign_in(client, world.customer_admin)
-    original: Callable[..., Any] = offer_services.audit_record_many
+    original: Callable[..., Any] = offer_services.audit_append
     written: list[bool] = []
 
-    def dropped(entries: Any) -> Any:
+    def dropped(events: Any) -> Any:
         written.append(
             Relationship.objects.filter(customer=world.customer).exists()
             and OfferResponse.objects.filter(customer=world.customer).exists()
@@ -105,13 +105,13 @@ def test_the_connection_dropped_mid_acceptance_leaves_a_clean_page_and_nothing_w
         if how == "raised":
             raise OperationalError("server closed the connection unexpectedly")
         terminate_own_backend()
-        return original(entries)
+        return original(events)
 
-    monkeypatch.setattr(offer_services, "audit_record_many", dropped)
+    monkeypatch.setattr(offer_services, "audit_append", dropped)
     before = row_counts()
     # when
     response = client.post(reverse("offers:accept", args=[offer.token]))
-    monkeypatch.setattr(offer_services, "audit_record_many", original)
+    monkeypatch.setattr(offer_services, "audit_append", original)
     # then: the fault struck mid-write, the page says nothing changed, and nothing did
     assert written == [True], "the fault must strike after the relationship is written"
     assert response.status_code == 500
