@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.db import connections, transaction
 from django.utils import timezone
 
+from partnerportal.prepared import Prepared
+
 from . import context
 from .actions import Action
 from .models import AuditChainHead, AuditEvent
@@ -226,14 +228,29 @@ def audit_append(events: list[AuditEvent]) -> list[AuditEvent]:
     return events
 
 
+def _heads(**tenants: Any) -> Any:
+    return (
+        AuditChainHead.objects.select_for_update()
+        .filter(tenant_id__in=[t for t in tenants.values() if t is not None])
+        .order_by("tenant_id")
+    )
+
+
+# The heads of up to four chains (an act is audited in one or two tenants), locked in
+# tenant order; the slots not given are left out.
+_HEAD_SLOTS = tuple(f"tenant{n}" for n in range(4))
+_LOCKED_HEADS = Prepared(AuditChainHead, _heads, **dict.fromkeys(_HEAD_SLOTS, "tenant"))
+
+
 def _lock_heads(tenant_ids: set[Any]) -> dict[Any, AuditChainHead]:
     """The chain heads of ``tenant_ids``, locked; a tenant without one gets one."""
-    heads = {
-        head.tenant_id: head
-        for head in AuditChainHead.objects.select_for_update()
-        .filter(tenant_id__in=tenant_ids)
-        .order_by("tenant_id")
-    }
+    if len(tenant_ids) <= len(_HEAD_SLOTS):
+        slots = dict.fromkeys(_HEAD_SLOTS)
+        slots.update(zip(_HEAD_SLOTS, tenant_ids, strict=False))
+        found = _LOCKED_HEADS.all(AuditChainHead.objects.db, **slots)
+    else:
+        found = list(_heads(**{str(n): t for n, t in enumerate(tenant_ids)}))
+    heads = {head.tenant_id: head for head in found}
     for tenant_id in sorted(tenant_ids - heads.keys(), key=str):
         # A tenant created before every tenant had a head; get_or_create copes with two
         # first writers racing to create it.

@@ -63,6 +63,18 @@ def test_events_made_before_are_linked_when_appended_and_only_once(django_assert
     assert AuditEvent.objects.filter(tenant=contoso).count() == 3
 
 
+@pytest.mark.parametrize("tenants", [1, 4, 5])
+def test_any_number_of_chains_move_together(django_assert_num_queries, tenants):
+    # given: more tenants than the prepared lock has slots for, or as many, or one
+    found = [make_tenant(name=f"Tenant {n}") for n in range(tenants)]
+    # when
+    with django_assert_num_queries(3):
+        events = audit_record_many([entry(t, n) for n, t in enumerate(found * 2)])
+    # then
+    assert [e.seq for e in events] == [1] * tenants + [2] * tenants
+    assert all(r.intact for r in verify_chains())
+
+
 def test_nothing_to_record_writes_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert audit_record_many([]) == []
