@@ -39,6 +39,13 @@ def test_events_of_two_tenants_join_each_chain_in_order(django_assert_num_querie
     ]
     assert events[2].prev_hash == events[0].hash
     assert events[1].prev_hash == GENESIS_HASH
+    # each event has the id of its row, and the row holds what the event does
+    for event in events:
+        assert not event._state.adding
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert [getattr(stored, f.attname) for f in AuditEvent._meta.concrete_fields] == [
+            getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields
+        ]
     heads = {h.tenant_id: h for h in AuditChainHead.objects.all()}
     assert (heads[contoso.pk].seq, heads[contoso.pk].hash) == (3, events[2].hash)
     assert (heads[fabrikam.pk].seq, heads[fabrikam.pk].hash) == (1, events[1].hash)
