@@ -20,6 +20,8 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
+from partnerportal.db import planned_each_run
+
 from .models import Tenant, TenantKind, User, full_name
 from .roles import ROLE_CODES, Role
 
@@ -201,9 +203,13 @@ def users_page(
         after_q = Q(email__gt=Subquery(tenant.users.filter(pk=after).values("email")[:1]))
     if before is not None:
         before_q = Q(email__lt=Subquery(tenant.users.filter(pk=before).values("email")[:1]))
-    rows, next_after, previous_before = keyset_slice(
-        qs, ("email",), after=after_q, before=before_q, size=size
-    )
+    # Whether to read a tenant's users in address order or to sort them depends on how
+    # many it has (ten, or a hundred thousand): planned for the tenant each time. A
+    # generic plan sorted all 10,000 of one tenant for its first page (5 ms, not 0.15).
+    with planned_each_run():
+        rows, next_after, previous_before = keyset_slice(
+            qs, ("email",), after=after_q, before=before_q, size=size
+        )
     return UsersPage(
         users=[_user_row(row) for row in rows],
         next_after=next_after,

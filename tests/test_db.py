@@ -120,3 +120,16 @@ def test_the_audit_log_filtered_by_dates_is_planned_each_run(client: Client):
     for _ in range(10):
         assert client.get(url).status_code == 200
     assert len(prepared('FROM "audit_auditevent"')) >= 1
+
+
+@pytest.mark.postgres
+def test_a_page_of_a_tenants_users_is_planned_for_its_tenant_each_run(client: Client):
+    tenant = make_tenant(name="Contoso")
+    admin = make_user(tenant, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN])
+    sign_in(client, admin)
+    url = reverse("tenants:users", kwargs={"tenant_id": tenant.pk})
+    for _ in range(10):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "megan@contoso.example" in response.content.decode()
+    assert prepared('AS "role_codes"') == []
