@@ -12,8 +12,10 @@ depends on them. A LIKE pattern is the clear case: "%ridge%" is rare, "%a%" is
 everywhere, and a generic plan for the lookup by part of a name walked the name index
 for 27 ms where the trigram index answers in 0.3. So statements with a LIKE are never
 prepared (every connection gets ``plan_patterns_each_run`` as an execute wrapper), and a
-caller whose values decide the plan in another way (a range of dates in the audit log)
-runs its statements inside ``planned_each_run()``.
+caller whose values decide the plan in another way runs its statements inside
+``planned_each_run()``: a range of dates in the audit log, a page of one tenant's users
+(ten of them or a hundred thousand: a generic plan sorted all 10,000 of the benchmark's
+big customer at its smallest size for each first page).
 """
 
 from __future__ import annotations
