@@ -52,6 +52,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         it. Where the database cannot return the ids of a multi-row insert, through
         ``bulk_create`` itself.
         """
+        self._for_write = True  # as bulk_create: the database written to
         connection = connections[self.db]
         if not connection.features.can_return_rows_from_bulk_insert:
             return super().bulk_create(events)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from partnerportal.prepared import Prepared
@@ -247,7 +247,7 @@ def _lock_heads(tenant_ids: set[Any]) -> dict[Any, AuditChainHead]:
     if len(tenant_ids) <= len(_HEAD_SLOTS):
         slots = dict.fromkeys(_HEAD_SLOTS)
         slots.update(zip(_HEAD_SLOTS, tenant_ids, strict=False))
-        found = _LOCKED_HEADS.all(AuditChainHead.objects.db, **slots)
+        found = _LOCKED_HEADS.all(router.db_for_write(AuditChainHead), **slots)
     else:
         found = list(_heads(**{str(n): t for n, t in enumerate(tenant_ids)}))
     heads = {head.tenant_id: head for head in found}
