@@ -9,8 +9,9 @@ on PostgreSQL may keep one generic plan for it.
 
 A generic plan is chosen without the values, and for some statements the best plan
 depends on them. A LIKE pattern is the clear case: "%ridge%" is rare, "%a%" is
-everywhere, and a generic plan for the lookup by part of a name walked the name index
-for 27 ms where the trigram index answers in 0.3. So statements with a LIKE are never
+everywhere, and under a generic plan the lookup by part of a name walked the name index
+for 27 ms, where planned for its pattern the page's three statements take 1.8 ms. So
+statements with a LIKE (or ILIKE) are never
 prepared (every connection gets ``plan_patterns_each_run`` as an execute wrapper), and a
 caller whose values decide the plan in another way runs its statements inside
 ``planned_each_run()``: a range of dates in the audit log, a page of one tenant's users
@@ -27,7 +28,7 @@ from typing import Any
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-PATTERN = " LIKE "
+PATTERN = "LIKE "  # LIKE and ILIKE: Django writes identifiers quoted, keywords in capitals
 
 
 @contextmanager

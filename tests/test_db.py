@@ -72,7 +72,9 @@ def test_a_statement_run_often_is_prepared_with_its_parameters_bound_by_the_serv
 @pytest.mark.postgres
 def test_a_like_pattern_is_planned_each_run_never_prepared():
     run_often("SELECT id AS probe_like FROM tenants_tenant WHERE name LIKE %s", ["%ridge%"])
+    run_often("SELECT id AS probe_ilike FROM tenants_tenant WHERE name ILIKE %s", ["%ridge%"])
     assert prepared("probe_like") == []
+    assert prepared("probe_ilike") == []
     # and through the ORM: a lookup by part of a name
     make_tenant(name="Bridgewater")
     for _ in range(10):
