@@ -8,7 +8,6 @@ Every value is escaped as Django escapes it.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -16,26 +15,17 @@ from typing import Any
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from partnerportal import fragments
-from partnerportal.fragments import MONTHS, truncatechars
+from partnerportal.fragments import escape, in_zone, moment_text, truncatechars
 
 from .models import EventDisplay
 
 DASH = "—"
 
 
-def escape(value: object) -> str:
-    """``fragments.escape``, without its checks for a plain string (most values)."""
-    return html.escape(value) if type(value) is str else fragments.escape(value)
-
-
 def _when(value: datetime, zone: Any) -> str:
     """``<time>`` with Django's ``date:"c"`` and ``date:"j M Y, H:i:s"``, in ``zone``."""
-    local = value.astimezone(zone) if value.utcoffset() is not None else value
-    return (
-        f'<time datetime="{local.isoformat()}">'
-        f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S}</time>"
-    )
+    local = in_zone(value, zone)
+    return f'<time datetime="{local.isoformat()}">{moment_text(local)}</time>'
 
 
 def _changes(event: EventDisplay) -> str:
@@ -48,6 +38,25 @@ def _changes(event: EventDisplay) -> str:
         + (DASH if new is None else escape(new))
         + "</div>"
         for name, old, new in rows
+    )
+
+
+def _target(event: Any) -> str:
+    if not event.target_repr:
+        return DASH
+    kind = event.target_type
+    return escape(event.target_repr) + (
+        f'<br><span class="small text-body-secondary">{escape(kind)}</span>' if kind else ""
+    )
+
+
+def _source(event: Any) -> str:
+    request_id = event.request_id
+    return escape(event.ip_address or DASH) + (
+        '<br><span class="text-body-secondary" title="Request id">'
+        f"{escape(truncatechars(request_id, 14))}</span>"
+        if request_id
+        else ""
     )
 
 
@@ -64,7 +73,7 @@ def audit_rows(
     zone = timezone.get_current_timezone()
     parts = []
     for e in events:
-        email, target = e.actor_email, e.target_repr
+        email = e.actor_email
         parts.append(
             (f'<tr id="event-{e.seq}">\n' if anchored else "<tr>\n")
             + f'<td class="text-nowrap">{_when(e.occurred_at, zone)}</td>\n'
@@ -76,26 +85,8 @@ def audit_rows(
             )
             + "</td>\n"
             + f'<td>{escape(e.action_label)}<br><code class="small">{escape(e.action)}</code>'
-            + "</td>\n<td>"
-            + (
-                DASH
-                if not target
-                else escape(target)
-                + (
-                    f'<br><span class="small text-body-secondary">{escape(e.target_type)}</span>'
-                    if e.target_type
-                    else ""
-                )
-            )
-            + f"</td>\n<td>{_changes(e)}</td>\n"
-            + f'<td class="small">{escape(e.ip_address or DASH)}'
-            + (
-                '<br><span class="text-body-secondary" title="Request id">'
-                f"{escape(truncatechars(e.request_id, 14))}</span>"
-                if e.request_id
-                else ""
-            )
-            + "</td>\n"
+            + f"</td>\n<td>{_target(e)}</td>\n<td>{_changes(e)}</td>\n"
+            + f'<td class="small">{_source(e)}</td>\n'
             + (
                 ""
                 if organisations is None

@@ -37,6 +37,8 @@ def escape(value: Any) -> str:
     """Django's ``conditional_escape``, without its lazy-argument wrapper (a select of
     forty options escapes eighty values): what is marked safe as it is, the rest through
     ``html.escape``, as Django's ``escape`` does."""
+    if type(value) is str:  # most values: no checks to make
+        return html.escape(value)
     if isinstance(value, Promise):
         value = str(value)
     if hasattr(value, "__html__"):
@@ -49,12 +51,22 @@ DIRECTORY = settings.BASE_DIR / "templates" / "fragments"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _local(value: date | datetime, context: Context) -> date | datetime:
-    # The zone is read once a render (``render_fragment``): Django's ``localtime`` looks it
-    # up again for every value, which is most of the cost of a row's dates.
+def in_zone(value: Any, zone: Any) -> Any:
+    """``value`` in ``zone`` if it is an aware datetime, else as it is. The zone is read
+    once a render (``render_fragment``): Django's ``localtime`` looks it up again for
+    every value, which is most of the cost of a row's dates."""
     if isinstance(value, datetime) and value.utcoffset() is not None:
-        return value.astimezone(context["zone"])
+        return value.astimezone(zone)
     return value
+
+
+def moment_text(local: datetime) -> str:
+    """Django's ``date:"j M Y, H:i:s"`` of a datetime already in its zone."""
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S}"
+
+
+def _local(value: date | datetime, context: Context) -> date | datetime:
+    return in_zone(value, context["zone"])  # type: ignore[no-any-return]
 
 
 @jinja2.pass_context
@@ -71,8 +83,7 @@ def moment(context: Context, value: datetime | None) -> str:
     """Django's ``date:"j M Y, H:i:s"``, in the current time zone."""
     if value is None:
         return ""
-    local = _local(value, context)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S}"
+    return moment_text(in_zone(value, context["zone"]))
 
 
 @jinja2.pass_context
