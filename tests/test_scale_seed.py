@@ -1,6 +1,8 @@
 """seed_scale: a platform-sized data set by COPY, whose audit chain verifies."""
 
 import io
+from datetime import UTC, date, datetime
+from uuid import UUID
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -18,7 +20,9 @@ from offers.models import Offer
 from tenants.management.commands.seed_scale import (
     BIG_CUSTOMER_DOMAIN,
     MAIN_PARTNER_DOMAIN,
+    SeededEvent,
     Sizes,
+    _text,
 )
 from tenants.models import Domain, RoleAssignment, Subscription, Tenant, TenantKind, User
 from tenants.roles import Role
@@ -59,6 +63,32 @@ def test_seed_scale_refuses_anything_but_postgresql():
         pytest.skip("runs on SQLite: checks the refusal there")
     with pytest.raises(CommandError, match="needs PostgreSQL"):
         seed()
+
+
+def test_a_seeded_event_fills_every_column_of_an_audit_event_but_its_id():
+    columns = {f.column for f in AuditEvent._meta.concrete_fields}
+    assert set(SeededEvent._fields) == columns - {AuditEvent._meta.pk.column}
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("plain", "plain"),
+        ("back\\slash\ttab\nnew\rreturn", "back\\\\slash\\ttab\\nnew\\rreturn"),
+        (None, "\\N"),
+        (True, "t"),
+        (False, "f"),
+        (0, "0"),
+        (12, "12"),
+        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "2026-01-02T03:04:05+00:00"),
+        (date(2026, 1, 2), "2026-01-02"),
+        ({"a": ["b\tc", "é"]}, '{"a": ["b\\\\tc", "é"]}'),
+        (["x"], '["x"]'),
+        (UUID(int=1), "00000000-0000-0000-0000-000000000001"),
+    ],
+)
+def test_a_value_is_written_in_copys_text_format(value, text):
+    assert _text(value) == text
 
 
 @pytest.mark.postgres

@@ -19,7 +19,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from itertools import accumulate
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
@@ -160,17 +161,20 @@ class Sizes:
 
 def _text(value: Any) -> str:
     """One value in PostgreSQL's COPY text format."""
-    if value is None:
+    if type(value) is str:  # most values: straight to the escaping
+        text = value
+    elif value is None:
         return "\\N"
-    if value is True:
+    elif value is True:
         return "t"
-    if value is False:
+    elif value is False:
         return "f"
-    if isinstance(value, datetime | date):
+    elif isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
+    elif isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = (
             text.replace("\\", "\\\\")
@@ -232,6 +236,33 @@ def copy_into_empty(
             cursor.execute(definition)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return count
+
+
+class SeededEvent(NamedTuple):
+    """One event of the seeded chain: its fields as ``compute_hash`` reads them, in the
+    order of the columns it is copied into (a model instance cost a third of the time
+    it takes to make an event)."""
+
+    seq: int
+    occurred_at: datetime
+    actor_email: str
+    actor_name: str
+    actor_tenant_name: str
+    actor_partner_level: str
+    action: str
+    target_type: str
+    target_id: str
+    target_repr: str
+    changes: dict[str, Any]
+    ip_address: str
+    user_agent: str
+    request_id: str
+    prev_hash: str
+    hash: str
+    actor_id: uuid.UUID
+    actor_tenant_id: uuid.UUID
+    relationship_id: uuid.UUID | None
+    tenant_id: uuid.UUID
 
 
 @dataclass
@@ -478,9 +509,7 @@ class Seeder:
                 yield row(partner, customer, "active", rng.randrange(0, 170))
 
     # --- the audit chain ------------------------------------------------------------
-    def audit_rows(
-        self, chain_heads: dict[uuid.UUID, tuple[int, str]]
-    ) -> Iterator[tuple[Any, ...]]:
+    def audit_rows(self, chain_heads: dict[uuid.UUID, tuple[int, str]]) -> Iterator[SeededEvent]:
         rng = self.rng
         s = self.sizes
         big = self.tenants[s.partners]
@@ -490,13 +519,14 @@ class Seeder:
         agents = partner.users[1 : 1 + FULL_AGENTS]
         targets = big.users
         actions = [a for a, _ in AUDIT_MIX]
-        weights = [w for _, w in AUDIT_MIX]
+        # What choices(actions, weights) adds up on each call, added up once.
+        cum_weights = list(accumulate(w for _, w in AUDIT_MIX))
         span = timedelta(days=365)
         step = span / max(1, s.audit_events)
         start = self.now - span
         prev_hash = GENESIS_HASH
         for seq in range(1, s.audit_events + 1):
-            action = rng.choices(actions, weights)[0]
+            action = rng.choices(actions, cum_weights=cum_weights)[0]
             by_agent = action == Action.ADMIN_CENTER_ENTERED or rng.random() < 0.1
             actor_id, actor_email, actor_name = rng.choice(agents if by_agent else admins)
             target_user, target_email, _ = rng.choice(targets)
@@ -513,17 +543,13 @@ class Seeder:
                 changes = {"job_title": [rng.choice(JOB_TITLES), rng.choice(JOB_TITLES)]}
             elif action == Action.ROLE_ASSIGNED:
                 changes = {"role": [None, Role.PASSWORD_ADMIN.value]}
-            event = AuditEvent(
-                tenant_id=big.id,
+            event = SeededEvent(
                 seq=seq,
                 occurred_at=start + step * seq,
-                actor_id=actor_id,
                 actor_email=actor_email,
                 actor_name=actor_name,
-                actor_tenant_id=partner.id if by_agent else big.id,
                 actor_tenant_name=partner.name if by_agent else big.name,
                 actor_partner_level="full" if by_agent else "",
-                relationship_id=relationship_id if by_agent else None,
                 action=action.value,
                 target_type=target_type,
                 target_id=target_id,
@@ -533,31 +559,14 @@ class Seeder:
                 user_agent=rng.choice(USER_AGENTS),
                 request_id=f"{rng.getrandbits(128):032x}",
                 prev_hash=prev_hash,
+                hash="",
+                actor_id=actor_id,
+                actor_tenant_id=partner.id if by_agent else big.id,
+                relationship_id=relationship_id if by_agent else None,
+                tenant_id=big.id,
             )
-            event.hash = compute_hash(prev_hash, event)
-            prev_hash = event.hash
-            yield (
-                event.seq,
-                event.occurred_at,
-                event.actor_email,
-                event.actor_name,
-                event.actor_tenant_name,
-                event.actor_partner_level,
-                event.action,
-                event.target_type,
-                event.target_id,
-                event.target_repr,
-                event.changes,
-                event.ip_address,
-                event.user_agent,
-                event.request_id,
-                event.prev_hash,
-                event.hash,
-                event.actor_id,
-                event.actor_tenant_id,
-                event.relationship_id,
-                event.tenant_id,
-            )
+            prev_hash = compute_hash(prev_hash, event)
+            yield event._replace(hash=prev_hash)
         chain_heads[big.id] = (s.audit_events, prev_hash)
 
     def run(self) -> dict[str, int]:
@@ -586,12 +595,7 @@ class Seeder:
             "id", "token", "preset", "roles", "duration_days", "expires_at", "max_uses", "uses",
             "status", "created", "revoked_at", "created_by_id", "partner_id", "revoked_by_id",
         ]  # fmt: skip
-        audit_cols = [
-            "seq", "occurred_at", "actor_email", "actor_name", "actor_tenant_name",
-            "actor_partner_level", "action", "target_type", "target_id", "target_repr",
-            "changes", "ip_address", "user_agent", "request_id", "prev_hash", "hash",
-            "actor_id", "actor_tenant_id", "relationship_id", "tenant_id",
-        ]  # fmt: skip
+        audit_cols = SeededEvent._fields
         counts["tenants"] = self.phase(
             "tenants", lambda: copy_into_empty("tenants_tenant", tenant_cols, self.tenant_rows())
         )
