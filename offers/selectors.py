@@ -64,8 +64,14 @@ def role_infos(roles: Iterable[str]) -> list[RoleInfo]:
 
 def partner_verified_domain(partner: Tenant) -> str:
     """The partner's default domain if verified, else its first verified one, else ''."""
-    domains = sorted(partner.domains.all(), key=lambda d: (not d.is_default, d.name))
-    return next((d.name for d in domains if d.verified), "")
+    return verified_domain((d.name, d.verified, d.is_default) for d in partner.domains.all())
+
+
+def verified_domain(domains: Iterable[tuple[str, bool, bool]]) -> str:
+    """Of (name, verified, is default) rows: the default name if verified, else the first
+    verified name, else ''."""
+    found = sorted((not default, name) for name, verified, default in domains if verified)
+    return found[0][1] if found else ""
 
 
 @dataclass(frozen=True)

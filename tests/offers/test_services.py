@@ -459,6 +459,21 @@ def test_an_offer_revoked_after_it_was_read_is_refused_and_nothing_is_written():
     assert Offer.objects.get(pk=offer.pk).uses == 0
 
 
+def test_a_link_that_ended_after_the_offer_was_read_is_refused_and_nothing_is_written():
+    # given: the customer's page read the offer in its last second
+    world = make_world()
+    offer = make_offer(world.partner_admin, expires_at=timezone.now() + timedelta(minutes=5))
+    as_read = Offer.objects.select_related("partner").get(pk=offer.pk)
+    Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    # when: the use is counted against the link's end as it is now
+    with pytest.raises(services.OfferError) as refused:
+        services.offer_accept(offer=as_read, acting_user=world.customer_admin)
+    # then
+    assert refused.value.code == services.OfferErrorCode.EXPIRED
+    _nothing_written_for(world.customer_admin)
+    assert Offer.objects.get(pk=offer.pk).uses == 0
+
+
 def test_the_last_use_taken_after_the_offer_was_read_refuses_and_undoes_the_answer():
     # given: a one-use offer read by two customers; the other one accepts first
     world = make_world()
