@@ -2,32 +2,13 @@
 
 import uuid
 from datetime import datetime
-from functools import cache, lru_cache
-from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
-from django.db import connections, models
-from django.db.models.sql import InsertQuery
+from django.db import models
 from django.utils import timezone
 
-
-@cache
-def _inserted_fields() -> "tuple[models.Field[Any, Any], ...]":
-    return tuple(f for f in AuditEvent._meta.concrete_fields if f is not AuditEvent._meta.pk)
-
-
-@lru_cache(maxsize=32)
-def _insert_sql(using: str, rows: int) -> str:
-    """The ORM's INSERT of ``rows`` events, returning their ids."""
-    query = InsertQuery(AuditEvent)
-    query.insert_values(list(_inserted_fields()), [AuditEvent()] * rows)
-    compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [AuditEvent._meta.pk]
-    ((sql, _),) = compiler.as_sql()
-    if compiler.returning_params:  # pragma: no cover - none on PostgreSQL or SQLite
-        raise ValueError("The insert returns its ids with parameters of its own.")
-    return str(sql)
+from partnerportal.inserts import insert
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -44,34 +25,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise TypeError("Audit events are written by audit_record only.")
 
     def _append_linked(self, events: list["AuditEvent"]) -> list["AuditEvent"]:
-        """Insert events already linked into their chains (``audit.services`` only).
-
-        What ``bulk_create`` does, with the statement for so many events written by the
-        ORM once a process: the heads of the chains are locked while this runs, and
-        ``bulk_create`` spent longer building the statement than the database running
-        it. Where the database cannot return the ids of a multi-row insert, through
-        ``bulk_create`` itself.
-        """
+        """Insert events already linked into their chains (``audit.services`` only), in
+        one statement the ORM writes once a process: the heads of the chains are locked
+        while this runs, and ``bulk_create`` spent longer building the statement than the
+        database running it."""
         self._for_write = True  # as bulk_create: the database written to
-        connection = connections[self.db]
-        if not connection.features.can_return_rows_from_bulk_insert:
-            return super().bulk_create(events)
-        fields = _inserted_fields()
-        values = [
-            [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
-            for event in events
-        ]
-        # The compiler lays out the parameters (a row each, or on PostgreSQL a column each
-        # for UNNEST), as it does for the SQL.
-        compiler = InsertQuery(AuditEvent).get_compiler(connection=connection)
-        _, param_rows = compiler.assemble_as_sql(fields, values)
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(self.db, len(events)), list(chain.from_iterable(param_rows)))
-            ids = cursor.fetchall()
-        for event, (pk,) in zip(events, ids, strict=True):
-            event.pk = pk
-            event._state.adding = False
-            event._state.db = self.db
+        insert(events, using=self.db)
         return events
 
     def bulk_update(self, *args: object, **kwargs: object) -> int:
