@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.services import Entry, audit_append, audit_prepare, audit_record
 from delegation.models import Relationship, RelationshipStatus
+from partnerportal.inserts import insert
 from partnerportal.prepared import Prepared
 from tenants.mail import Mail, outbox_enqueue, outbox_enqueue_many
 from tenants.models import Domain, OutboundEmail, Tenant, User
@@ -350,7 +351,7 @@ def _accept_locked(
             starts=now,
             expires=expires,
         )
-        relationship.save(force_insert=True)
+        insert([relationship])
         outcome = AcceptOutcome.CREATED
         action = Action.RELATIONSHIP_CREATED
         old_roles: list[str] = []
@@ -379,13 +380,14 @@ def _accept_locked(
         outcome = AcceptOutcome.UPDATED
         action = Action.RELATIONSHIP_UPDATED
 
-    response = OfferResponse.objects.create(
+    response = OfferResponse(
         offer=offer,
         customer=customer,
         responded_by=acting_user,
         response=OfferResponseKind.ACCEPTED,
         created=now,
     )
+    insert([response])
     events += [
         Entry(
             tenant=customer,
