@@ -21,8 +21,10 @@ big customer at its smallest size for each first page).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from django.db import connections
@@ -71,8 +73,60 @@ def install_wrapper(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any)
     """``connection_created`` receiver: put ``plan_patterns_each_run`` first among a
     PostgreSQL connection's execute wrappers (once: the list outlives a reconnection).
     First, not last: ``connection.execute_wrapper()`` pops the last on leaving, and a
-    connection may open inside one."""
-    if connection.vendor == "postgresql" and plan_patterns_each_run not in (
-        connection.execute_wrappers
-    ):
+    connection may open inside one. Then read its times with psycopg's own loader."""
+    if connection.vendor != "postgresql":
+        return
+    if plan_patterns_each_run not in connection.execute_wrappers:
         connection.execute_wrappers.insert(0, plan_patterns_each_run)
+    load_times_natively(connection)
+
+
+@cache
+def _utc_time_loader() -> type:
+    """A loader of a timestamptz sent as text that hands it to psycopg's own (its C one,
+    where built in, which cannot be subclassed), marked as giving times in UTC, which
+    Django's connection checks for."""
+    from psycopg import abc, adapters
+    from psycopg.adapt import Loader
+    from psycopg.postgres import types
+    from psycopg.pq import Format
+
+    found = adapters.get_loader(types["timestamptz"].oid, Format.TEXT)
+    if found is None:  # pragma: no cover - psycopg always has one
+        raise RuntimeError("psycopg has no loader of timestamptz.")
+    native: type[abc.Loader] = found
+
+    class UtcTimestamptzLoader(Loader):
+        timezone = datetime.UTC
+
+        def __init__(self, oid: int, context: Any = None):
+            super().__init__(oid, context)
+            # Called for every value: psycopg's bound method itself, not a call through.
+            self.load = native(oid, context).load  # type: ignore[method-assign]
+
+        def load(self, data: Any) -> datetime.datetime:  # replaced in __init__
+            raise NotImplementedError
+
+    return UtcTimestamptzLoader
+
+
+def load_times_natively(connection: BaseDatabaseWrapper) -> None:
+    """Where the session's time zone is UTC, as Django sets it, read a timestamptz with
+    psycopg's own loader, which gives the same aware time in UTC. Django's is psycopg's
+    loader written in Python, with the time zone replaced after: the verification of
+    100,000 events of an audit chain took 5.4 s with it, 4.5 s without, and a page of
+    the lookup by name reads 64 times.
+
+    Not for a connection whose times Django reads in another zone (``TIME_ZONE`` in its
+    ``DATABASES`` entry, or ``USE_TZ`` off): Django's own loader stays."""
+    raw = connection.connection
+    adapters = getattr(raw, "adapters", None)  # psycopg 3 only
+    if (
+        adapters is None
+        or getattr(connection, "timezone", None) is not datetime.UTC
+        or raw.info.parameter_status("TimeZone") != "UTC"
+    ):
+        return
+    from psycopg.postgres import types
+
+    adapters.register_loader(types["timestamptz"].oid, _utc_time_loader())

@@ -1,10 +1,12 @@
 """Prepared statements on PostgreSQL: a statement run often is prepared on its
 connection; a LIKE pattern, or what runs inside ``planned_each_run``, never is."""
 
+import datetime
+
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
@@ -135,3 +137,60 @@ def test_a_page_of_a_tenants_users_is_planned_for_its_tenant_each_run(client: Cl
         assert response.status_code == 200
         assert "megan@contoso.example" in response.content.decode()
     assert prepared('AS "role_codes"') == []
+
+
+TIMES = [
+    "2026-12-05 04:12:00+00",
+    "2026-12-05 04:12:00.000001+00",
+    "2026-12-05 04:12:00.999999+00",
+    "2026-03-29 01:30:00+02",  # another offset: the same instant in UTC
+    "1969-12-31 23:59:59.5-05:30",
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+]
+
+
+def _loaded(sql: str, django_loader: bool) -> list[datetime.datetime]:
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    with connection.cursor() as cursor:
+        if django_loader:
+            register_tzloader(connection.timezone, cursor.cursor)
+        cursor.execute(sql)
+        return [value for (value,) in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_times_are_read_by_psycopgs_own_loader_as_django_reads_them():
+    # given: times in several forms and offsets, and the values of them Django's loader gives
+    connection.ensure_connection()
+    sql = " UNION ALL ".join(f"SELECT '{t}'::timestamptz" for t in TIMES)
+    by_django = _loaded(sql, django_loader=True)
+    # when
+    by_psycopg = _loaded(sql, django_loader=False)
+    # then: the same aware times, in UTC
+    assert by_psycopg == by_django
+    assert [t.isoformat() for t in by_psycopg] == [t.isoformat() for t in by_django]
+    assert all(t.tzinfo is datetime.UTC for t in by_psycopg)
+
+
+@pytest.mark.postgres
+def test_a_new_connection_reads_times_with_psycopgs_own_loader():
+    from psycopg.postgres import types
+    from psycopg.pq import Format
+
+    oid = types["timestamptz"].oid
+    fresh = connections.create_connection("default")
+    try:
+        fresh.ensure_connection()
+        loader = fresh.connection.adapters.get_loader(oid, Format.TEXT)
+        # Django's cursors keep it: it says it gives times in the connection's zone
+        assert loader.timezone is fresh.timezone is datetime.UTC
+        native = type(loader(oid, fresh.connection).load.__self__)
+        assert native.__module__.startswith("psycopg")
+        with fresh.cursor() as cursor:
+            assert cursor.cursor.adapters.get_loader(oid, Format.TEXT) is loader
+            cursor.execute("SELECT '2026-12-05 05:00:00+01'::timestamptz")
+            assert cursor.fetchone() == (datetime.datetime(2026, 12, 5, 4, tzinfo=datetime.UTC),)
+    finally:
+        fresh.close()
