@@ -76,19 +76,32 @@ def make_user(
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # a fixed base32 secret for tests only
 
 
-def totp_code(secret: str = DEMO_TOTP_SECRET, *, at: float | None = None) -> str:
-    """The 6-digit TOTP code (RFC 6238, SHA-1, 30 s) of ``secret`` at ``at`` (now)."""
+def totp_code(secret: str = DEMO_TOTP_SECRET, *, at: float | None = None, digits: int = 6) -> str:
+    """The RFC 6238 code (SHA-1, 30-second steps) for a base32 ``secret`` at time ``at``
+    (now)."""
     import base64
     import hashlib
     import hmac
     import struct
     import time
 
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
     counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 10**digits:0{digits}d}"
+
+
+def fresh_totp_code(secret: str = DEMO_TOTP_SECRET) -> str:
+    """A code with at least a few seconds of validity left, so it is not stale on arrival
+    (the portal accepts the current step's code only): for a browser, which takes a
+    second or more to submit it."""
+    import time
+
+    if 30 - time.time() % 30 < 4:
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return totp_code(secret)
 
 
 def enrol_totp(user: User, secret: str = DEMO_TOTP_SECRET) -> None:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
-import hashlib
-import hmac
-import struct
 import threading
-import time
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from tests.factories import DEMO_TOTP_SECRET, PASSWORD
+from tests.factories import PASSWORD, fresh_totp_code
 
 SERIOUS = {"serious", "critical"}
 
@@ -105,23 +100,6 @@ def message_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None, f"no text part in {message['Subject']!r}"
     return str(part.get_content())  # type: ignore[attr-defined]
-
-
-def totp_code(secret: str = DEMO_TOTP_SECRET, *, at: float | None = None, digits: int = 6) -> str:
-    """The RFC 6238 code (SHA-1, 30-second steps) for a base32 ``secret`` at time ``at``."""
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{number % 10**digits:0{digits}d}"
-
-
-def fresh_totp_code(secret: str = DEMO_TOTP_SECRET) -> str:
-    """A code with at least a few seconds of validity left, so it is not stale on arrival."""
-    if 30 - time.time() % 30 < 4:
-        time.sleep(30 - time.time() % 30 + 0.1)
-    return totp_code(secret)
 
 
 def sign_in(page: Any, email_address: str, password: str = PASSWORD) -> None:

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from tests.browser.support import totp_code
+from tests.factories import totp_code
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 
 from tenants.roles import Role
-from tests.factories import PASSWORD, make_partner, make_partner_user, totp_code
+from tests.factories import PASSWORD, fresh_totp_code, make_partner, make_partner_user
 from tests.services import CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,7 +55,7 @@ def test_a_partner_adds_a_security_key_and_signs_in_with_it(live_server):
 
         # when: signing in with the authenticator app, then adding a key
         sign_in_with_password()
-        page.fill("input[name=code]", totp_code())
+        page.fill("input[name=code]", fresh_totp_code())
         page.click("form[action='/accounts/2fa/authenticate/'] button[type=submit]")
         page.wait_for_url("**/partner/")
         page.goto(f"{base}/accounts/2fa/webauthn/add/")
