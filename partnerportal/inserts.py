@@ -29,7 +29,8 @@ M = TypeVar("M", bound=Model)
 
 
 def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: bool = False) -> None:
-    """Insert ``objs`` (instances of one model) in one statement.
+    """Insert ``objs`` (instances of one model) in one statement (or, past the number of
+    parameters the database takes in one, a statement for each batch that fits).
 
     With ``ignore_conflicts`` a row that would break a unique constraint is left out (as
     ``bulk_create(ignore_conflicts=True)``); the caller learns nothing of which.
@@ -48,21 +49,25 @@ def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: boo
         model._base_manager.using(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
     fields = _fields(model)
-    values = [
-        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-        for obj in objs
-    ]
+    # As many rows a statement as the database takes parameters for (SQLite has a limit).
+    batch = max(1, connection.ops.bulk_batch_size(list(fields), objs))
     compiler = InsertQuery(model).get_compiler(connection=connection)
-    _, param_rows = compiler.assemble_as_sql(fields, values)
-    params = list(chain.from_iterable(param_rows))
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(model, using, len(objs), ignore_conflicts), params)
-        ids = cursor.fetchall() if returning else None
-    for n, obj in enumerate(objs):
-        if ids is not None:
-            obj.pk = ids[n][0]
-        obj._state.adding = False
-        obj._state.db = using
+    for start in range(0, len(objs), batch):
+        rows = objs[start : start + batch]
+        values = [
+            [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+            for obj in rows
+        ]
+        _, param_rows = compiler.assemble_as_sql(fields, values)
+        params = list(chain.from_iterable(param_rows))
+        with connection.cursor() as cursor:
+            cursor.execute(_sql(model, using, len(rows), ignore_conflicts), params)
+            ids = cursor.fetchall() if returning else None
+        for n, obj in enumerate(rows):
+            if ids is not None:
+                obj.pk = ids[n][0]
+            obj._state.adding = False
+            obj._state.db = using
 
 
 def _returns_pk(model: type[Model]) -> bool:

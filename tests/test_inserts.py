@@ -136,3 +136,21 @@ def test_nothing_to_write_runs_nothing_and_models_are_not_mixed():
     assert sql_of(lambda: insert([])) == []
     with pytest.raises(TypeError):
         insert([mail(1), RoleAssignment(role=Role.USER_ADMIN)])  # type: ignore[list-item]
+
+
+def test_more_rows_than_a_statement_takes_go_in_batches(monkeypatch):
+    # given: a database that takes two rows a statement
+    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 2)
+    mails = [mail(n) for n in range(5)]
+    # when
+    statements = sql_of(lambda: insert(mails))
+    # then
+    assert len(statements) == 3
+    assert OutboundEmail.objects.filter(pk__in=[m.pk for m in mails]).count() == 5
+    assigned = [
+        RoleAssignment(user=make_user(make_tenant()), role=Role.USER_ADMIN) for _ in range(3)
+    ]
+    insert(assigned)
+    assert [RoleAssignment.objects.get(pk=a.pk).user_id for a in assigned] == [
+        a.user_id for a in assigned
+    ]
