@@ -126,8 +126,9 @@ def canonical_content(event: HashedFields) -> str:
 
     The JSON of ``{"tenant": str(event.tenant_id), "seq": event.seq, ...}`` with its keys
     sorted, no spaces and no escaping of what is not ASCII, written key by key in that
-    order: the same text (tested against the dictionary's), in half the time, for every
-    event written and every event an audit chain's verification reads."""
+    order: the same text (tested against the dictionary's) in a fifth less time (22 to 18
+    us for an event of the benchmark's chain), for every event written and every event an
+    audit chain's verification reads."""
     return "".join(
         (
             '{"action":',
