@@ -48,6 +48,8 @@ def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: boo
     ):
         model._base_manager.using(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
+    for obj in objs:  # as bulk_create: no unsaved related object, foreign keys set
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
     fields = _fields(model)
     # As many rows a statement as the database takes parameters for (SQLite has a limit).
     batch = max(1, connection.ops.bulk_batch_size(list(fields), objs))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from delegation.models import Relationship
 from partnerportal.inserts import insert
-from tenants.models import OutboundEmail, RoleAssignment
+from tenants.models import OutboundEmail, RoleAssignment, User
 from tenants.roles import Role
 from tests.factories import make_partner, make_tenant, make_user
 
@@ -154,3 +154,14 @@ def test_more_rows_than_a_statement_takes_go_in_batches(monkeypatch):
     assert [RoleAssignment.objects.get(pk=a.pk).user_id for a in assigned] == [
         a.user_id for a in assigned
     ]
+
+
+def test_a_row_pointing_at_an_unsaved_object_is_refused_and_nothing_is_written():
+    # given: a role for a user that was never saved (and has no id)
+    stranger = User(email="stranger@example.com")
+    stranger.pk = None
+    held = RoleAssignment(user=make_user(make_tenant()), role=Role.USER_ADMIN)
+    # when / then
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert([held, RoleAssignment(user=stranger, role=Role.USER_ADMIN)])
+    assert not RoleAssignment.objects.filter(role=Role.USER_ADMIN).exists()
