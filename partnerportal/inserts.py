@@ -10,7 +10,8 @@ ORM's own compiler (a row each, or on PostgreSQL an array per column for ``UNNES
 What ``bulk_create`` does, and no more: no ``save()``, no signals, no validation. A
 primary key the model sets in Python (a UUID) is written as is; an automatic one is read
 back. Where the database cannot insert several rows in one statement and return their
-ids, ``bulk_create`` itself writes them.
+ids, or a value is an expression (or a column has a database default), whose SQL is
+not the stand-ins', ``bulk_create`` itself writes them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 from django.db import connections, router
 from django.db.models import AutoField, Field, Model
 from django.db.models.constants import OnConflict
+from django.db.models.fields import NOT_PROVIDED
 from django.db.models.sql import InsertQuery
 
 M = TypeVar("M", bound=Model)
@@ -43,14 +45,19 @@ def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: boo
     using = using or router.db_for_write(model, instance=objs[0])
     connection = connections[using]
     returning = _returns_pk(model)
-    if not connection.features.has_bulk_insert or (
-        returning and (ignore_conflicts or not connection.features.can_return_rows_from_bulk_insert)
+    fields = _fields(model)
+    if (
+        not connection.features.has_bulk_insert
+        or (
+            returning
+            and (ignore_conflicts or not connection.features.can_return_rows_from_bulk_insert)
+        )
+        or any(field.db_default is not NOT_PROVIDED for field in fields)
     ):
         model._base_manager.using(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
     for obj in objs:  # as bulk_create: no unsaved related object, foreign keys set
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-    fields = _fields(model)
     # As many rows a statement as the database takes parameters for (SQLite has a limit).
     batch = max(1, connection.ops.bulk_batch_size(list(fields), objs))
     compiler = InsertQuery(model).get_compiler(connection=connection)
@@ -60,6 +67,10 @@ def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: boo
             [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
             for obj in rows
         ]
+        if any(hasattr(value, "as_sql") for row in values for value in row):
+            # An expression for a value (a database default, Now()) changes the SQL.
+            model._base_manager.using(using).bulk_create(rows, ignore_conflicts=ignore_conflicts)
+            continue
         _, param_rows = compiler.assemble_as_sql(fields, values)
         params = list(chain.from_iterable(param_rows))
         with connection.cursor() as cursor:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from delegation.models import Relationship
@@ -165,3 +166,16 @@ def test_a_row_pointing_at_an_unsaved_object_is_refused_and_nothing_is_written()
     with pytest.raises(ValueError, match="unsaved related object"):
         insert([held, RoleAssignment(user=stranger, role=Role.USER_ADMIN)])
     assert not RoleAssignment.objects.filter(role=Role.USER_ADMIN).exists()
+
+
+def test_a_value_given_as_an_expression_is_written_by_bulk_create():
+    # given: a message whose time is the database's
+    now = timezone.now()
+    written = mail(1)
+    written.created = Now()
+    # when
+    insert([written, mail(2)])
+    # then: the expression is the database's value, not the prepared statement's
+    stored = OutboundEmail.objects.get(to="someone1@example.com")
+    assert stored.created >= now - timedelta(seconds=5)
+    assert OutboundEmail.objects.filter(to="someone2@example.com").exists()
