@@ -52,7 +52,7 @@ def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: boo
             returning
             and (ignore_conflicts or not connection.features.can_return_rows_from_bulk_insert)
         )
-        or any(field.db_default is not NOT_PROVIDED for field in fields)
+        or _has_db_default(model)
     ):
         model._base_manager.using(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
@@ -93,6 +93,13 @@ def _fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
     """The columns written: every concrete one, but an automatic primary key."""
     pk = model._meta.pk
     return tuple(f for f in model._meta.concrete_fields if not (f is pk and _returns_pk(model)))
+
+
+@cache
+def _has_db_default(model: type[Model]) -> bool:
+    """Whether a column written has a database default, which the SQL names for a value
+    left unset (the stand-ins leave every one unset)."""
+    return any(field.db_default is not NOT_PROVIDED for field in _fields(model))
 
 
 @lru_cache(maxsize=64)
