@@ -517,7 +517,11 @@ def _write_acceptance_mail(
     new_roles = set(relationship.roles)
     context = {
         "partner": partner,
-        "partner_domain": verified_domain(row[1:] for row in domains if row[0] == partner.pk),
+        "partner_domain": verified_domain(
+            (name, verified, default)
+            for tenant, name, verified, default in domains
+            if tenant == partner.pk
+        ),
         "customer": customer,
         "customer_domain": next(
             (name for tenant, name, _, default in domains if tenant == customer.pk and default),
