@@ -14,9 +14,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from .cache import PortalRedisCache
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE_RE = re.compile(r"^(\d+)/(\d*)([smhd])$")
@@ -59,14 +61,20 @@ def hit(scope: str, identity: str, *, limit: int, period: int) -> tuple[bool, in
     window = now // period
     digest = hashlib.sha256(f"{scope}|{identity}".encode()).hexdigest()[:32]
     cache_key = f"ratelimit:{digest}:{window}"
+    return _count(cache_key, period + 1) <= limit, (window + 1) * period - now
+
+
+def _count(cache_key: str, timeout: int) -> int:
+    backend = caches["default"]
+    if isinstance(backend, PortalRedisCache):
+        return backend.count(cache_key, timeout)  # one round trip
     # add() is atomic on Redis and local memory: only the first hit of a window sets it.
-    cache.add(cache_key, 0, timeout=period + 1)
+    cache.add(cache_key, 0, timeout=timeout)
     try:
-        count = cache.incr(cache_key)
+        return cache.incr(cache_key)
     except ValueError:  # expired between add() and incr()
-        cache.set(cache_key, 1, timeout=period + 1)
-        count = 1
-    return count <= limit, (window + 1) * period - now
+        cache.set(cache_key, 1, timeout=timeout)
+        return 1
 
 
 def ratelimit(*, key: str = "ip", rate: str = "30/m") -> Callable[[ViewFunc], ViewFunc]:

@@ -51,3 +51,41 @@ def test_values_round_trip_through_redis():
     assert cache.get("n") == 2
     cache.delete_many(["k", "n"])
     assert cache.get("k") is None
+
+
+@pytest.mark.redis
+def test_count_starts_a_window_and_counts_in_one_round_trip(monkeypatch):
+    # given: a count of the commands sent to Redis
+    cache = make_cache()
+    cache.delete("hits")
+    sent = []
+    real = redis.connection.Connection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return real(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting)
+    # when
+    counts = [cache.count("hits", 30) for _ in range(3)]
+    # then: each count one exchange with the server, the window's expiry set once
+    assert counts == [1, 2, 3]
+    assert len(sent) == 3
+    client = cache._cache.get_client(write=True)
+    key = cache.make_and_validate_key("hits")
+    assert 0 < client.ttl(key) <= 30
+    assert cache.get("hits") == 3  # what add() and incr() would have left
+    cache.delete("hits")
+
+
+@pytest.mark.redis
+def test_count_of_an_expired_window_starts_again():
+    cache = make_cache()
+    cache.delete("hits")
+    cache.count("hits", 30)
+    cache.count("hits", 30)
+    # when: the window ends
+    cache.delete("hits")
+    # then
+    assert cache.count("hits", 30) == 1
+    cache.delete("hits")

@@ -137,16 +137,21 @@ def test_bad_rates_are_refused_when_the_view_is_decorated(rate):
 
 
 @pytest.mark.redis
-def test_the_decorator_counts_in_redis_as_production_does(settings):
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "partnerportal.cache.PortalRedisCache",  # production's, which counts in one round trip
+        "django.core.cache.backends.redis.RedisCache",
+    ],
+)
+def test_the_decorator_counts_in_redis_as_production_does(settings, backend):
     # given: the cache production uses (Redis), database 5 of the test server
     import os
 
     from django.core.cache import caches
 
     url = os.environ.get("SECURITY_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    }
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": url}}
     caches["default"].clear()
     try:
         # when
