@@ -305,6 +305,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Milliseconds a process gathers the mail of several commits into one task message
+# (tenants/publisher.py); 0 publishes from the committing request itself.
+OUTBOX_PUBLISH_LINGER_MS = env_int("OUTBOX_PUBLISH_LINGER_MS", 200)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-sweep": {
         "task": "tenants.tasks.outbox_sweep",
