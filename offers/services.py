@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -19,7 +20,7 @@ from delegation.models import Relationship, RelationshipStatus
 from partnerportal.inserts import insert
 from partnerportal.prepared import Prepared
 from tenants.mail import Mail, outbox_enqueue, outbox_enqueue_many
-from tenants.models import Domain, OutboundEmail, Tenant, User
+from tenants.models import Domain, OutboundEmail, RoleAssignment, Tenant, User
 from tenants.roles import Role
 from tenants.selectors import is_partner_admin
 
@@ -476,30 +477,78 @@ def _count_use_sql(using: str) -> str:
     )
 
 
-_GLOBAL_ADMIN_ADDRESSES = Prepared(
-    User,
-    lambda tenant: User.objects.filter(
-        tenant_id=tenant, is_active=True, role_assignments__role=Role.GLOBAL_ADMIN
-    ).values_list("email", flat=True),
-    tenant="tenant",
-)
-
-
-def partner_notification_addresses(partner: Tenant) -> list[str]:
-    """The partner's enabled global admins and its contact address."""
-    admins = _GLOBAL_ADMIN_ADDRESSES.all(tenant=partner.pk)
+def _notification_addresses(partner: Tenant, admins: Iterable[str]) -> list[str]:
+    """The partner's enabled global admins (``admins``) and its contact address."""
     addresses = [*admins, partner.contact_email]
     return list(dict.fromkeys(a.lower() for a in addresses if a))
 
 
-_DOMAINS_OF_BOTH = Prepared(
-    Domain,
-    lambda partner, customer: Domain.objects.filter(tenant_id__in=[partner, customer]).values_list(
-        "tenant_id", "name", "verified", "is_default"
-    ),
-    partner="tenant",
-    customer="tenant",
-)
+@dataclass(frozen=True)
+class _MailFacts:
+    partner_domain: str  # the partner's verified domain (``verified_domain``)
+    customer_domain: str  # the customer's default domain, or ""
+    partner_addresses: list[str]  # ``partner_notification_addresses``
+
+
+def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
+    """What the acceptance mail needs of both tenants beyond their rows, in one query:
+    the partner's domains, the customer's default domain and the partner's global
+    admins' addresses (``partner_notification_addresses``)."""
+    using = router.db_for_read(Domain)
+    connection = connections[using]
+    tenant = Domain._meta.get_field("tenant")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _mail_facts_sql(using),
+            [
+                tenant.get_db_prep_value(partner.pk, connection),
+                tenant.get_db_prep_value(customer.pk, connection),
+                tenant.get_db_prep_value(partner.pk, connection),
+                Role.GLOBAL_ADMIN.value,
+            ],
+        )
+        rows = cursor.fetchall()
+    return _MailFacts(
+        partner_domain=verified_domain(
+            (name, bool(verified), bool(default))
+            for kind, name, verified, default in rows
+            if kind == "partner"
+        ),
+        customer_domain=next((name for kind, name, _, _ in rows if kind == "customer"), ""),
+        partner_addresses=_notification_addresses(
+            partner, (name for kind, name, _, _ in rows if kind == "admin")
+        ),
+    )
+
+
+@lru_cache(maxsize=4)
+def _mail_facts_sql(using: str) -> str:
+    """``_mail_facts``' statement: three selects the ORM would run one by one, as one.
+    Each row is (kind, name, verified, is_default): a domain of the partner, the
+    customer's default domain, or a partner's admin's address (in ``name``)."""
+    quote = connections[using].ops.quote_name
+    domain, user, assignment = Domain._meta, User._meta, RoleAssignment._meta
+
+    def col(opts: Any, name: str) -> str:
+        return f"{quote(opts.db_table)}.{quote(opts.get_field(name).column)}"
+
+    def domains(kind: str) -> str:
+        return (
+            f"SELECT '{kind}', {col(domain, 'name')}, {col(domain, 'verified')}, "  # noqa: S608  # nosec B608 - names from the models
+            f"{col(domain, 'is_default')} FROM {quote(domain.db_table)} "
+            f"WHERE {col(domain, 'tenant')} = %s"
+        )
+
+    return (
+        f"{domains('partner')} UNION ALL "  # noqa: S608  # nosec B608 - names from the models
+        f"{domains('customer')} AND {col(domain, 'is_default')} UNION ALL "
+        f"SELECT 'admin', {col(user, 'email')}, {col(user, 'is_active')}, "
+        f"{col(user, 'is_active')} FROM {quote(user.db_table)} "
+        f"INNER JOIN {quote(assignment.db_table)} "
+        f"ON {col(assignment, 'user')} = {col(user, 'id')} "
+        f"WHERE {col(user, 'tenant')} = %s AND {col(user, 'is_active')} "
+        f"AND {col(assignment, 'role')} = %s"
+    )
 
 
 def _write_acceptance_mail(
@@ -512,21 +561,13 @@ def _write_acceptance_mail(
     from django.urls import reverse
 
     partner, customer = relationship.partner, relationship.customer
-    # Both tenants' domains in one query: the partner's verified one, the customer's default.
-    domains = _DOMAINS_OF_BOTH.all(partner=partner.pk, customer=customer.pk)
+    facts = _mail_facts(partner, customer)
     new_roles = set(relationship.roles)
     context = {
         "partner": partner,
-        "partner_domain": verified_domain(
-            (name, verified, default)
-            for tenant, name, verified, default in domains
-            if tenant == partner.pk
-        ),
+        "partner_domain": facts.partner_domain,
         "customer": customer,
-        "customer_domain": next(
-            (name for tenant, name, _, default in domains if tenant == customer.pk and default),
-            "",
-        ),
+        "customer_domain": facts.customer_domain,
         "accepted_by": acting_user,
         "relationship": relationship,
         "roles": role_infos(relationship.roles),
@@ -540,7 +581,7 @@ def _write_acceptance_mail(
     outbox_enqueue_many(
         [
             Mail(
-                to=partner_notification_addresses(partner),
+                to=facts.partner_addresses,
                 template_prefix="emails/offers/accepted_partner",
                 context=context,
             ),

@@ -59,10 +59,10 @@ PAGE_QUERIES = {
     # + offer with partner, verified domain, active relationship
     "consent page": 4,
     # + offer, then in one transaction: relationship lock and write, the response, both
-    # tenants' domains, the partner's admins, the two messages' outbox rows, and last
-    # the use counted and three audit events in two chains (heads locked, events
-    # inserted, heads moved). In a test the transaction is a savepoint: two more.
-    "offer acceptance": 12 + 2,
+    # tenants' domains with the partner's admins (one query), the two messages' outbox
+    # rows, and last the use counted and three audit events in two chains (heads locked,
+    # events inserted, heads moved). In a test the transaction is a savepoint: two more.
+    "offer acceptance": 11 + 2,
 }
 SAVEPOINT_STATEMENTS = {"offer acceptance": 2}
 

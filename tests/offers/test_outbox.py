@@ -216,3 +216,45 @@ def test_two_concurrent_runs_for_one_row_send_one_email(settings):
     assert sorted(results) == ["sent", "skipped"]
     assert SlowBackend.sent == 1
     assert connection.vendor == "postgresql"
+
+
+def test_the_partners_confirmation_goes_to_its_enabled_global_admins_and_names_both_domains(
+    django_capture_on_commit_callbacks,
+):
+    # given: besides the partner's global admin, one more, a disabled one and a user
+    # admin; a customer global admin (never a recipient of the partner's mail); more
+    # domains on both sides than the mail names
+    from offers.selectors import partner_verified_domain
+    from tenants.models import Domain
+    from tenants.roles import Role
+    from tests.factories import make_partner_user, make_user
+
+    world = make_world()
+    second = make_partner_user(world.partner, roles=[Role.GLOBAL_ADMIN])
+    disabled = make_partner_user(world.partner, roles=[Role.GLOBAL_ADMIN])
+    disabled.is_active = False
+    disabled.save()
+    make_partner_user(world.partner, roles=[Role.USER_ADMIN])
+    make_user(world.customer, roles=[Role.GLOBAL_ADMIN])
+    world.partner.contact_email = "Partners@Fabrikam.example"
+    world.partner.save()
+    Domain.objects.create(tenant=world.partner, name="unverified.fabrikam.example")
+    Domain.objects.create(tenant=world.partner, name="verified.fabrikam.example", verified=True)
+    Domain.objects.create(tenant=world.customer, name="other.contoso.example", verified=True)
+    # when
+    with django_capture_on_commit_callbacks(execute=False):
+        accept(world)
+    # then
+    partner_rows = OutboundEmail.objects.filter(kind="accepted_partner")
+    assert sorted(r.to for r in partner_rows) == sorted(
+        [world.partner_admin.email, second.email, "partners@fabrikam.example"]
+    )
+    customer_domain = world.customer.default_domain
+    assert customer_domain is not None
+    assert all(f"Contoso ({customer_domain.name})" in r.body_text for r in partner_rows)
+    assert "other.contoso.example" not in partner_rows[0].body_text
+    receipt = OutboundEmail.objects.get(kind="accepted_receipt")
+    assert receipt.to == world.customer_admin.email
+    partner_domain = partner_verified_domain(world.partner)
+    assert partner_domain
+    assert f"Fabrikam Partners ({partner_domain})" in receipt.body_text
