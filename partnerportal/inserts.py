@@ -5,7 +5,12 @@ one to three rows an offer acceptance writes to each table, that cost more Pytho
 PostgreSQL takes to run the statement (measured with ``bench.profile``). ``insert``
 writes rows of one model with the SQL the ORM wrote once for that model, number of rows,
 database and conflict handling, the values prepared by each field and laid out by the
-ORM's own compiler (a row each, or on PostgreSQL an array per column for ``UNNEST``).
+ORM's own compiler, a ``VALUES`` row per object on every database. For several rows
+Django writes an array per column for PostgreSQL's ``UNNEST`` instead, which spares the
+server planning a long statement; here the statements are prepared once per connection
+anyway, and psycopg builds arrays in Python where it dumps single values in C: measured
+on PostgreSQL with the outbox's rows (inserted and rolled back 400 times), three rows
+took 0.36 ms a statement as rows against 0.72 as arrays, twenty 1.8 against 2.8.
 
 What ``bulk_create`` does, and no more: no ``save()``, no signals, no validation. A
 primary key the model sets in Python (a UUID) is written as is; an automatic one is read
@@ -17,7 +22,7 @@ not the stand-ins', ``bulk_create`` itself writes them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -26,8 +31,12 @@ from django.db.models import AutoField, Field, Model
 from django.db.models.constants import OnConflict
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.sql import InsertQuery
+from django.db.models.sql.compiler import SQLInsertCompiler
 
 M = TypeVar("M", bound=Model)
+
+# The most parameters one statement may carry: PostgreSQL's protocol counts them in 16 bits.
+MAX_PARAMS = 65535
 
 
 def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: bool = False) -> None:
@@ -58,9 +67,12 @@ def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: boo
         return
     for obj in objs:  # as bulk_create: no unsaved related object, foreign keys set
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-    # As many rows a statement as the database takes parameters for (SQLite has a limit).
-    batch = max(1, connection.ops.bulk_batch_size(list(fields), objs))
-    compiler = InsertQuery(model).get_compiler(connection=connection)
+    # As many rows a statement as the database takes parameters for.
+    batch = min(
+        max(1, connection.ops.bulk_batch_size(list(fields), objs)),
+        max(1, MAX_PARAMS // len(fields)),
+    )
+    compiler = _rows_compiler(InsertQuery(model).get_compiler(connection=connection))
     for start in range(0, len(objs), batch):
         rows = objs[start : start + batch]
         values = [
@@ -81,6 +93,13 @@ def insert(objs: Sequence[M], *, using: str | None = None, ignore_conflicts: boo
                 obj.pk = ids[n][0]
             obj._state.adding = False
             obj._state.db = using
+
+
+def _rows_compiler(compiler: Any) -> Any:
+    """``compiler``, laying out a ``VALUES`` row per object whatever the database (the
+    base compiler's way, which PostgreSQL's replaces with ``UNNEST`` arrays)."""
+    compiler.assemble_as_sql = partial(SQLInsertCompiler.assemble_as_sql, compiler)
+    return compiler
 
 
 def _returns_pk(model: type[Model]) -> bool:
@@ -108,7 +127,7 @@ def _sql(model: type[Model], using: str, rows: int, ignore_conflicts: bool) -> s
     primary keys), built with stand-in instances whose values it throws away."""
     query = InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
     query.insert_values(list(_fields(model)), [model()] * rows)
-    compiler = query.get_compiler(using=using)
+    compiler = _rows_compiler(query.get_compiler(using=using))
     if _returns_pk(model):
         compiler.returning_fields = [model._meta.pk]
     ((sql, _),) = compiler.as_sql()

@@ -59,13 +59,23 @@ def test_rows_with_their_own_ids_are_written_as_given_in_one_statement(rows):
         assert (m._state.adding, m._state.db) == (False, "default")
 
 
-def test_the_statement_is_the_one_bulk_create_writes():
-    # given: the same rows, written once each way
-    by_orm = sql_of(lambda: OutboundEmail.objects.bulk_create([mail(1), mail(2)]))
+def test_the_statement_is_the_one_bulk_create_writes_for_a_row():
+    # given: the same row, written once each way
+    by_orm = sql_of(lambda: OutboundEmail.objects.bulk_create([mail(1)]))
     # when
-    by_insert = sql_of(lambda: insert([mail(3), mail(4)]))
+    by_insert = sql_of(lambda: insert([mail(2)]))
     # then: the same SQL (the values are parameters)
     assert by_insert == by_orm
+
+
+def test_several_rows_are_a_values_row_each_on_every_database():
+    # when
+    (statement,) = sql_of(lambda: insert([mail(1), mail(2), mail(3)]))
+    # then: no arrays for UNNEST (PostgreSQL's bulk_create), one placeholder a value
+    assert "UNNEST" not in statement.upper()
+    columns = len(OutboundEmail._meta.concrete_fields)
+    assert statement.count("%s") == 3 * columns
+    assert OutboundEmail.objects.filter(kind="test").count() == 3
 
 
 def test_automatic_ids_are_read_back_in_order():
@@ -155,6 +165,18 @@ def test_more_rows_than_a_statement_takes_go_in_batches(monkeypatch):
     assert [RoleAssignment.objects.get(pk=a.pk).user_id for a in assigned] == [
         a.user_id for a in assigned
     ]
+
+
+def test_no_statement_carries_more_parameters_than_the_protocol_takes(monkeypatch):
+    # given: a limit of two rows' worth of parameters
+    columns = len(OutboundEmail._meta.concrete_fields)
+    monkeypatch.setattr("partnerportal.inserts.MAX_PARAMS", 2 * columns + 1)
+    mails = [mail(n) for n in range(5)]
+    # when
+    statements = sql_of(lambda: insert(mails))
+    # then
+    assert [sql.count("%s") for sql in statements] == [2 * columns, 2 * columns, columns]
+    assert OutboundEmail.objects.filter(pk__in=[m.pk for m in mails]).count() == 5
 
 
 def test_a_row_pointing_at_an_unsaved_object_is_refused_and_nothing_is_written():
