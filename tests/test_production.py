@@ -2,6 +2,7 @@
 
 import json
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -134,3 +135,23 @@ def test_benchmark_endpoints_add_the_query_count(server):
     port, _ = server
     _, headers, _ = get(port, "/readyz")
     assert headers["X-Query-Count"] == "1"
+
+
+def gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
+    for name in ("GUNICORN_THREADS", "GUNICORN_KEEPALIVE", "GUNICORN_WORKER_CONNECTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+@pytest.mark.parametrize("threads", ["1", "4"])
+def test_a_process_takes_a_connection_only_when_a_thread_is_free_for_it(monkeypatch, threads):
+    conf = gunicorn_conf(monkeypatch, GUNICORN_THREADS=threads)
+    assert (conf["keepalive"], conf["worker_connections"]) == (0, int(threads))
+
+
+def test_with_keep_alive_kept_connections_have_places_of_their_own(monkeypatch):
+    conf = gunicorn_conf(monkeypatch, GUNICORN_KEEPALIVE="5")
+    assert conf["worker_connections"] == 1000
+    assert gunicorn_conf(monkeypatch, GUNICORN_WORKER_CONNECTIONS="7")["worker_connections"] == 7
