@@ -594,7 +594,8 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], out: Path, s
         "",
         f"Server: gunicorn `gthread`, {args.workers} worker{'s' * (args.workers != 1)} x "
         f"{args.threads} thread{'s' * (args.threads != 1)}, "
-        f"keep-alive {f'{args.keepalive} s' if args.keepalive else 'off'}, "
+        f"keep-alive {f'{args.keepalive} s' if args.keepalive else 'off'}"
+        f"{'' if args.keepalive else ' (a process takes a connection when a thread is free)'}, "
         "production settings, PostgreSQL, Redis. "
         f"Load: wrk, {args.wrk_threads} thread(s), {args.connections} connections, "
         f"{args.duration} s per page after {args.warmup} s of warm-up, in {args.slices} runs "
