@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -14,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from partnerportal.db import planned_each_run
 from partnerportal.prepared import Prepared
 from tenants.models import Domain, Subscription, SubscriptionStatus, Tenant, TenantKind, User
 from tenants.roles import Permission
@@ -219,7 +221,12 @@ def _attach_relationships(partner: Tenant, tenants: list[Tenant]) -> None:
     customers.update(zip(_CUSTOMER_SLOTS, [t.pk for t in tenants], strict=False))
     found: dict[Any, list[Relationship]] = {t.pk: [] for t in tenants}
     by_pk = {t.pk: t for t in tenants}
-    for relationship in _RELATIONSHIPS.all(partner=partner.pk, **customers):
+    # For several customers a generic plan ANDs their index entries with all of the
+    # partner's (12,953 at the benchmark's largest size: 0.47 ms, against 0.26 planned for
+    # the values); for one it reads the customer's alone, and stays prepared.
+    with planned_each_run() if len(tenants) > 1 else nullcontext():
+        relationships = _RELATIONSHIPS.all(partner=partner.pk, **customers)
+    for relationship in relationships:
         relationship.customer = by_pk[relationship.customer_id]
         found[relationship.customer_id].append(relationship)
     for tenant in tenants:
