@@ -38,9 +38,11 @@ from django.db.models import Field, Model, QuerySet
 from django.db.models.query import (  # type: ignore[attr-defined]
     FlatValuesListIterable,
     ModelIterable,
+    NamedValuesListIterable,
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.utils import create_namedtuple_class
 from django.db.transaction import TransactionManagementError
 
 
@@ -52,6 +54,7 @@ class _Template:
     slots: dict[str, tuple[tuple[int, str], ...]]
     compiler: Any
     kind: str  # see _kind
+    names: tuple[str, ...]  # the columns of a "named" row
     for_update: bool
 
 
@@ -117,6 +120,9 @@ class Prepared:
             return [row[0] for row in results]
         if template.kind == "tuples":
             return [tuple(row) for row in results]
+        if template.kind == "named":
+            named = create_namedtuple_class(*template.names)
+            return [tuple.__new__(named, row) for row in results]
         return _instances(compiler, results, using)
 
     def first(self, using: str = "default", /, **values: Any) -> Any:
@@ -186,21 +192,31 @@ class Prepared:
             params=params,
             slots=slots,
             compiler=compiler,
-            kind=_kind(queryset),
+            kind=_kind(queryset, compiler),
+            names=tuple(queryset._fields or ()),  # type: ignore[attr-defined]
             for_update=queryset.query.select_for_update,
         )
 
 
-def _kind(queryset: QuerySet[Any]) -> str:
-    """What a run gives: "models", "tuples" (``values_list``) or "flat" (``flat=True``)."""
+def _kind(queryset: QuerySet[Any], compiler: Any) -> str:
+    """What a run gives: "models", "tuples" (``values_list``), "named" (``named=True``)
+    or "flat" (``flat=True``).
+
+    ``values_list`` rows are the compiled columns as they come: where it names
+    annotations too, only when those columns are its names in its order (as Django 5.2
+    selects them), never extra columns."""
     query, iterable = queryset.query, queryset._iterable_class
     if getattr(queryset, "_prefetch_related_lookups", ()):
         raise ValueError("A prepared query runs no prefetch: prefetch what it gives.")
     if iterable is ModelIterable:
         return "models"
     plain = not query.annotation_select and not query.extra_select
-    if iterable is ValuesListIterable and plain:
+    columns = [alias for _, _, alias in compiler.select]
+    as_named = not query.extra_select and columns == list(getattr(queryset, "_fields", None) or ())
+    if iterable is ValuesListIterable and (plain or as_named):
         return "tuples"
+    if iterable is NamedValuesListIterable and as_named:
+        return "named"
     if iterable is FlatValuesListIterable and plain:
         return "flat"
     raise ValueError("A prepared query gives model instances or values_list rows of fields.")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from delegation.models import Relationship
 from partnerportal.prepared import Prepared
 from tenants.models import Tenant, User
+from tenants.roles import Role
 from tests.factories import make_partner, make_relationship, make_tenant, make_user
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,43 @@ def test_it_gives_values_list_rows_and_annotations():
     assert pairs.all(tenant=tenant.pk) == [("a@example.test", True), ("b@example.test", True)]
     assert [(t.pk, t.n) for t in counted.all(name=tenant.name)] == [(tenant.pk, 2)]
     assert emails.all(tenant=make_tenant().pk) == []
+
+
+def test_it_gives_named_rows_with_annotations_in_the_order_asked():
+    # given
+    tenant = make_tenant()
+    make_user(tenant, email="b@example.test", roles=[Role.GLOBAL_ADMIN, Role.USER_ADMIN])
+    make_user(tenant, email="a@example.test")
+
+    def build(tenant):  # type: ignore[no-untyped-def]
+        return (
+            User.objects.filter(tenant_id=tenant)
+            .annotate(roles=Count("role_assignments"))
+            .order_by("email")
+            .values_list("roles", "email", named=True)
+        )
+
+    # when
+    rows = Prepared(User, build, tenant="tenant").all(tenant=tenant.pk)
+    # then: what the queryset gives, names and all
+    assert rows == list(build(tenant.pk)) == [(0, "a@example.test"), (2, "b@example.test")]
+    assert [(row.email, row.roles) for row in rows] == [
+        ("a@example.test", 0),
+        ("b@example.test", 2),
+    ]
+    assert type(rows[0])._fields == ("roles", "email")
+
+
+def test_values_list_rows_with_extra_columns_are_refused():
+    def build(name):  # type: ignore[no-untyped-def]
+        return (
+            Tenant.objects.filter(name=name)
+            .extra(select={"one": "1"})
+            .values_list("name", "one", named=True)
+        )
+
+    with pytest.raises(ValueError, match="values_list rows of fields"):
+        Prepared(Tenant, build, name="name").all(name="x")
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,30 @@ def test_pages_walk_forward_and_back_by_cursor(client, actors):
     assert [u.email for u in back.users] == [u.email for u in second.users]
 
 
+@pytest.mark.parametrize("q", ["", "bulk"])
+def test_a_page_with_both_cursors_is_the_one_before_and_rows_carry_their_roles(client, actors, q):
+    # given: 120 bulk users, 60 of them billing admins
+    _bulk_users(actors, 120)
+    sign_in(client, actors.customer_admin)
+    first = client.get(_users_url(actors, q=q)).context["page"]
+    second = client.get(_users_url(actors, q=q, after=str(first.next_after))).context["page"]
+    # when: a cursor each way, as no link gives
+    page = client.get(
+        _users_url(actors, q=q, after=str(second.next_after), before=str(second.users[0].pk))
+    ).context["page"]
+    # then: "before" wins
+    assert [u.email for u in page.users] == [u.email for u in first.users]
+    held: dict[str, list[str]] = {}
+    for email, role in RoleAssignment.objects.filter(user__tenant=actors.customer).values_list(
+        "user__email", "role"
+    ):
+        held.setdefault(email, []).append(role)
+    assert [(u.email, u.role_codes) for u in page.users] == [
+        (u.email, sorted(held.get(u.email, []))) for u in page.users
+    ]
+    assert any(u.role_codes for u in page.users)
+
+
 def test_a_cursor_from_another_tenant_finds_nothing(client, actors):
     # given
     sign_in(client, actors.customer_admin)
