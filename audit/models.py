@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
@@ -73,6 +74,14 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         return [make(values) for values in self.values_list(*EVENT_ROW_FIELDS)]
 
 
+@cache
+def _action_labels() -> dict[str, str]:
+    """Each action's label by its code (an ``Action`` by value costs an enum lookup)."""
+    from .actions import Action
+
+    return dict(Action.choices)
+
+
 class EventDisplay:
     """How an event reads on a page; shared by ``AuditEvent`` and the lighter ``EventRow``."""
 
@@ -91,12 +100,7 @@ class EventDisplay:
 
     @property
     def action_label(self) -> str:
-        from .actions import Action
-
-        try:
-            return str(Action(self.action).label)
-        except ValueError:
-            return self.action
+        return str(_action_labels().get(self.action, self.action))
 
     @property
     def change_rows(self) -> list[tuple[str, object, object]]:

@@ -25,7 +25,8 @@ DASH = "—"
 def _when(value: datetime, zone: Any) -> str:
     """``<time>`` with Django's ``date:"c"`` and ``date:"j M Y, H:i:s"``, in ``zone``."""
     local = in_zone(value, zone)
-    return f'<time datetime="{local.isoformat()}">{moment_text(local)}</time>'
+    iso = local.isoformat()
+    return f'<time datetime="{iso}">{moment_text(local, iso)}</time>'
 
 
 def _changes(event: EventDisplay) -> str:

@@ -60,9 +60,12 @@ def in_zone(value: Any, zone: Any) -> Any:
     return value
 
 
-def moment_text(local: datetime) -> str:
-    """Django's ``date:"j M Y, H:i:s"`` of a datetime already in its zone."""
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S}"
+def moment_text(local: datetime, iso: str = "") -> str:
+    """Django's ``date:"j M Y, H:i:s"`` of a datetime already in its zone. ``iso``: its
+    ``isoformat()`` where the caller has it: the time is read from that (strftime costs
+    twice as much as the whole ``isoformat``)."""
+    iso = iso or local.isoformat()
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {iso[11:19]}"
 
 
 def _local(value: date | datetime, context: Context) -> date | datetime:

@@ -94,9 +94,10 @@ def test_an_undefined_name_is_an_error_not_an_empty_string():
         render_fragment("field.jinja")
 
 
+@pytest.mark.parametrize("micro", [0, 176_000])
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "Pacific/Auckland"])
-def test_dates_are_written_as_django_writes_them_in_the_current_zone(zone):
-    moment = datetime(2026, 3, 4, 23, 30, 5, tzinfo=UTC)
+def test_dates_are_written_as_django_writes_them_in_the_current_zone(zone, micro):
+    moment = datetime(2026, 3, 4, 23, 30, 5, micro, tzinfo=UTC)
     env = fragments.environment()
     with timezone.override(zone):
         local = timezone.localtime(moment)

@@ -70,9 +70,10 @@ def test_the_organisation_column_names_the_tenant_or_a_dash():
     assert "id=" not in html
 
 
+@pytest.mark.parametrize("micro", [0, 176_000])
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "Pacific/Auckland"])
-def test_dates_are_written_as_django_writes_them_in_the_current_zone(zone):
-    moment = datetime(2026, 3, 4, 23, 30, 5, tzinfo=UTC)
+def test_dates_are_written_as_django_writes_them_in_the_current_zone(zone, micro):
+    moment = datetime(2026, 3, 4, 23, 30, 5, micro, tzinfo=UTC)
     with timezone.override(zone):
         local = timezone.localtime(moment)
         html = audit_rows([event(occurred_at=moment)])
