@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db import connection
+from django.db.models import JSONField, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 
-from partnerportal.db import planned_each_run
 from partnerportal.prepared import Prepared
 from tenants.models import Domain, Subscription, SubscriptionStatus, Tenant, TenantKind, User
 from tenants.roles import Permission
@@ -177,8 +178,8 @@ def customer_lookup_page(
     """A page of ``customer_lookup`` by keyset on (name in any case, id): no COUNT and no
     OFFSET, so a page costs the same however many customers match. A cursor must be one
     of the partner's customers: another tenant's id finds nothing (and says nothing of
-    where that tenant's name would sort). Its query is prepared (one for each shape of
-    search and cursor), and so is the second, for the customers' relationships."""
+    where that tenant's name would sort). One query, prepared (one for each shape of
+    search and cursor), with each customer's relationships with the partner."""
     terms = _lookup_terms(query)
     if terms is None:
         return LookupPage(tenants=[], next_after=None, previous_before=None)
@@ -195,42 +196,68 @@ def customer_lookup_page(
     return LookupPage(tenants=tenants, next_after=next_after, previous_before=previous_before)
 
 
-# The relationships of a page of found customers: one value for each customer of a page
-# (and one to spare), the ones not given left out.
-_CUSTOMER_SLOTS = tuple(f"customer{n}" for n in range(LOOKUP_PAGE_SIZE + 1))
-_RELATIONSHIPS = Prepared(
-    Relationship,
-    lambda partner, **customers: Relationship.objects.filter(
-        partner_id=partner,
-        customer_id__in=[c for c in customers.values() if c is not None],
-    ).order_by("-created", "pk"),
-    partner="partner",
-    **dict.fromkeys(_CUSTOMER_SLOTS, "customer"),
-)
+# A relationship's columns, in this order, in a row of ``_relationship_rows``.
+_RELATIONSHIP_FIELDS = tuple(Relationship._meta.concrete_fields)
+
+
+def _relationship_rows(partner: Any) -> RawSQL:
+    """For a query of tenants: each one's relationships with ``partner``, as one column
+    holding a JSON array of rows (arrays of ``_RELATIONSHIP_FIELDS``' columns), or None:
+    in the tenants' own query, not a query of their own (``_attach_relationships`` makes
+    them model instances). Written as SQL, as ``json_rows``; names are the model's own,
+    ``partner`` a parameter."""
+    qn = connection.ops.quote_name
+    opts = Relationship._meta
+    columns = ", ".join(f"r.{qn(f.column)}" for f in _RELATIONSHIP_FIELDS)
+    if connection.vendor == "postgresql":
+        rows = f"JSONB_AGG(JSONB_BUILD_ARRAY({columns}))"
+    else:
+        rows = f"JSON_GROUP_ARRAY(JSON_ARRAY({columns}))"
+    tenant = f"{qn(Tenant._meta.db_table)}.{qn(Tenant._meta.pk.column)}"
+    customer = qn(opts.get_field("customer").column)
+    partner_column = qn(opts.get_field("partner").column)
+    sql = (
+        f"(SELECT {rows} FROM {qn(opts.db_table)} r "  # noqa: S608  # nosec B608
+        f"WHERE r.{customer} = {tenant} AND r.{partner_column} = %s)"
+    )
+    value = opts.get_field("partner").get_db_prep_value(partner, connection)
+    return RawSQL(sql, [value], output_field=JSONField())  # noqa: S611  # nosec B611
 
 
 def _attach_relationships(partner: Tenant, tenants: list[Tenant]) -> None:
-    """Give each tenant ``partner_relationships_here`` (newest first), as
-    ``customer_lookup``'s prefetch does, in one prepared query."""
-    if len(tenants) > len(_CUSTOMER_SLOTS):
-        prefetch_related_objects(tenants, _relationships_of(partner))
-        return
-    if not tenants:
-        return
-    customers = dict.fromkeys(_CUSTOMER_SLOTS)
-    customers.update(zip(_CUSTOMER_SLOTS, [t.pk for t in tenants], strict=False))
-    found: dict[Any, list[Relationship]] = {t.pk: [] for t in tenants}
-    by_pk = {t.pk: t for t in tenants}
-    # For several customers a generic plan ANDs their index entries with all of the
-    # partner's (12,953 at the benchmark's largest size: 0.47 ms, against 0.26 planned for
-    # the values); for one it reads the customer's alone, and stays prepared.
-    with planned_each_run() if len(tenants) > 1 else nullcontext():
-        relationships = _RELATIONSHIPS.all(partner=partner.pk, **customers)
-    for relationship in relationships:
-        relationship.customer = by_pk[relationship.customer_id]
-        found[relationship.customer_id].append(relationship)
+    """Give each tenant ``partner_relationships_here`` (newest first) from its
+    ``relationship_rows``, as ``customer_lookup``'s prefetch does: the model instances a
+    query of them gives, each with its customer."""
+    using = partner._state.db or "default"
+    names = [f.attname for f in _RELATIONSHIP_FIELDS]
     for tenant in tenants:
-        tenant.partner_relationships_here = found[tenant.pk]  # type: ignore[attr-defined]
+        found = []
+        for row in getattr(tenant, "relationship_rows", None) or []:
+            values = [_from_json(f, v) for f, v in zip(_RELATIONSHIP_FIELDS, row, strict=True)]
+            relationship = Relationship.from_db(using, names, values)
+            relationship.customer = tenant
+            found.append(relationship)
+        found.sort(key=lambda r: r.pk)
+        found.sort(key=lambda r: r.created, reverse=True)  # stable: by id within a moment
+        tenant.partner_relationships_here = found  # type: ignore[attr-defined]
+
+
+def _from_json(field: Any, value: Any) -> Any:
+    """A column's value as JSON gave it (PostgreSQL's types, SQLite's stored text), as
+    the ORM gives it from the column itself."""
+    if value is None:
+        return None
+    kind = getattr(field, "target_field", field).get_internal_type()
+    if kind == "UUIDField":
+        return value if isinstance(value, UUID) else UUID(value)
+    if kind == "DateTimeField":
+        moment = parse_datetime(value)
+        if moment is None:
+            raise ValueError(f"Not a date and time: {value!r}")
+        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+    if kind == "JSONField":
+        return json.loads(value) if isinstance(value, str) else value
+    return field.to_python(value)
 
 
 @lru_cache(maxsize=4)
@@ -244,7 +271,7 @@ def _lookup_page_query(size: int) -> Prepared:
         before: UUID | None,
     ) -> QuerySet[Tenant]:
         qs = _customers_found(partner, email=email, domain=domain, name=name).annotate(
-            sort_name=Lower("name")
+            sort_name=Lower("name"), relationship_rows=_relationship_rows(partner)
         )
         return keyset_query(
             qs,

@@ -194,23 +194,3 @@ def test_a_new_connection_reads_times_with_psycopgs_own_loader():
             assert cursor.fetchone() == (datetime.datetime(2026, 12, 5, 4, tzinfo=datetime.UTC),)
     finally:
         fresh.close()
-
-
-@pytest.mark.postgres
-def test_the_relationships_of_several_customers_found_are_planned_each_run():
-    from delegation.selectors import customer_lookup_page
-    from tests.factories import make_partner, make_relationship
-
-    partner = make_partner()
-    for n in range(3):
-        make_relationship(partner, make_tenant(name=f"Northwind {n}"))
-    alone = make_tenant(name="Fabrikam")
-    make_relationship(partner, alone)
-    marker = 'FROM "delegation_relationship" WHERE ("delegation_relationship"."customer_id" IN'
-    for _ in range(10):
-        assert len(customer_lookup_page(partner, "northwind").tenants) == 3
-    assert prepared(marker) == []
-    # One customer's: a generic plan suits it, and it is prepared.
-    for _ in range(10):
-        assert [t.pk for t in customer_lookup_page(partner, "fabrikam").tenants] == [alone.pk]
-    assert len(prepared(marker)) == 1

@@ -3,8 +3,9 @@
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
-from delegation.models import RelationshipStatus
+from delegation.models import Relationship, RelationshipStatus
 from delegation.selectors import customer_lookup, lookup_kind, lookup_results
 from tenants.models import Domain, Subscription, SubscriptionStatus
 from tenants.roles import Permission as P
@@ -238,3 +239,35 @@ def test_a_page_carries_the_same_relationships_as_the_lookup_queryset(partner, c
         assert [r.pk for r in got] == [r.pk for r in expected[tenant.pk]]
         assert [r.status for r in got] == ["active", "terminated"]
         assert all(r.customer is tenant for r in got)
+        for mine, theirs in zip(got, expected[tenant.pk], strict=True):
+            assert fields(mine) == fields(theirs)
+            assert (mine._state.adding, mine._state.db) == (False, theirs._state.db)
+
+
+def fields(relationship: Relationship) -> dict[str, object]:
+    """Every column's value of ``relationship``, as loaded."""
+    return {f.attname: getattr(relationship, f.attname) for f in Relationship._meta.concrete_fields}
+
+
+def test_relationships_from_the_page_query_keep_every_value(partner):
+    # given: a relationship with every column set, ended, and a renewed one of the same
+    # moment (the page orders them as the ORM does: newest, then by id)
+    from delegation.selectors import customer_lookup_page
+
+    tenant = make_tenant(name="Northwind Traders")
+    moment = timezone.now().replace(microsecond=123456)
+    ended = make_relationship(partner, tenant, status="terminated", roles=[Role.USER_ADMIN])
+    Relationship.objects.filter(pk=ended.pk).update(
+        terminated_at=moment,
+        terminated_by=ended.accepted_by,
+        termination_reason='Ended <by> "us"',
+        created=moment,
+    )
+    renewed = make_relationship(partner, tenant)
+    Relationship.objects.filter(pk=renewed.pk).update(created=moment)
+    # when
+    (found,) = customer_lookup_page(partner, "northwind").tenants
+    # then
+    expected = sorted(Relationship.objects.filter(customer=tenant), key=lambda r: r.pk)
+    got = getattr(found, "partner_relationships_here")  # noqa: B009 - set by the page
+    assert [fields(r) for r in got] == [fields(r) for r in expected]
