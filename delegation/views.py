@@ -18,6 +18,7 @@ from tenants.selectors import uuid_or_none
 from tenants.services import user_roles
 
 from .access import agent_level
+from .cards import lookup_cards
 from .forms import AgentAccessForm, LookupForm
 from .models import AccessLevel, Relationship
 from .selectors import (
@@ -146,6 +147,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         )
         context["page"] = page
         context["results"] = lookup_results(agent, page.tenants)
+        context["cards"] = lookup_cards(context["results"])
     return render(request, "delegation/lookup.html", context)
 
 

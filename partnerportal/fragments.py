@@ -77,8 +77,12 @@ def day(context: Context, value: date | datetime | None) -> str:
     """Django's ``date:"j M Y"``, in the current time zone: "7 Mar 2026" ("" for None)."""
     if value is None:
         return ""
-    value = _local(value, context)
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return day_text(_local(value, context))
+
+
+def day_text(local: date | datetime) -> str:
+    """Django's ``date:"j M Y"`` of a date, or of a datetime already in its zone."""
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
 
 @jinja2.pass_context
