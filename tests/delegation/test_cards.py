@@ -18,7 +18,7 @@ from partnerportal import fragments
 from tenants.models import Tenant
 from tenants.roles import Permission, Role
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "fragments"
+REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 
 
 def reference_cards(results: list[LookupResult]) -> str:
