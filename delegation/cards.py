@@ -85,13 +85,14 @@ def lookup_cards(results: Iterable[LookupResult]) -> SafeString:
     for result in results:
         tenant, relationship = result.tenant, result.relationship
         name, pk = escape(tenant.name), tenant.pk
+        status = relationship.display_status  # what ``result.is_active`` reads
         if relationship.status == "terminated":
             ended = relationship.terminated_at or relationship.updated
             period = f'<dt class="col-sm-4">Ended</dt><dd class="col-sm-8">{_day(ended, zone)}</dd>'
         else:
             until = _day(relationship.expires, zone)
             period = f'<dt class="col-sm-4">Until</dt><dd class="col-sm-8">{until}</dd>'
-        if result.is_active:
+        if status == "active":
             details = (
                 '      <div class="col-md-6">\n'
                 '        <h4 class="h6 text-body-secondary">Contact details</h4>\n'
@@ -136,7 +137,7 @@ def lookup_cards(results: Iterable[LookupResult]) -> SafeString:
             '    <div class="d-flex flex-wrap justify-content-between align-items-start '
             'gap-2 mb-2">\n'
             f'      <h3 class="h5 mb-0" id="tenant-{pk}">{name}</h3>\n'
-            f"{BADGES.get(relationship.display_status, ENDED)}\n"
+            f"{BADGES.get(status, ENDED)}\n"
             "    </div>\n"
             '    <div class="row g-3">\n'
             '      <div class="col-md-6">\n'

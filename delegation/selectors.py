@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date
-from functools import lru_cache
-from typing import Any
+from datetime import UTC, date, datetime
+from functools import cache, lru_cache
+from typing import Any, cast
 from uuid import UUID
 
 from django.db import connection
@@ -15,7 +16,7 @@ from django.db.models import JSONField, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from partnerportal.prepared import Prepared
 from tenants.models import Domain, Subscription, SubscriptionStatus, Tenant, TenantKind, User
@@ -230,10 +231,14 @@ def _attach_relationships(partner: Tenant, tenants: list[Tenant]) -> None:
     query of them gives, each with its customer."""
     using = partner._state.db or "default"
     names = [f.attname for f in _RELATIONSHIP_FIELDS]
+    converters = _relationship_converters()
     for tenant in tenants:
         found = []
         for row in getattr(tenant, "relationship_rows", None) or []:
-            values = [_from_json(f, v) for f, v in zip(_RELATIONSHIP_FIELDS, row, strict=True)]
+            values = [
+                None if v is None else convert(v)
+                for convert, v in zip(converters, row, strict=True)
+            ]
             relationship = Relationship.from_db(using, names, values)
             relationship.customer = tenant
             found.append(relationship)
@@ -242,22 +247,38 @@ def _attach_relationships(partner: Tenant, tenants: list[Tenant]) -> None:
         tenant.partner_relationships_here = found  # type: ignore[attr-defined]
 
 
-def _from_json(field: Any, value: Any) -> Any:
-    """A column's value as JSON gave it (PostgreSQL's types, SQLite's stored text), as
-    the ORM gives it from the column itself."""
-    if value is None:
-        return None
+@cache
+def _relationship_converters() -> tuple[Callable[[Any], Any], ...]:
+    """For each of ``_RELATIONSHIP_FIELDS``: its value from JSON (not None) as the ORM
+    gives it from the column; chosen once, not for each value."""
+    return tuple(_from_json(field) for field in _RELATIONSHIP_FIELDS)
+
+
+def _from_json(field: Any) -> Callable[[Any], Any]:
+    """What makes a column's value as JSON gave it (PostgreSQL's types, SQLite's stored
+    text) the value the ORM gives from the column itself."""
     kind = getattr(field, "target_field", field).get_internal_type()
     if kind == "UUIDField":
-        return value if isinstance(value, UUID) else UUID(value)
+        return _uuid
     if kind == "DateTimeField":
-        moment = parse_datetime(value)
-        if moment is None:
-            raise ValueError(f"Not a date and time: {value!r}")
-        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+        return _moment
     if kind == "JSONField":
-        return json.loads(value) if isinstance(value, str) else value
-    return field.to_python(value)
+        return _json
+    return cast(Callable[[Any], Any], field.to_python)
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
+
+
+def _moment(value: str) -> datetime:
+    """An aware datetime: PostgreSQL's JSON gives its offset, SQLite stores UTC without."""
+    moment = datetime.fromisoformat(value)  # a ValueError for anything else
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=4)
@@ -324,10 +345,10 @@ class SubscriptionRow:
 
     @property
     def status_label(self) -> str:
-        try:
-            return str(SubscriptionStatus(self.status).label)
-        except ValueError:
-            return self.status
+        return _SUBSCRIPTION_STATUS_LABELS.get(self.status, self.status)
+
+
+_SUBSCRIPTION_STATUS_LABELS = {code: str(label) for code, label in SubscriptionStatus.choices}
 
 
 @dataclass(frozen=True)

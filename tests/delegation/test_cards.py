@@ -124,3 +124,10 @@ def test_values_are_escaped_as_django_escapes_them():
     assert "Office &lt;365&gt;" in html
     assert "<b>" not in html
     assert "&#39;" not in html
+
+
+def test_a_subscription_reads_as_its_status_label_and_an_unknown_one_as_it_is():
+    html = lookup_cards([result()])
+    assert "<td>Active</td>" in html
+    assert "<td>Suspended</td>" in html
+    assert "<td>no-such-status</td>" in html
