@@ -289,3 +289,13 @@ def test_escaping_is_djangos_conditional_escape(value):
     from django.utils.html import conditional_escape
 
     assert fragments.escape(value) == str(conditional_escape(value))
+
+
+def test_a_role_code_reads_as_its_label_and_an_unknown_code_as_it_is():
+    from tenants.roles import Role
+    from tenants.templatetags.portal import role_label
+
+    assert {code: role_label(code) for code in Role.values} == {
+        role.value: str(role.label) for role in Role
+    }
+    assert role_label("no-such-role") == "no-such-role"

@@ -1,5 +1,6 @@
 """Template helpers shared by every page."""
 
+from functools import cache
 from typing import Any
 
 from django import template
@@ -17,12 +18,17 @@ def possessive_filter(value: object) -> str:
 
 @register.filter
 def role_label(value: str) -> str:
+    """A role's label by its code; an unknown code as it is."""
+    return _role_labels().get(value, value)
+
+
+@cache
+def _role_labels() -> dict[str, str]:
+    """Each role's label by its code (a ``Role`` by value costs an enum lookup, and a list
+    of fifty users asks for a label for each of their roles)."""
     from tenants.roles import Role
 
-    try:
-        return str(Role(value).label)
-    except ValueError:
-        return value
+    return {code: str(label) for code, label in Role.choices}
 
 
 @register.filter
