@@ -10,6 +10,8 @@ from uuid import UUID
 from django import forms
 from django.utils import timezone
 
+from partnerportal.widgets import SharedChoicesSelect
+
 from .actions import Action
 from .models import AuditEventQuerySet
 
@@ -20,6 +22,8 @@ class FixedChoiceField(forms.ChoiceField):
     Every form deep-copies its fields, and a ``ChoiceField`` its choices with them: forty
     actions copied for each page of the audit log, to be read only.
     """
+
+    widget = SharedChoicesSelect
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoiceField:
         # Field's copy (the widget, messages and validators), not ChoiceField's.

@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 from jinja2.runtime import Context
 
+from partnerportal.widgets import SharedChoicesSelect
 from tenants.templatetags.portal import has_perm, role_label
 
 
@@ -129,7 +130,7 @@ def bs_widget(field: forms.BoundField) -> SafeString:
     if described:
         attrs["aria-describedby"] = " ".join(described)
     attrs["class"] = " ".join(c for c in classes if c)
-    if type(widget) is forms.Select:
+    if type(widget) in PLAIN_SELECTS:
         html = _select(field, widget, attrs)
         if html is not None:
             return html
@@ -137,6 +138,9 @@ def bs_widget(field: forms.BoundField) -> SafeString:
         return _input(field, widget, attrs)
     return field.as_widget(attrs=attrs)
 
+
+# Widgets drawn as Django's ``select.html`` draws a ``Select``.
+PLAIN_SELECTS = frozenset({forms.Select, SharedChoicesSelect})
 
 # Widgets whose template is Django's ``input.html`` and nothing else.
 PLAIN_INPUTS = frozenset(

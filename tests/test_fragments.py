@@ -20,6 +20,7 @@ from audit.forms import AuditFilterForm
 from delegation.access import Rights
 from partnerportal import fragments
 from partnerportal.fragments import render_fragment, url
+from partnerportal.widgets import SharedChoicesSelect
 from tenants.models import Tenant
 from tenants.roles import Permission
 from tests.test_renderers import EveryWidget, squeeze
@@ -182,6 +183,10 @@ class Selects(forms.Form):
         choices=[("s", mark_safe("<b>Safe</b>")), ("u", "<b>Unsafe</b>")],
         widget=forms.Select(attrs={"title": mark_safe("&amp; already")}),
     )
+    shared = forms.ChoiceField(
+        choices=[("a", "A & 'a'"), ("b", "B")],
+        widget=SharedChoicesSelect(attrs={"class": "wide"}),
+    )
 
 
 def django_widget(field: forms.BoundField) -> str:
@@ -202,7 +207,7 @@ def django_widget(field: forms.BoundField) -> str:
     [
         None,
         {},
-        {"plain": "a", "optional": "x\"'<", "numbers": "1", "twice": "a"},
+        {"plain": "a", "optional": "x\"'<", "numbers": "1", "twice": "a", "shared": "b"},
         {"plain": "nope", "optional": "<script>", "numbers": "9", "grouped": "x"},
     ],
 )

@@ -22,3 +22,17 @@ def test_forms_share_the_actions_and_one_forms_change_stays_its_own():
     assert len(actions(second).choices) == len(Action.choices) + 1
     assert len(actions(AuditFilterForm()).choices) == len(Action.choices) + 1
     assert not AuditFilterForm({"action": "no.such"}).is_valid()
+
+
+def test_forms_widgets_share_the_actions_and_one_widgets_change_stays_its_own():
+    first, second = AuditFilterForm(), AuditFilterForm()
+    assert actions(first).widget.choices is actions(second).widget.choices
+    assert actions(first).widget is not actions(second).widget
+    # when: one form's widget narrows its own options
+    actions(first).widget.choices = [("", "Any action")]
+    actions(first).widget.attrs["class"] = "narrow"
+    # then: the others, and new forms, keep every action and their own attributes
+    for form in (second, AuditFilterForm()):
+        assert len(actions(form).widget.choices) == len(Action.choices) + 1
+        assert "class" not in actions(form).widget.attrs
+        assert str(form["action"]).count("<option") == len(Action.choices) + 1
