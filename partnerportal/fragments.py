@@ -266,6 +266,20 @@ def link_maker(viewname: str, varying: str, **fixed: UUID) -> Callable[[UUID], s
     return make
 
 
+def view_linker(varying: str) -> Callable[[str, UUID], str]:
+    """``make(viewname, value)`` gives ``url(viewname, **{varying: value})``, for links to
+    several views that take the same one id (a menu): the script prefix and the URLconf
+    are read once, not for each link. UUID arguments only."""
+    prefix, urlconf = get_script_prefix(), get_urlconf()
+
+    def make(viewname: str, value: UUID) -> str:
+        if not isinstance(value, UUID):
+            raise TypeError("view_linker takes UUID arguments only.")
+        return _path_format(viewname, (varying,), prefix, urlconf).format(value)
+
+    return make
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(

@@ -304,3 +304,19 @@ def test_a_role_code_reads_as_its_label_and_an_unknown_code_as_it_is():
         role.value: str(role.label) for role in Role
     }
     assert role_label("no-such-role") == "no-such-role"
+
+
+def test_links_to_several_views_are_the_paths_reverse_gives():
+    tenant_id = uuid.UUID(int=1)  # like the stand-ins the paths are cached with
+    link = fragments.view_linker("tenant_id")
+    for view in ["tenants:users", "audit:log", "tenants:admin-center"]:
+        assert link(view, tenant_id) == reverse(view, kwargs={"tenant_id": tenant_id})
+    with pytest.raises(TypeError):
+        link("audit:log", "x")  # type: ignore[arg-type]
+    set_script_prefix("/portal/")
+    try:
+        assert fragments.view_linker("tenant_id")("audit:log", tenant_id) == (
+            f"/portal/t/{tenant_id}/audit/"
+        )
+    finally:
+        set_script_prefix("/")

@@ -49,3 +49,11 @@ def fragment(name: str, **context: Any) -> SafeString:
     from partnerportal.fragments import render_fragment
 
     return render_fragment(name, **context)
+
+
+@register.simple_tag
+def admin_nav(rights: Any, tenant: Any, current: str | None) -> SafeString:
+    """``{% admin_nav rights tenant view_name %}``: the admin center's menu."""
+    from tenants.nav import admin_nav as draw
+
+    return draw(rights, tenant, current)
