@@ -2,13 +2,17 @@
 set of the permissions it reads, both kinds of tenant and every page it marks."""
 
 import itertools
+import re
 import uuid
+from functools import cache
+from pathlib import Path
 
+import jinja2
 import pytest
 from django.urls import reverse, set_script_prefix
 
 from delegation.access import Rights
-from partnerportal.fragments import render_fragment
+from partnerportal import fragments
 from tenants.models import Tenant
 from tenants.nav import ITEMS, admin_nav
 from tenants.roles import Permission
@@ -31,9 +35,19 @@ CURRENTS = [
 ]
 
 
+REFERENCE = Path(__file__).resolve().parent.parent / "reference"
+
+
+@cache
+def template() -> jinja2.Template:
+    env = fragments.environment().overlay(loader=jinja2.FileSystemLoader(REFERENCE))
+    return env.get_template("admin_nav.jinja")
+
+
 def reference(rights: Rights | None, tenant: Tenant, current: str | None) -> str:
-    """What ``admin_nav.jinja`` drew."""
-    return str(render_fragment("admin_nav.jinja", rights=rights, tenant=tenant, current=current))
+    """What ``admin_nav.jinja`` drew, as ``render_fragment`` rendered it."""
+    html = template().render(rights=rights, tenant=tenant, current=current)
+    return html.replace("&#39;", "&#x27;").replace("&#34;", "&quot;")
 
 
 @pytest.mark.parametrize("kind", ["customer", "partner"])
@@ -70,3 +84,20 @@ def test_every_item_is_a_page_of_the_tenant():
     tenant_id = uuid.uuid4()
     for view, *_ in ITEMS:
         assert str(tenant_id) in reverse(view, kwargs={"tenant_id": tenant_id})
+
+
+def test_the_admin_menu_shows_what_the_rights_open_and_marks_the_page():
+    tenant = Tenant(id=uuid.uuid4(), name="Contoso", kind="customer")
+    rights = Rights(tenant=tenant, permissions=frozenset({Permission.VIEW_TENANT}))
+    html = str(admin_nav(rights, tenant, "tenants:user-detail"))
+    links = re.findall(
+        r'<a class="([^"]*)" ?(aria-current="page")? href="([^"]*)">([^<]*)</a>', html
+    )
+    assert [(label, "active" in cls, bool(aria)) for cls, aria, _, label in links] == [
+        ("Overview", False, False),
+        ("Users", True, False),
+        ("Domains", False, False),
+    ]
+    assert links[1][2] == reverse("tenants:users", kwargs={"tenant_id": tenant.pk})
+    html = str(admin_nav(rights, tenant, "tenants:users"))
+    assert 'active" aria-current="page" href="/t/' in html
