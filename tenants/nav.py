@@ -45,7 +45,8 @@ def admin_nav(rights: Any, tenant: Any, current: str | None) -> SafeString:
     """The menu of ``tenant``'s admin center: the pages ``rights`` open, the page of the
     view named ``current`` marked."""
     current = current or ""
-    permissions = rights.permissions if rights is not None else frozenset()
+    # No rights (None, or a template's missing variable): the overview alone.
+    permissions: frozenset[Permission] = getattr(rights, "permissions", frozenset())
     link = view_linker("tenant_id")
     links = []
     for view, label, marks, permission, customers_only in ITEMS:
