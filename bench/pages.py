@@ -3,11 +3,14 @@
 A page is a path template whose ``{placeholders}`` are filled from the seeded data
 (``manage.py seed_scale``) through ``Data``. Each page is requested with the session
 of ``session`` ("agent": a partner agent with Full administration and TOTP enrolled;
-"customer_admin": the global admin of the customer with the most users). The baseline
+"customer_admin": the global admin of the customer with the most users; "operator": a
+platform operator, for Django admin). The baseline
 (``/_baseline/``) is measured for every session that a page uses, and a page's
 throughput is given as a ratio to its own session's baseline.
 
-Adding a page is one ``Page(...)`` line in ``PAGES``.
+Adding a page is one ``Page(...)`` line in ``PAGES``. ``PEERS`` are pages of other
+software that do the job of one of the portal's pages over the same data, measured in
+the same run as a reference for it: they have no targets of their own.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from offers.models import Offer
     from tenants.models import Tenant, User
+
+OPERATOR_EMAIL = "operator@platform.example"
 
 
 class Data:
@@ -53,8 +58,20 @@ class Data:
 
         return User.objects.get(email=BIG_CUSTOMER_ADMIN)
 
+    @cached_property
+    def operator(self) -> User:
+        """A platform operator, made as ``createsuperuser`` makes one: the seeded data
+        has none, so the first run adds it (with a tenant of operators)."""
+        from tenants.models import User
+
+        found = User.objects.filter(email=OPERATOR_EMAIL).first()
+        return found or User.objects.create_superuser(OPERATOR_EMAIL)
+
     def user(self, session: str) -> User:
-        return {"agent": self.agent, "customer_admin": self.customer_admin}[session]
+        if session not in ("agent", "customer_admin", "operator"):
+            raise KeyError(session)
+        user: User = getattr(self, session)
+        return user
 
     @cached_property
     def far_customer(self) -> Tenant:
@@ -206,6 +223,9 @@ class Page:
     csrf_from: str | None = None
     form: dict[str, str] = field(default_factory=dict)
     baseline: bool = False
+    # For a peer: the portal page it is a reference for, and how the report names the two.
+    peer_of: str | None = None
+    compared_as: str = ""
 
     def resolve(self, data: Data) -> dict[str, Any]:
         values = self.params(data)
@@ -217,6 +237,8 @@ class Page:
             "csrf_from": self.csrf_from.format(**values) if self.csrf_from else None,
             "form": self.form,
             "baseline": self.baseline,
+            "peer_of": self.peer_of,
+            "compared_as": self.compared_as,
         }
 
 
@@ -227,12 +249,16 @@ def _big(data: Data) -> dict[str, Any]:
     return {"tenant": data.big_customer.pk}
 
 
+def _fragment(data: Data) -> dict[str, Any]:
+    return {"q": data.name_fragment()}
+
+
 PAGES: list[Page] = [
     # tenants:admin-center
     Page("admin center overview", "/t/{tenant}/", _big),
     # delegation:lookup
     Page("lookup: exact domain", "/partner/lookup/?q={q}", lambda d: {"q": d.customer_domain()}),
-    Page("lookup: part of a name", "/partner/lookup/?q={q}", lambda d: {"q": d.name_fragment()}),
+    Page("lookup: part of a name", "/partner/lookup/?q={q}", _fragment),
     Page("lookup: user email", "/partner/lookup/?q={q}", lambda d: {"q": d.user_email()}),
     # tenants:users (keyset pages: ?after=<the id of the last user of the page before>)
     Page("users: first page", "/t/{tenant}/users/", _big),
@@ -263,5 +289,18 @@ PAGES: list[Page] = [
         lambda d: {"token": d.offer.token},
         method="POST",
         session="acceptors",
+    ),
+]
+
+# Django admin's changelist search over the same tenants, as an operator finds a tenant by
+# part of its name: what the portal's lookup is for, done by the stock tool.
+PEERS: list[Page] = [
+    Page(
+        "Django admin search",
+        "/django-admin/tenants/tenant/?q={q}",
+        _fragment,
+        session="operator",
+        peer_of="lookup: part of a name",
+        compared_as="lookup by name vs Django admin search",
     ),
 ]

@@ -116,14 +116,15 @@ def sizes() -> dict[str, int]:
 def prepare(acceptors: int) -> dict[str, Any]:
     from django.urls import reverse
 
-    from bench.pages import BASELINE, PAGES, Data
+    from bench.pages import BASELINE, PAGES, PEERS, Data
 
     data = Data()
-    sessions = sorted({page.session for page in PAGES})
+    every = [*PAGES, *PEERS]
+    sessions = sorted({page.session for page in every})
     cookies: dict[str, str] = {}
     requests = []
     for session in sessions:
-        pages = [page.resolve(data) for page in PAGES if page.session == session]
+        pages = [page.resolve(data) for page in every if page.session == session]
         if session == "acceptors":
             # Each request is another customer's admin: one acceptance each.
             pool = data.acceptors(acceptors)

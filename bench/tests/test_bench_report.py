@@ -4,7 +4,16 @@ import os
 
 import pytest
 
-from bench.run import pooled, production_shape, table, verdict, wanted
+from bench.run import (
+    TIMES,
+    peer_comparisons,
+    pooled,
+    production_shape,
+    table,
+    targets,
+    verdict,
+    wanted,
+)
 
 
 def page(**figures):
@@ -29,10 +38,16 @@ def test_a_page_within_every_target_meets_them():
 
 
 def test_each_missed_target_is_named():
-    missed = page(p95_ms=51.0, ratio=0.49, queries=13, errors=2)
+    missed = page(p95_ms=51.0, ratio=0.33, queries=13, errors=2)
     assert verdict(missed, [12, 13, 13]) == (
         "misses: p95, throughput, queries, queries grow, errors"
     )
+
+
+def test_a_page_needs_a_third_of_the_baseline():
+    assert verdict(page(ratio=0.34), [4]) == "meets targets"
+    assert verdict(page(ratio=0.33), [4]) == "misses: throughput"
+    assert "throughput at least 1/3 of the baseline (1/4 for a POST)" in targets()
 
 
 def test_a_post_needs_a_quarter_of_the_baseline():
@@ -48,6 +63,40 @@ def test_the_table_shows_the_baseline_each_page_was_divided_by():
     assert lines[3] == (
         "| users: first page | 150 | 20.0 | 40.0 | 60.0 | 4 | 280 | 0.54 | meets targets |"
     )
+
+
+def peer(**figures):
+    return page(
+        name="Django admin search",
+        peer_of="lookup: part of a name",
+        compared_as="lookup by name vs Django admin search",
+        **figures,
+    )
+
+
+def test_a_reference_page_is_exempt_from_the_targets_and_marked_so():
+    slow = peer(rps=20.0, p95_ms=400.0, ratio=0.1, queries=30)
+    assert verdict(slow, [28, 30]) == "reference for lookup: part of a name: no targets"
+    lines = table({"pages": [slow]}, {})
+    assert lines[2].endswith("| reference for lookup: part of a name: no targets |")
+
+
+def test_the_lookup_is_given_as_a_multiple_of_its_peer_against_five_times():
+    lookup = page(name="lookup: part of a name", rps=150.0)
+    # when: the portal's page serves 7.5 and then 4 times the peer's requests
+    fast = peer_comparisons({"pages": [lookup, peer(rps=20.0)]})
+    slow = peer_comparisons({"pages": [lookup, peer(rps=37.5)]})
+    # then
+    assert [line.replace(TIMES, "x") for line in fast + slow] == [
+        "lookup by name vs Django admin search: 7.5x, target ≥ 5x "
+        "(meets it; 150 against 20 requests a second)",
+        "lookup by name vs Django admin search: 4.0x, target ≥ 5x "
+        "(misses it; 150 against 38 requests a second)",
+    ]
+
+
+def test_a_peer_without_its_page_in_the_run_is_compared_with_nothing():
+    assert peer_comparisons({"pages": [peer(rps=20.0)]}) == []
 
 
 def run(requests, seconds, latency_ms, errors=0):
@@ -146,3 +195,12 @@ def test_pages_chosen_by_part_of_their_name_keep_their_baseline():
     assert chosen(None) == ["baseline", "users: first page", "users: deep page", "offer acceptance"]
     assert chosen("Deep, acceptance") == ["baseline", "users: deep page", "offer acceptance"]
     assert chosen("nothing") == ["baseline"]
+
+
+def test_a_peer_is_chosen_with_the_page_it_is_a_reference_for():
+    from argparse import Namespace
+
+    reference = {"name": "Django admin search", "baseline": False, "peer_of": "lookup: part"}
+    assert wanted(Namespace(pages="part"), reference)
+    assert wanted(Namespace(pages="admin search"), reference)
+    assert not wanted(Namespace(pages="users"), reference)
