@@ -31,10 +31,8 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 def start_redis(port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(  # noqa: S603 - a fixed command line
-        ["redis-server",  # noqa: S607 - installed with the suite's services "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
+    command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603, S607 - fixed
     client = redis.Redis(port=port, socket_connect_timeout=0.2)
     for _ in range(100):
         try:
