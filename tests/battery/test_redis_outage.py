@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 def start_redis(port: int) -> subprocess.Popen[bytes]:
     command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603, S607 - fixed
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - a fixed command line
     client = redis.Redis(port=port, socket_connect_timeout=0.2)
     for _ in range(100):
         try:
