@@ -1,58 +1,82 @@
-"""Django's Redis cache, with one Redis client per server instead of one per call.
+"""Django's Redis cache, failing open: a Redis that cannot be reached is a cache that
+holds nothing.
 
-Django's ``RedisCacheClient`` makes a new ``redis.Redis`` for every operation, and a
-``redis.Redis`` copies its table of some two hundred response callbacks as it is made:
-a request that reads its session and counts a rate limit built several, which cost
-more than the round trips themselves. A client is safe to share (its connections come
-from the pool, one per command), so one is made per server and kept.
-
-``PortalRedisCache.count`` counts a hit in one round trip where ``add`` then ``incr``
-take three (Django's ``incr`` asks whether the key exists first).
+Reads miss and writes are dropped, with a warning, so pages are served from the database
+and rate limits let requests through while Redis is away. Nothing is kept in the
+process instead: a per-process copy would let each worker count limits, or remember used
+codes, on its own. After a failure the process does not try Redis again for
+``RETRY_SECONDS``, so only the first request pays the socket timeout.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
 
 
-class ReusingRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+class FailOpenRedisCache(RedisCache):
+    down_until = 0.0  # shared by the process's threads, each of which has its own cache
 
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        base: Any = self  # RedisCacheClient's own attributes, which its stubs leave out
-        index = base._get_connection_pool_index(write)
-        client = self._clients.get(index)
-        if client is None:
-            if index not in base._pools:
-                base._pools[index] = base._pool_class.from_url(
-                    base._servers[index], **base._pool_options
-                )
-            client = self._clients[index] = base._client(connection_pool=base._pools[index])
-        return client
+    def _try(self, fallback: Any, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() < FailOpenRedisCache.down_until:
+            return fallback
+        try:
+            return call(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            logger.warning("Redis unreachable (%s): the cache fails open", type(exc).__name__)
+            FailOpenRedisCache.down_until = time.monotonic() + RETRY_SECONDS
+            return fallback
 
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._try(default, super().get, key, default, version)
 
-class PortalRedisCache(RedisCache):
-    """``django.core.cache.backends.redis.RedisCache`` with ``ReusingRedisCacheClient``."""
+    def get_many(self, keys: Any, version: int | None = None) -> Any:
+        return self._try({}, super().get_many, keys, version)
 
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._class = ReusingRedisCacheClient
+    def has_key(self, key: Any, version: int | None = None) -> Any:
+        return self._try(False, super().has_key, key, version)
 
-    def count(self, key: str, timeout: int) -> int:
-        """Add one to the count under ``key`` and return it; a count that does not exist
-        starts at 0 and lives ``timeout`` seconds from then.
+    # ``add`` succeeds: allauth takes a lock and marks a used code with it.
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> Any:
+        return self._try(True, super().add, key, value, timeout, version)
 
-        One transaction (one round trip): the key cannot expire between its creation and
-        the increment, so no count outlives its window. The count reads back with
-        ``get``, as one ``add`` and ``incr`` made."""
-        key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
-        with client.pipeline(transaction=True) as pipe:
-            pipe.set(key, 0, nx=True, ex=timeout)
-            pipe.incr(key)
-            _, counted = pipe.execute()
-        return int(counted)
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> Any:
+        return self._try(None, super().set, key, value, timeout, version)
+
+    def set_many(
+        self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> Any:
+        return self._try([], super().set_many, data, timeout, version)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> Any:
+        return self._try(False, super().touch, key, timeout, version)
+
+    def delete(self, key: Any, version: int | None = None) -> Any:
+        return self._try(False, super().delete, key, version)
+
+    def delete_many(self, keys: Any, version: int | None = None) -> Any:
+        return self._try(None, super().delete_many, keys, version)
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
+        # ValueError is what a missing key raises; django-ratelimit then lets the hit pass.
+        value = self._try(None, super().incr, key, delta, version)
+        if value is None:
+            raise ValueError(f"Key {key!r} not found (Redis unreachable).")
+        return value
+
+    def clear(self) -> Any:
+        return self._try(False, super().clear)

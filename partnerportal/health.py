@@ -1,8 +1,9 @@
 """Probes for a load balancer or orchestrator: ``/healthz`` and ``/readyz``.
 
 Both are unauthenticated and cheap. ``healthz`` says the process answers and touches
-nothing else. ``readyz`` says this process can serve: the database answers ``SELECT 1``
-and, when tasks go to a broker, the broker answers a ping within a second.
+nothing else. ``readyz`` says whether this process can serve: without the database it
+cannot (503); without Redis (broker, cache, rate-limit counts) it still serves, and says
+so (200, ``degraded``), since mail only waits and the cache fails open.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from redis import Redis
 
 logger = logging.getLogger(__name__)
-BROKER_TIMEOUT = 1.0  # seconds; a probe must answer well within the balancer's own timeout
+BROKER_TIMEOUT = 0.5  # seconds; a probe must answer well within the balancer's own timeout
 
 
 @never_cache
@@ -40,9 +41,8 @@ def _broker_client(url: str) -> Redis:
 
 def database_status() -> str:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        connection.close_if_health_check_failed()  # a kept connection the server dropped
+        connection.ensure_connection()
     except DatabaseError as exc:
         logger.warning("readyz: database unreachable: %s", exc.__class__.__name__)
         return "unreachable"
@@ -67,9 +67,9 @@ def broker_status() -> str:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to serve: the database and the broker (if any) answer. 503 otherwise."""
+    """Ready to serve: 503 without the database, ``degraded`` (200) without the broker."""
     checks = {"database": database_status(), "broker": broker_status()}
-    ready = all(value in {"ok", "eager"} for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
-    )
+    if checks["database"] != "ok":
+        return JsonResponse({"status": "unavailable", **checks}, status=503)
+    status = "degraded" if checks["broker"] == "unreachable" else "ok"
+    return JsonResponse({"status": status, **checks})

@@ -1,9 +1,8 @@
 """The outbox: mail is written in the caller's transaction and sent after commit.
 
 No request ever talks to a mail server synchronously: ``outbox_enqueue`` writes rows,
-and queues their delivery on commit (with a real broker, through the process's
-``BatchingPublisher``, so a request does not wait for the broker either); if the broker
-is unreachable the rows simply wait for the periodic sweep.
+and queues their delivery on commit; if the broker is unreachable (it is asked once,
+with a short timeout) the rows simply wait for the periodic sweep.
 """
 
 import logging
@@ -22,7 +21,6 @@ from django.utils import timezone
 from partnerportal.inserts import insert
 
 from .models import OutboundEmail, OutboundEmailStatus
-from .publisher import BatchingPublisher
 
 logger = logging.getLogger(__name__)
 
@@ -152,26 +150,8 @@ def _store(rows: list[OutboundEmail]) -> list[OutboundEmail]:
     # insert wins: this row is dropped, and the id queued for it finds nothing to send.
     insert(rows, ignore_conflicts=bool(keys))
     ids = [str(row.id) for row in rows]
-    transaction.on_commit(lambda: deliver_committed(ids))
+    transaction.on_commit(lambda: queue_delivery(ids))
     return rows
-
-
-def deliver_committed(ids: list[str]) -> None:
-    """Queue the delivery of rows just committed: handed to the publisher's thread, or
-    at once where tasks run in the process (no broker) or the linger is 0."""
-    from partnerportal.celery import app
-
-    linger = settings.OUTBOX_PUBLISH_LINGER_MS / 1000
-    if app.conf.task_always_eager or linger <= 0:
-        queue_delivery(ids)
-        return
-    _PUBLISHER.linger = linger
-    _PUBLISHER.submit(ids)
-
-
-def flush_deliveries(timeout: float = 5.0) -> bool:
-    """Wait until the delivery of every committed row has been queued (tests, exit)."""
-    return _PUBLISHER.flush(timeout)
 
 
 def queue_delivery(ids: list[str]) -> None:
@@ -191,9 +171,6 @@ def queue_delivery(ids: list[str]) -> None:
                 ids[start],
             )
             return
-
-
-_PUBLISHER = BatchingPublisher(queue_delivery, linger=0.2, batch=DELIVERY_BATCH)
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -139,9 +139,5 @@ def celery_broker(url: str, settings: Any | None = None) -> Iterator[Any]:
     try:
         yield app
     finally:
-        # What the commits of the test handed to the publisher goes to this broker.
-        from tenants.mail import flush_deliveries
-
-        flush_deliveries()
         _reset_celery_connections(app)
         app.conf.update(saved)

@@ -134,7 +134,7 @@ def test_access_log_lines_are_json_with_the_request_id(server):
 def test_benchmark_endpoints_add_the_query_count(server):
     port, _ = server
     _, headers, _ = get(port, "/readyz")
-    assert headers["X-Query-Count"] == "1"
+    assert headers["X-Query-Count"] == "0"  # Django connects; no query of its own
 
 
 def gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:

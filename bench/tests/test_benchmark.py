@@ -54,13 +54,13 @@ def test_the_baseline_page_renders_the_base_layout_for_a_signed_in_user(client, 
 def test_the_baseline_page_runs_only_the_layouts_queries(
     client, settings, django_assert_num_queries
 ):
-    # given: the user with its tenant, roles, second factor and access level is what
-    # every page loads (the session comes from the cache)
+    # given: the session, and the user with its tenant, roles, second factor and access
+    # level, are what every page loads
     settings.BENCHMARK_ENDPOINTS = True
     sign_in(client, make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN]))
     client.get("/_baseline/")
     # when / then
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert client.get("/_baseline/").status_code == 200
 
 

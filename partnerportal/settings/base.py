@@ -198,22 +198,27 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
 REDIS_URL = env("REDIS_URL")
+# Redis holds only what may be lost: rate-limit counts and cached values. A short
+# timeout, so a frozen Redis holds no request for long; when it cannot be reached the
+# cache fails open (partnerportal/cache.py). A per-process cache must not stand in for
+# it: each worker would count limits on its own.
+REDIS_TIMEOUT = 0.25
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "partnerportal.cache.PortalRedisCache",
+            "BACKEND": "partnerportal.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The offer link's limits (django-ratelimit): an unreachable cache lets requests through.
+RATELIMIT_FAIL_OPEN = True
 
-# Sessions live in the database, so any number of web hosts can serve a user; with a
-# shared cache (Redis) they are read through it, which spares every request a query
-# (partnerportal/sessions.py). A per-process cache must not hold them: a session ended
-# in one process would live on in another's copy.
-SESSION_ENGINE = "partnerportal.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions live in the database, so any number of web hosts can serve a user, and none
+# depends on Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Accounts (django-allauth) -------------------------------------------------------
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
@@ -289,25 +294,20 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-# A broker that is down must delay mail, never a request: fail fast, the sweep retries.
-# ``max_retries`` 0: a publisher that cannot connect gives up at once instead of
-# sleeping ``interval_start`` (2 s) per retry; a refused connection fails in
-# milliseconds, an unresponsive host after the 2 s timeouts. Workers reconnect on their
-# own terms (``broker_connection_max_retries``).
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A broker that is down must delay mail, never a request: the publish after a commit
+# tries once, briefly, and gives up (the periodic sweep delivers what is left). Workers
+# reconnect on their own terms (``broker_connection_max_retries``).
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 2,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
     "max_retries": 0,
     # Longer than any task's run (time limit 120 s), so a late-acked task is not
     # handed to a second worker while the first still runs it.
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-# Milliseconds a process gathers the mail of several commits into one task message
-# (tenants/publisher.py); 0 publishes from the committing request itself.
-OUTBOX_PUBLISH_LINGER_MS = env_int("OUTBOX_PUBLISH_LINGER_MS", 200)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-sweep": {
         "task": "tenants.tasks.outbox_sweep",

@@ -12,8 +12,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# As in production: the suite and its live server share one process, hence one cache.
-SESSION_ENGINE = "partnerportal.sessions"
 # Tests that need a real broker say so (marker ``redis``) and configure it themselves.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = CELERY_BROKER_URL if CELERY_BROKER_URL != "memory://" else "memory://"

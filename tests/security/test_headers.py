@@ -174,4 +174,4 @@ def test_the_sign_in_page_has_no_inline_script_or_style(production):
 
 
 def test_production_counts_rate_limits_in_redis(production):
-    assert production["cache"] == "partnerportal.cache.PortalRedisCache"
+    assert production["cache"] == "partnerportal.cache.FailOpenRedisCache"

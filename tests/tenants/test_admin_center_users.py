@@ -43,11 +43,11 @@ def _users_url(actors: Actors, **params: str) -> str:
     return url
 
 
-# Queries of one users page, pinned: they must not grow with the rows. The user (with
-# its home tenant, roles, second factor and access level; the session is cached), for
+# Queries of one users page, pinned: they must not grow with the rows. The session, the
+# user (with its home tenant, roles, second factor and access level), for
 # an agent the relationship (with the tenant and the banner's partner), and the page of
 # users with their roles.
-USERS_PAGE_QUERIES = {"customer_admin": 2, "full_agent": 3, "limited_agent": 3}
+USERS_PAGE_QUERIES = {"customer_admin": 3, "full_agent": 4, "limited_agent": 4}
 
 
 @pytest.mark.parametrize("actor", sorted(USERS_PAGE_QUERIES))
