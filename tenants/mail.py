@@ -177,6 +177,12 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
+def message_id_header(message: OutboundEmail) -> str:
+    """The same Message-ID on every attempt at a row, so a rare duplicate is recognisable."""
+    domain = str(settings.DEFAULT_FROM_EMAIL).rpartition("@")[2].strip("> ") or "localhost"
+    return f"<outbox-{message.pk}@{domain}>"
+
+
 def outbox_deliver(message_id: str) -> str:
     """Send one pending message at most once; returns its resulting status.
 
@@ -196,6 +202,7 @@ def outbox_deliver(message_id: str) -> str:
             body=message.body_text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
+            headers={"Message-ID": message_id_header(message)},
         )
         if message.body_html:
             email.attach_alternative(message.body_html, "text/html")

@@ -119,6 +119,30 @@ def test_the_task_run_twice_sends_one_email():
     assert row.sent_at is not None
 
 
+def test_every_attempt_at_a_row_carries_the_rows_message_id(settings):
+    world = make_world()
+    accept(world)
+    row = OutboundEmail.objects.filter(to=world.customer_admin.email).get()
+    settings.EMAIL_BACKEND = "tests.offers.test_outbox.RefusingBackend"
+    send_outbound_email(str(row.pk))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboundEmail.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    # when
+    send_outbound_email(str(row.pk))
+    # then
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ")
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [f"<outbox-{row.pk}@{domain}>"]
+    assert RefusingBackend.seen == [f"<outbox-{row.pk}@{domain}>"]
+
+
+class RefusingBackend(LocmemBackend):
+    seen: list[str] = []
+
+    def send_messages(self, messages):
+        RefusingBackend.seen.extend(m.extra_headers["Message-ID"] for m in messages)
+        raise ConnectionRefusedError("mail server down")
+
+
 def test_an_smtp_failure_is_kept_and_retried_by_the_sweep_after_its_backoff(
     smtp_sink, record_property
 ):
