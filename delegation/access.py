@@ -17,12 +17,10 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 
-from partnerportal.prepared import Prepared
 from tenants.models import Tenant, TenantKind, User
 from tenants.roles import ROLE_CODES, Permission, Role, permissions_for
-from tenants.services import user_roles
+from tenants.selectors import user_roles
 
 from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
 
@@ -66,6 +64,13 @@ class Rights:
     @property
     def is_agent(self) -> bool:
         return self.via == "relationship"
+
+    @property
+    def shows_details(self) -> bool:
+        """Whether the tenant's contact details and subscriptions may be shown (a lookup
+        card shows them): at home, or to an agent through a relationship in force, never
+        through one that has ended."""
+        return self.via != "none"
 
     def has(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -146,27 +151,16 @@ def rights(user: User | object, tenant: Tenant) -> Rights:
     return _agent_rights(tenant, relationship, level)
 
 
-# Every admin center page an agent opens reads it: built and compiled once.
-_EFFECTIVE = Prepared(
-    Relationship,
-    lambda partner, customer, now: (
-        Relationship.objects.effective(now)
-        .filter(partner_id=partner, customer_id=customer)
-        .select_related("customer")
-        .order_by("pk")[:1]
-    ),
-    partner="partner",
-    customer="customer",
-    now="expires",
-)
-
-
 def _effective_relationship(user: User, customer_id: Any) -> Relationship | None:
     """The effective relationship of the user's partner with the customer, with the
     customer and the partner (the banner names it): one query. The partner is the
     user's own tenant, which ``agent_level`` has loaded by now: it is not read again."""
-    relationship: Relationship | None = _EFFECTIVE.first(
-        partner=user.tenant_id, customer=customer_id, now=timezone.now()
+    relationship = (
+        Relationship.objects.effective()
+        .filter(partner_id=user.tenant_id, customer_id=customer_id)
+        .select_related("customer")
+        .order_by("pk")
+        .first()
     )
     if relationship is not None:
         relationship.partner = user.tenant

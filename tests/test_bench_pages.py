@@ -46,10 +46,10 @@ MAX_QUERIES = 12
 PAGE_QUERIES = {
     # + relationship (with the tenant and its partner), capped user count, domains, plans
     "admin center overview": 5,
-    # + page (keyset, no count) with its domains, plans and relationships
-    "lookup: exact domain": 2,
-    "lookup: part of a name": 2,
-    "lookup: user email": 2,
+    # + page (keyset, no count), then its relationships, domains and plans (prefetched)
+    "lookup: exact domain": 5,
+    "lookup: part of a name": 5,
+    "lookup: user email": 5,
     # + relationship (with the tenant and the banner's partner), users with their roles
     "users: first page": 3,
     "users: deep page": 3,

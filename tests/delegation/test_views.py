@@ -408,7 +408,7 @@ def test_a_malformed_page_cursor_is_ignored(client, world):
     assert "3 customers found" in response.content.decode()
 
 
-LOOKUP_QUERIES = 2  # user (with tenant, roles, mfa, level), page (domains, plans, rels)
+LOOKUP_QUERIES = 5  # user (with tenant, roles, mfa, level), page, rels, domains, plans
 CUSTOMERS_QUERIES = 4  # user (with tenant, roles, mfa, level), count, page, default domains
 STAFF_QUERIES = 4  # user (with tenant, roles, mfa, level), count, page, role assignments
 
