@@ -1,9 +1,13 @@
 """The one authorisation rule: what a user may do in a tenant, and why.
 
-Every view asks ``rights``; querysets are narrowed with ``tenants_visible_to``;
-services re-check with ``require``. Nothing here is cached beyond the request: the
-only memory is on the ``User`` instance (its roles, its access level), and the
-request's user is loaded afresh on every request.
+``rights`` decides, and nothing else does. At home a user holds its own directory
+roles (``tenants.selectors.user_roles``, which every other rule reads too); a partner's
+agent holds the roles of its partner's effective relationship with a customer,
+narrowed by its level, less what acting on a customer's behalf never allows. Views
+load a tenant through ``tenant_rights_or_404`` (a 404 whatever the reason), services
+re-check with ``require``, and the lookup's cards read their actions and whether they
+show the customer's details from the same ``Rights``. Nothing is kept beyond the
+request: the user's roles and level live on the instance, loaded afresh each request.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from tenants.models import Tenant, TenantKind, User
@@ -243,24 +246,3 @@ def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
 
     audit_agent_entered_once(request, r)
     return r
-
-
-def tenants_visible_to(user: User | object) -> QuerySet[Tenant]:
-    """Tenants whose admin center ``user`` may open right now (``VIEW_TENANT`` there).
-
-    The same rule as ``rights``: every role and both levels carry ``VIEW_TENANT``, so a
-    tenant is visible at home with any role, and as an agent through an effective
-    relationship with a customer tenant that grants at least one role.
-    """
-    if not isinstance(user, User) or not user.is_active:
-        return Tenant.objects.none()
-    q = Q(pk=user.tenant_id) if user_roles(user) else Q(pk__in=[])
-    if LEVEL_ROLE.get(agent_level(user)) is not None:
-        q |= Q(
-            kind=TenantKind.CUSTOMER,
-            pk__in=Relationship.objects.effective()
-            .filter(partner_id=user.tenant_id)
-            .exclude(roles=[])
-            .values("customer_id"),
-        )
-    return Tenant.objects.filter(q)

@@ -125,6 +125,7 @@ def test_ended_relationships_are_found_and_marked_without_rights(partner):
         (terminated, "terminated"),
     ]
     assert all(not r.is_active and not r.rights for r in results)
+    assert not any(r.shows_details for r in results)
 
 
 def test_a_customer_with_an_old_and_a_current_relationship_is_one_result_on_the_current_one(
@@ -143,6 +144,7 @@ def test_a_customer_with_an_old_and_a_current_relationship_is_one_result_on_the_
     assert len(results) == 1
     assert results[0].relationship == current
     assert results[0].can_administer
+    assert results[0].shows_details  # a Limited agent too, through a relationship in force
     assert results[0].rights.permissions >= {P.VIEW_TENANT, P.MANAGE_SERVICE_REQUESTS}
     assert domain_results == [tenant]
 
