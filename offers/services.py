@@ -11,7 +11,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit.actions import Action
@@ -456,6 +457,12 @@ class _MailFacts:
     partner_addresses: list[str]  # ``partner_notification_addresses``
 
 
+def _text(value: str) -> Cast:
+    """``value`` as a column of text: typed, for PostgreSQL cannot tell the type of a
+    bare parameter that the server binds in a select list."""
+    return Cast(Value(value), CharField())
+
+
 def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
     """What the acceptance mail needs of both tenants beyond their rows, in one query
     (a union): the partner's domains, the customer's default domain and the partner's
@@ -468,7 +475,7 @@ def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
             Domain.objects.filter(**filters)
             .order_by()
             .annotate(
-                kind=Value(kind),
+                kind=_text(kind),
                 row_name=F("name"),
                 row_verified=F("verified"),
                 row_default=F("is_default"),
@@ -482,7 +489,7 @@ def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
         )
         .order_by()
         .annotate(
-            kind=Value("admin"),
+            kind=_text("admin"),
             row_name=F("email"),
             row_verified=F("is_active"),
             row_default=F("is_active"),
