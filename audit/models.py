@@ -9,8 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from partnerportal.inserts import insert
-
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     """Reads only: the application offers no way to change or remove an event."""
@@ -26,13 +24,9 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise TypeError("Audit events are written by audit_record only.")
 
     def _append_linked(self, events: list["AuditEvent"]) -> list["AuditEvent"]:
-        """Insert events already linked into their chains (``audit.services`` only), in
-        one statement the ORM writes once a process: the heads of the chains are locked
-        while this runs, and ``bulk_create`` spent longer building the statement than the
-        database running it."""
-        self._for_write = True  # as bulk_create: the database written to
-        insert(events, using=self.db)
-        return events
+        """Insert events already linked into their chains (``audit.services`` only),
+        while the heads of the chains are locked."""
+        return super().bulk_create(events)
 
     def bulk_update(self, *args: object, **kwargs: object) -> int:
         raise TypeError("Audit events are append-only.")

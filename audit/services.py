@@ -12,10 +12,8 @@ from datetime import datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Protocol
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone
-
-from partnerportal.prepared import Prepared
 
 from . import context
 from .actions import Action
@@ -274,28 +272,14 @@ def audit_append(events: list[AuditEvent]) -> list[AuditEvent]:
     return events
 
 
-def _heads(**tenants: Any) -> Any:
-    return (
+def _lock_heads(tenant_ids: set[Any]) -> dict[Any, AuditChainHead]:
+    """The chain heads of ``tenant_ids``, locked in tenant order (so two writers to the
+    same tenants never wait on each other crosswise); a tenant without one gets one."""
+    found = (
         AuditChainHead.objects.select_for_update()
-        .filter(tenant_id__in=[t for t in tenants.values() if t is not None])
+        .filter(tenant_id__in=tenant_ids)
         .order_by("tenant_id")
     )
-
-
-# The heads of up to four chains (an act is audited in one or two tenants), locked in
-# tenant order; the slots not given are left out.
-_HEAD_SLOTS = tuple(f"tenant{n}" for n in range(4))
-_LOCKED_HEADS = Prepared(AuditChainHead, _heads, **dict.fromkeys(_HEAD_SLOTS, "tenant"))
-
-
-def _lock_heads(tenant_ids: set[Any]) -> dict[Any, AuditChainHead]:
-    """The chain heads of ``tenant_ids``, locked; a tenant without one gets one."""
-    if len(tenant_ids) <= len(_HEAD_SLOTS):
-        slots = dict.fromkeys(_HEAD_SLOTS)
-        slots.update(zip(_HEAD_SLOTS, tenant_ids, strict=False))
-        found = _LOCKED_HEADS.all(router.db_for_write(AuditChainHead), **slots)
-    else:
-        found = list(_heads(**{str(n): t for n, t in enumerate(tenant_ids)}))
     heads = {head.tenant_id: head for head in found}
     for tenant_id in sorted(tenant_ids - heads.keys(), key=str):
         # A tenant created before every tenant had a head; get_or_create copes with two
@@ -307,30 +291,10 @@ def _lock_heads(tenant_ids: set[Any]) -> dict[Any, AuditChainHead]:
 
 
 def _move_heads(heads: list[AuditChainHead]) -> None:
-    """Set each head's sequence number and hash, in one statement for any number of heads.
-
-    Written as SQL: the ORM's ``Case(When(...))`` for two heads cost more to build than
-    the whole statement takes to run.
-    """
-    connection = connections[AuditChainHead.objects.db]
-    quote = connection.ops.quote_name
-    opts = AuditChainHead._meta
-    key = opts.pk
-    ids = [key.get_db_prep_value(head.pk, connection) for head in heads]
-    column = quote(key.column)
-    whens = " ".join(["WHEN %s THEN %s"] * len(heads))
-    sql = (
-        f"UPDATE {quote(opts.db_table)} SET "  # noqa: S608  # nosec B608 - names from the model
-        f"{quote(opts.get_field('seq').column)} = CASE {column} {whens} END, "
-        f"{quote(opts.get_field('hash').column)} = CASE {column} {whens} END "
-        f"WHERE {column} IN ({', '.join(['%s'] * len(heads))})"
-    )
-    seqs = [value for pk, head in zip(ids, heads, strict=True) for value in (pk, head.seq)]
-    hashes = [value for pk, head in zip(ids, heads, strict=True) for value in (pk, head.hash)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*seqs, *hashes, *ids])
-        if cursor.rowcount != len(heads):
-            raise RuntimeError(f"Moved {cursor.rowcount} of {len(heads)} audit chain heads.")
+    """Set each head's sequence number and hash, in one statement for any number of heads."""
+    moved = AuditChainHead.objects.bulk_update(heads, ["seq", "hash"])
+    if moved != len(heads):
+        raise RuntimeError(f"Moved {moved} of {len(heads)} audit chain heads.")
 
 
 def _event(entry: Entry, ctx: context.RequestContext, now: datetime) -> AuditEvent:

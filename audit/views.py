@@ -21,7 +21,6 @@ from delegation.access import Rights, rights, tenant_rights_or_404
 from delegation.models import Relationship
 from delegation.views import partner_user_or_404
 from partnerportal.db import planned_each_run
-from partnerportal.prepared import Prepared
 from tenants.models import Tenant
 from tenants.roles import Permission
 
@@ -95,21 +94,6 @@ def _events_below(
     return qs.order_by("-seq")[: PAGE_SIZE + 1].values_list(*EVENT_ROW_FIELDS)
 
 
-# A tenant's log newest first, filtered or not, from its top or below a cursor: how it is
-# read nearly always (one SQL for each set of filters given).
-_EVENTS_BELOW = Prepared(
-    AuditEvent,
-    _events_below,
-    tenant="tenant",
-    before="seq",
-    actor="actor_email",
-    partner="actor_tenant",
-    action="action",
-    since="occurred_at",
-    until="occurred_at",
-)
-
-
 def _audit_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
     r = tenant_rights_or_404(request, tenant_id)
     if not r.has(Permission.VIEW_AUDIT):
@@ -117,22 +101,14 @@ def _audit_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
     return r
 
 
-# The partners a tenant has ever had, for the filter: every audit page reads them.
-_PARTNERS = Prepared(
-    Relationship,
-    lambda customer: (
+def _filter_form(request: HttpRequest, tenant: Tenant) -> AuditFilterForm:
+    partners = list(
         Tenant.objects.filter(
-            pk__in=Relationship.objects.filter(customer_id=customer).values("partner_id")
+            pk__in=Relationship.objects.filter(customer=tenant).values("partner_id")
         )
         .order_by("name")
         .values_list("pk", "name")
-    ),
-    customer="customer",
-)
-
-
-def _filter_form(request: HttpRequest, tenant: Tenant) -> AuditFilterForm:
-    partners = _PARTNERS.all(customer=tenant.pk)
+    )
     return AuditFilterForm(request.GET or None, partners=partners)
 
 
@@ -152,7 +128,7 @@ def log(request: HttpRequest, tenant_id: Any) -> HttpResponse:
     dated = filters["since"] is not None or filters["until"] is not None
     with planned_each_run() if dated else nullcontext():
         if _int_param(request, "after") is None:
-            found = _EVENTS_BELOW.all(tenant=r.tenant.pk, before=before, **filters)
+            found = _events_below(r.tenant.pk, before, **filters)
             page = _page_below([EventRow._make(row) for row in found], "seq", before)
         else:
             events = AuditEvent.objects.for_tenant(r.tenant.pk).matching(**filters)

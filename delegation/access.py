@@ -1,9 +1,13 @@
 """The one authorisation rule: what a user may do in a tenant, and why.
 
-Every view asks ``rights``; querysets are narrowed with ``tenants_visible_to``;
-services re-check with ``require``. Nothing here is cached beyond the request: the
-only memory is on the ``User`` instance (its roles, its access level), and the
-request's user is loaded afresh on every request.
+``rights`` decides, and nothing else does. At home a user holds its own directory
+roles (``tenants.selectors.user_roles``, which every other rule reads too); a partner's
+agent holds the roles of its partner's effective relationship with a customer,
+narrowed by its level, less what acting on a customer's behalf never allows. Views
+load a tenant through ``tenant_rights_or_404`` (a 404 whatever the reason), services
+re-check with ``require``, and the lookup's cards read their actions and whether they
+show the customer's details from the same ``Rights``. Nothing is kept beyond the
+request: the user's roles and level live on the instance, loaded afresh each request.
 """
 
 from __future__ import annotations
@@ -15,14 +19,11 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 
-from partnerportal.prepared import Prepared
 from tenants.models import Tenant, TenantKind, User
 from tenants.roles import ROLE_CODES, Permission, Role, permissions_for
-from tenants.services import user_roles
+from tenants.selectors import user_roles
 
 from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
 
@@ -66,6 +67,13 @@ class Rights:
     @property
     def is_agent(self) -> bool:
         return self.via == "relationship"
+
+    @property
+    def shows_details(self) -> bool:
+        """Whether the tenant's contact details and subscriptions may be shown (a lookup
+        card shows them): at home, or to an agent through a relationship in force, never
+        through one that has ended."""
+        return self.via != "none"
 
     def has(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -146,27 +154,16 @@ def rights(user: User | object, tenant: Tenant) -> Rights:
     return _agent_rights(tenant, relationship, level)
 
 
-# Every admin center page an agent opens reads it: built and compiled once.
-_EFFECTIVE = Prepared(
-    Relationship,
-    lambda partner, customer, now: (
-        Relationship.objects.effective(now)
-        .filter(partner_id=partner, customer_id=customer)
-        .select_related("customer")
-        .order_by("pk")[:1]
-    ),
-    partner="partner",
-    customer="customer",
-    now="expires",
-)
-
-
 def _effective_relationship(user: User, customer_id: Any) -> Relationship | None:
     """The effective relationship of the user's partner with the customer, with the
     customer and the partner (the banner names it): one query. The partner is the
     user's own tenant, which ``agent_level`` has loaded by now: it is not read again."""
-    relationship: Relationship | None = _EFFECTIVE.first(
-        partner=user.tenant_id, customer=customer_id, now=timezone.now()
+    relationship = (
+        Relationship.objects.effective()
+        .filter(partner_id=user.tenant_id, customer_id=customer_id)
+        .select_related("customer")
+        .order_by("pk")
+        .first()
     )
     if relationship is not None:
         relationship.partner = user.tenant
@@ -249,24 +246,3 @@ def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
 
     audit_agent_entered_once(request, r)
     return r
-
-
-def tenants_visible_to(user: User | object) -> QuerySet[Tenant]:
-    """Tenants whose admin center ``user`` may open right now (``VIEW_TENANT`` there).
-
-    The same rule as ``rights``: every role and both levels carry ``VIEW_TENANT``, so a
-    tenant is visible at home with any role, and as an agent through an effective
-    relationship with a customer tenant that grants at least one role.
-    """
-    if not isinstance(user, User) or not user.is_active:
-        return Tenant.objects.none()
-    q = Q(pk=user.tenant_id) if user_roles(user) else Q(pk__in=[])
-    if LEVEL_ROLE.get(agent_level(user)) is not None:
-        q |= Q(
-            kind=TenantKind.CUSTOMER,
-            pk__in=Relationship.objects.effective()
-            .filter(partner_id=user.tenant_id)
-            .exclude(roles=[])
-            .values("customer_id"),
-        )
-    return Tenant.objects.filter(q)

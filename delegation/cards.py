@@ -92,7 +92,7 @@ def lookup_cards(results: Iterable[LookupResult]) -> SafeString:
         else:
             until = _day(relationship.expires, zone)
             period = f'<dt class="col-sm-4">Until</dt><dd class="col-sm-8">{until}</dd>'
-        if status == "active":
+        if result.shows_details:
             details = (
                 '      <div class="col-md-6">\n'
                 '        <h4 class="h6 text-body-secondary">Contact details</h4>\n'

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import cache, lru_cache
-from typing import Any, cast
+from datetime import date
+from typing import Any
 from uuid import UUID
 
-from django.db import connection
-from django.db.models import JSONField, Prefetch, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
-from partnerportal.prepared import Prepared
+from partnerportal.db import planned_each_run
 from tenants.models import Domain, Subscription, SubscriptionStatus, Tenant, TenantKind, User
 from tenants.roles import Permission
 from tenants.selectors import (
     is_partner_admin,  # noqa: F401 - the partner pages use it from here
-    json_rows,
     keyset_query,
     keyset_result,
 )
@@ -90,9 +84,8 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
     it; anything else finds tenants whose name contains it, in any case. Only tenants
     with a relationship with ``partner``, in any status, are ever found, in the order of
     their names (any case) by the name index, so a page stops at its last row; each carries
-    ``partner_relationships_here`` (newest first), and its domains and subscriptions as
-    JSON (``domain_rows``, ``subscription_rows``: ``lookup_results`` reads them), so a
-    page of results costs two queries whatever its length.
+    ``partner_relationships_here`` (newest first), its domains and its subscriptions,
+    prefetched, so a page of results costs the same queries whatever its length.
     """
     terms = _lookup_terms(query)
     if terms is None:
@@ -100,7 +93,7 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
     return (
         _customers_found(partner.pk, **terms)
         .order_by(Lower("name"), "pk")
-        .prefetch_related(_relationships_of(partner))
+        .prefetch_related(_relationships_of(partner), "domains", "subscriptions")
     )
 
 
@@ -120,8 +113,7 @@ def _customers_found(
     partner: Any, *, email: str | None, domain: str | None, name: str | None
 ) -> QuerySet[Tenant]:
     """The partner's customers with a user of ``email``, a domain starting with
-    ``domain`` or a name containing ``name`` (one of them given), with their domains and
-    subscriptions as JSON."""
+    ``domain`` or a name containing ``name`` (one of them given)."""
     tenants = Tenant.objects.filter(
         kind=TenantKind.CUSTOMER,
         pk__in=Relationship.objects.filter(partner_id=partner).values("customer_id"),
@@ -134,23 +126,13 @@ def _customers_found(
         )
     if name is not None:
         tenants = tenants.filter(name__icontains=name)
-    return tenants.annotate(
-        domain_rows=json_rows(Domain, "tenant", name="name", default="is_default"),
-        subscription_rows=json_rows(
-            Subscription,
-            "tenant",
-            plan="plan",
-            seats="seats",
-            status="status",
-            renews="renewal_date",
-        ),
-    )
+    return tenants
 
 
 def _relationships_of(partner: Tenant) -> Prefetch[Any]:
     return Prefetch(
         "partner_relationships",
-        queryset=Relationship.objects.filter(partner=partner).order_by("-created"),
+        queryset=Relationship.objects.filter(partner=partner).order_by("-created", "pk"),
         to_attr="partner_relationships_here",
     )
 
@@ -179,139 +161,30 @@ def customer_lookup_page(
     """A page of ``customer_lookup`` by keyset on (name in any case, id): no COUNT and no
     OFFSET, so a page costs the same however many customers match. A cursor must be one
     of the partner's customers: another tenant's id finds nothing (and says nothing of
-    where that tenant's name would sort). One query, prepared (one for each shape of
-    search and cursor), with each customer's relationships with the partner."""
+    where that tenant's name would sort). A LIKE pattern's best plan depends on it: each
+    page is planned for its search."""
     terms = _lookup_terms(query)
     if terms is None:
         return LookupPage(tenants=[], next_after=None, previous_before=None)
-    found = _lookup_page_query(size).all(
-        partner=partner.pk,
-        after=after if before is None else None,
-        before=before,
-        **terms,
+    after = after if before is None else None  # ``before`` wins
+    qs = (
+        _customers_found(partner.pk, **terms)
+        .annotate(sort_name=Lower("name"))
+        .prefetch_related(_relationships_of(partner), "domains", "subscriptions")
     )
+    page = keyset_query(
+        qs,
+        ("sort_name", "pk"),
+        after=_beyond(partner.pk, after, "gt") if after is not None else None,
+        before=_beyond(partner.pk, before, "lt") if before is not None else None,
+        size=size,
+    )
+    with planned_each_run():
+        found = list(page)
     tenants, next_after, previous_before = keyset_result(
-        found, after=after is not None and before is None, before=before is not None, size=size
+        found, after=after is not None, before=before is not None, size=size
     )
-    _attach_relationships(partner, tenants)
     return LookupPage(tenants=tenants, next_after=next_after, previous_before=previous_before)
-
-
-# A relationship's columns, in this order, in a row of ``_relationship_rows``.
-_RELATIONSHIP_FIELDS = tuple(Relationship._meta.concrete_fields)
-
-
-def _relationship_rows(partner: Any) -> RawSQL:
-    """For a query of tenants: each one's relationships with ``partner``, as one column
-    holding a JSON array of rows (arrays of ``_RELATIONSHIP_FIELDS``' columns), or None:
-    in the tenants' own query, not a query of their own (``_attach_relationships`` makes
-    them model instances). Written as SQL, as ``json_rows``; names are the model's own,
-    ``partner`` a parameter."""
-    qn = connection.ops.quote_name
-    opts = Relationship._meta
-    columns = ", ".join(f"r.{qn(f.column)}" for f in _RELATIONSHIP_FIELDS)
-    if connection.vendor == "postgresql":
-        rows = f"JSONB_AGG(JSONB_BUILD_ARRAY({columns}))"
-    else:
-        rows = f"JSON_GROUP_ARRAY(JSON_ARRAY({columns}))"
-    tenant = f"{qn(Tenant._meta.db_table)}.{qn(Tenant._meta.pk.column)}"
-    customer = qn(opts.get_field("customer").column)
-    partner_column = qn(opts.get_field("partner").column)
-    sql = (
-        f"(SELECT {rows} FROM {qn(opts.db_table)} r "  # noqa: S608  # nosec B608
-        f"WHERE r.{customer} = {tenant} AND r.{partner_column} = %s)"
-    )
-    value = opts.get_field("partner").get_db_prep_value(partner, connection)
-    return RawSQL(sql, [value], output_field=JSONField())  # noqa: S611  # nosec B611
-
-
-def _attach_relationships(partner: Tenant, tenants: list[Tenant]) -> None:
-    """Give each tenant ``partner_relationships_here`` (newest first) from its
-    ``relationship_rows``, as ``customer_lookup``'s prefetch does: the model instances a
-    query of them gives, each with its customer."""
-    using = partner._state.db or "default"
-    names = [f.attname for f in _RELATIONSHIP_FIELDS]
-    converters = _relationship_converters()
-    for tenant in tenants:
-        found = []
-        for row in getattr(tenant, "relationship_rows", None) or []:
-            values = [
-                None if v is None else convert(v)
-                for convert, v in zip(converters, row, strict=True)
-            ]
-            relationship = Relationship.from_db(using, names, values)
-            relationship.customer = tenant
-            found.append(relationship)
-        found.sort(key=lambda r: r.pk)
-        found.sort(key=lambda r: r.created, reverse=True)  # stable: by id within a moment
-        tenant.partner_relationships_here = found  # type: ignore[attr-defined]
-
-
-@cache
-def _relationship_converters() -> tuple[Callable[[Any], Any], ...]:
-    """For each of ``_RELATIONSHIP_FIELDS``: its value from JSON (not None) as the ORM
-    gives it from the column; chosen once, not for each value."""
-    return tuple(_from_json(field) for field in _RELATIONSHIP_FIELDS)
-
-
-def _from_json(field: Any) -> Callable[[Any], Any]:
-    """What makes a column's value as JSON gave it (PostgreSQL's types, SQLite's stored
-    text) the value the ORM gives from the column itself."""
-    kind = getattr(field, "target_field", field).get_internal_type()
-    if kind == "UUIDField":
-        return _uuid
-    if kind == "DateTimeField":
-        return _moment
-    if kind == "JSONField":
-        return _json
-    return cast(Callable[[Any], Any], field.to_python)
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(value)
-
-
-def _moment(value: str) -> datetime:
-    """An aware datetime: PostgreSQL's JSON gives its offset, SQLite stores UTC without."""
-    moment = datetime.fromisoformat(value)  # a ValueError for anything else
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-@lru_cache(maxsize=4)
-def _lookup_page_query(size: int) -> Prepared:
-    def build(
-        partner: Any,
-        email: str | None,
-        domain: str | None,
-        name: str | None,
-        after: UUID | None,
-        before: UUID | None,
-    ) -> QuerySet[Tenant]:
-        qs = _customers_found(partner, email=email, domain=domain, name=name).annotate(
-            sort_name=Lower("name"), relationship_rows=_relationship_rows(partner)
-        )
-        return keyset_query(
-            qs,
-            ("sort_name", "pk"),
-            after=_beyond(partner, after, "gt") if after is not None else None,
-            before=_beyond(partner, before, "lt") if before is not None else None,
-            size=size,
-        )
-
-    return Prepared(
-        Tenant,
-        build,
-        partner=Relationship._meta.get_field("partner"),
-        email=User._meta.get_field("email"),
-        domain=Domain._meta.get_field("name"),
-        name="name",
-        after="id",
-        before="id",
-    )
 
 
 def _beyond(partner: Any, cursor: UUID, way: str) -> Q:
@@ -362,6 +235,7 @@ class LookupResult:
     rights: Rights
     domains: list[DomainRow]
     subscriptions: list[SubscriptionRow]
+    shows_details: bool  # the contact details and subscriptions (``Rights.shows_details``)
 
     @property
     def is_active(self) -> bool:
@@ -383,7 +257,7 @@ class LookupResult:
 def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
     """Pair each tenant of a ``customer_lookup`` page with its current relationship
     (the effective one, else the newest), the agent's rights there, its domains and its
-    subscriptions; no queries."""
+    subscriptions (prefetched: no queries)."""
     now = timezone.now()
     results = []
     for tenant in tenants:
@@ -392,32 +266,28 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
             continue
         current = next((r for r in relationships if r.is_effective(now)), relationships[0])
         current.customer = tenant  # already loaded: no query for it
+        rights = rights_via_relationship(user, current, now=now)
         results.append(
             LookupResult(
                 tenant=tenant,
                 relationship=current,
-                rights=rights_via_relationship(user, current, now=now),
-                domains=_domains(getattr(tenant, "domain_rows", None)),
-                subscriptions=_subscriptions(getattr(tenant, "subscription_rows", None)),
+                rights=rights,
+                domains=_domains(tenant.domains.all()),
+                subscriptions=_subscriptions(tenant.subscriptions.all()),
+                shows_details=rights.shows_details,
             )
         )
     return results
 
 
-def _domains(rows: list[dict[str, Any]] | None) -> list[DomainRow]:
-    # SQLite gives a boolean as 0 or 1.
-    found = [DomainRow(name=r["name"], is_default=bool(r["default"])) for r in rows or []]
+def _domains(domains: Iterable[Domain]) -> list[DomainRow]:
+    found = [DomainRow(name=d.name, is_default=d.is_default) for d in domains]
     return sorted(found, key=lambda d: (not d.is_default, d.name))
 
 
-def _subscriptions(rows: list[dict[str, Any]] | None) -> list[SubscriptionRow]:
+def _subscriptions(subscriptions: Iterable[Subscription]) -> list[SubscriptionRow]:
     found = [
-        SubscriptionRow(
-            plan=r["plan"],
-            seats=r["seats"],
-            status=r["status"],
-            renewal_date=parse_date(r["renews"]) if r["renews"] else None,
-        )
-        for r in rows or []
+        SubscriptionRow(plan=s.plan, seats=s.seats, status=s.status, renewal_date=s.renewal_date)
+        for s in subscriptions
     ]
     return sorted(found, key=lambda s: s.plan)

@@ -13,10 +13,9 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from partnerportal.prepared import Prepared
 from tenants.models import Tenant, User
 from tenants.roles import ROLE_INFO, Role, RoleInfo
-from tenants.services import user_roles
+from tenants.selectors import user_roles
 from tenants.text import possessive
 
 from .models import Offer
@@ -35,16 +34,7 @@ def offer_by_token(token: str) -> Offer | None:
     """
     if not TOKEN_RE.match(token or ""):
         return None
-    offer: Offer | None = _BY_TOKEN.first(link=token)
-    return offer
-
-
-# The consent page and every answer read it: built and compiled once.
-_BY_TOKEN = Prepared(
-    Offer,
-    lambda link: Offer.objects.select_related("partner").filter(token=link).order_by("pk")[:1],
-    link="token",
-)
+    return Offer.objects.select_related("partner").filter(token=token).first()
 
 
 def offers_of_partner(partner: Tenant) -> QuerySet[Offer]:

@@ -6,21 +6,20 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import Entry, audit_append, audit_prepare, audit_record
 from delegation.models import Relationship, RelationshipStatus
-from partnerportal.inserts import insert
-from partnerportal.prepared import Prepared
 from tenants.mail import Mail, outbox_enqueue, outbox_enqueue_many
-from tenants.models import Domain, OutboundEmail, RoleAssignment, Tenant, User
+from tenants.models import Domain, OutboundEmail, Tenant, User
 from tenants.roles import Role
 from tenants.selectors import is_partner_admin
 
@@ -289,20 +288,12 @@ def offer_accept(
         return Acceptance(outcome=AcceptOutcome.UNCHANGED, relationship=current)
 
 
-_ACTIVE_LOCKED = Prepared(
-    Relationship,
-    lambda partner, customer: (
-        Relationship.objects.select_for_update()
-        .filter(partner_id=partner, customer_id=customer, status=RelationshipStatus.ACTIVE)
-        .order_by("pk")[:1]
-    ),
-    partner="partner",
-    customer="customer",
-)
-
-
 def _lock_active_relationship(partner: Tenant, customer: Tenant) -> Relationship | None:
-    current: Relationship | None = _ACTIVE_LOCKED.first(partner=partner.pk, customer=customer.pk)
+    current = (
+        Relationship.objects.select_for_update()
+        .filter(partner=partner, customer=customer, status=RelationshipStatus.ACTIVE)
+        .first()
+    )
     if current is not None:
         # Known already: what the audit and the mail name needs no query.
         current.partner, current.customer = partner, customer
@@ -352,7 +343,7 @@ def _accept_locked(
             starts=now,
             expires=expires,
         )
-        insert([relationship])
+        relationship.save(force_insert=True)
         outcome = AcceptOutcome.CREATED
         action = Action.RELATIONSHIP_CREATED
         old_roles: list[str] = []
@@ -388,7 +379,7 @@ def _accept_locked(
         response=OfferResponseKind.ACCEPTED,
         created=now,
     )
-    insert([response])
+    response.save(force_insert=True)
     events += [
         Entry(
             tenant=customer,
@@ -438,19 +429,12 @@ def _count_use(offer: Offer, now: datetime) -> None:
     the link or the last allowed use that came first is seen here, and the refusal
     undoes everything the caller's transaction wrote.
     """
-    using = router.db_for_write(Offer)
-    connection = connections[using]
-    opts = Offer._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _count_use_sql(using),
-            [
-                opts.pk.get_db_prep_value(offer.pk, connection),
-                OfferStatus.ACTIVE.value,
-                opts.get_field("expires_at").get_db_prep_value(now, connection),
-            ],
-        )
-        counted = cursor.rowcount
+    counted = (
+        Offer.objects.filter(pk=offer.pk, status=OfferStatus.ACTIVE)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+    )
     if not counted:
         _require_answerable(Offer.objects.select_related("partner").get(pk=offer.pk))
         raise OfferError(  # the offer changed between the two reads: refuse all the same
@@ -458,23 +442,6 @@ def _count_use(offer: Offer, now: datetime) -> None:
             _UNAVAILABLE[OfferStatus.EXHAUSTED].format(partner=offer.partner),
         )
     offer.uses += 1
-
-
-@lru_cache(maxsize=4)
-def _count_use_sql(using: str) -> str:
-    """``_count_use``'s UPDATE, which the ORM would write from three filters and
-    ``update(uses=F("uses") + 1)``: written out once, for building it cost more than
-    running it, and the offer's row stays locked from this statement to the commit."""
-    quote = connections[using].ops.quote_name
-    opts = Offer._meta
-    column = {field.name: quote(field.column) for field in opts.concrete_fields}
-    uses, max_uses, expires_at = column["uses"], column["max_uses"], column["expires_at"]
-    return (
-        f"UPDATE {quote(opts.db_table)} SET {uses} = {uses} + 1 "  # noqa: S608  # nosec B608 - names from the model
-        f"WHERE {column[opts.pk.name]} = %s AND {column['status']} = %s "
-        f"AND ({expires_at} IS NULL OR {expires_at} > %s) "
-        f"AND ({max_uses} IS NULL OR {uses} < {max_uses})"
-    )
 
 
 def _notification_addresses(partner: Tenant, admins: Iterable[str]) -> list[str]:
@@ -490,24 +457,50 @@ class _MailFacts:
     partner_addresses: list[str]  # ``partner_notification_addresses``
 
 
+def _text(value: str) -> Cast:
+    """``value`` as a column of text: typed, for PostgreSQL cannot tell the type of a
+    bare parameter that the server binds in a select list."""
+    return Cast(Value(value), CharField())
+
+
 def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
-    """What the acceptance mail needs of both tenants beyond their rows, in one query:
-    the partner's domains, the customer's default domain and the partner's global
-    admins' addresses (``partner_notification_addresses``)."""
-    using = router.db_for_read(Domain)
-    connection = connections[using]
-    tenant = Domain._meta.get_field("tenant")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _mail_facts_sql(using),
-            [
-                tenant.get_db_prep_value(partner.pk, connection),
-                tenant.get_db_prep_value(customer.pk, connection),
-                tenant.get_db_prep_value(partner.pk, connection),
-                Role.GLOBAL_ADMIN.value,
-            ],
+    """What the acceptance mail needs of both tenants beyond their rows, in one query
+    (a union): the partner's domains, the customer's default domain and the partner's
+    global admins' addresses (``partner_notification_addresses``). Each row is (kind,
+    name, verified, is_default); an admin's address is its name."""
+    columns = ("kind", "row_name", "row_verified", "row_default")
+
+    def domains(kind: str, **filters: Any) -> QuerySet[Any]:
+        return (
+            Domain.objects.filter(**filters)
+            .order_by()
+            .annotate(
+                kind=_text(kind),
+                row_name=F("name"),
+                row_verified=F("verified"),
+                row_default=F("is_default"),
+            )
+            .values_list(*columns)
         )
-        rows = cursor.fetchall()
+
+    admins = (
+        User.objects.filter(
+            tenant=partner, is_active=True, role_assignments__role=Role.GLOBAL_ADMIN
+        )
+        .order_by()
+        .annotate(
+            kind=_text("admin"),
+            row_name=F("email"),
+            row_verified=F("is_active"),
+            row_default=F("is_active"),
+        )
+        .values_list(*columns)
+    )
+    rows = list(
+        domains("partner", tenant=partner).union(
+            domains("customer", tenant=customer, is_default=True), admins, all=True
+        )
+    )
     return _MailFacts(
         partner_domain=verified_domain(
             (name, bool(verified), bool(default))
@@ -518,36 +511,6 @@ def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
         partner_addresses=_notification_addresses(
             partner, (name for kind, name, _, _ in rows if kind == "admin")
         ),
-    )
-
-
-@lru_cache(maxsize=4)
-def _mail_facts_sql(using: str) -> str:
-    """``_mail_facts``' statement: three selects the ORM would run one by one, as one.
-    Each row is (kind, name, verified, is_default): a domain of the partner, the
-    customer's default domain, or a partner's admin's address (in ``name``)."""
-    quote = connections[using].ops.quote_name
-    domain, user, assignment = Domain._meta, User._meta, RoleAssignment._meta
-
-    def col(opts: Any, name: str) -> str:
-        return f"{quote(opts.db_table)}.{quote(opts.get_field(name).column)}"
-
-    def domains(kind: str) -> str:
-        return (
-            f"SELECT '{kind}', {col(domain, 'name')}, {col(domain, 'verified')}, "  # noqa: S608  # nosec B608 - names from the models
-            f"{col(domain, 'is_default')} FROM {quote(domain.db_table)} "
-            f"WHERE {col(domain, 'tenant')} = %s"
-        )
-
-    return (
-        f"{domains('partner')} UNION ALL "  # noqa: S608  # nosec B608 - names from the models
-        f"{domains('customer')} AND {col(domain, 'is_default')} UNION ALL "
-        f"SELECT 'admin', {col(user, 'email')}, {col(user, 'is_active')}, "
-        f"{col(user, 'is_active')} FROM {quote(user.db_table)} "
-        f"INNER JOIN {quote(assignment.db_table)} "
-        f"ON {col(assignment, 'user')} = {col(user, 'id')} "
-        f"WHERE {col(user, 'tenant')} = %s AND {col(user, 'is_active')} "
-        f"AND {col(assignment, 'role')} = %s"
     )
 
 

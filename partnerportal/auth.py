@@ -20,16 +20,16 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from tenants.models import User
 from tenants.security import SECOND_FACTORS
-from tenants.selectors import role_list, roles_of
+from tenants.selectors import role_flags
 
 
 def users_for_request() -> QuerySet[User]:
-    """Users with their tenant, access level, roles (``_role_list``) and ``_has_mfa``."""
+    """Users with their tenant, access level, roles (``role_flags``) and ``_has_mfa``."""
     from allauth.mfa.models import Authenticator
 
     second_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=SECOND_FACTORS)
     return User.objects.select_related("tenant", "agent_access").annotate(
-        _role_list=role_list(), _has_mfa=Exists(second_factor)
+        **role_flags(), _has_mfa=Exists(second_factor)
     )
 
 
@@ -39,7 +39,6 @@ def load_for_request(user_id: Any) -> User | None:
         user = users_for_request().get(pk=user_id)
     except (User.DoesNotExist, ValueError, ValidationError):
         return None
-    user._roles_cache = roles_of(user.__dict__.pop("_role_list", None))  # type: ignore[attr-defined]
     return user
 
 

@@ -18,8 +18,6 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from partnerportal.inserts import insert
-
 from .models import OutboundEmail, OutboundEmailStatus
 
 logger = logging.getLogger(__name__)
@@ -148,7 +146,7 @@ def _store(rows: list[OutboundEmail]) -> list[OutboundEmail]:
         return []
     # A writer that stores the same deduplicated message between the check and the
     # insert wins: this row is dropped, and the id queued for it finds nothing to send.
-    insert(rows, ignore_conflicts=bool(keys))
+    OutboundEmail.objects.bulk_create(rows, ignore_conflicts=bool(keys))
     ids = [str(row.id) for row in rows]
     transaction.on_commit(lambda: queue_delivery(ids))
     return rows

@@ -4,97 +4,62 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from django.db import connection
-from django.db.models import (
-    CharField,
-    Field,
-    JSONField,
-    Model,
-    Q,
-    QuerySet,
-    Subquery,
-)
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from partnerportal.db import planned_each_run
-from partnerportal.prepared import Prepared
 
-from .models import Tenant, TenantKind, User, full_name
-from .roles import ROLE_CODES, Role
+from .models import RoleAssignment, Tenant, TenantKind, User, full_name
+from .roles import Role
 
 if TYPE_CHECKING:
     from delegation.models import Relationship
 
-ROLE_SEPARATOR = ","
+# For a query of users: a column per role of the catalogue, whether the user holds it.
+ROLE_FLAGS = {f"holds_{role.value}": role for role in Role}
 
 
-def role_list() -> RawSQL:
-    """For a query of users: each one's role codes in one column (``role_codes``),
-    comma-separated in no given order, None for a user without a role.
+def role_flags() -> dict[str, Exists]:
+    """Annotations (``ROLE_FLAGS``) that carry each user's roles in the users' own query,
+    one index probe per role, instead of a query of their own."""
+    return {
+        flag: Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), role=role))
+        for flag, role in ROLE_FLAGS.items()
+    }
 
-    Written as SQL, like ``json_rows``: every request reads its user with it, and the
-    ORM's aggregate subquery cost more to compile than to run. Names are the models'
-    own, quoted; nothing comes from a request.
+
+def user_roles(user: User) -> frozenset[Role]:
+    """The directory roles ``user`` holds in its home tenant: what every rule asks.
+
+    Read from the ``role_flags`` annotations where the user was loaded with them (the
+    request's user is), else with a query; kept on the instance either way."""
+    cached = getattr(user, "_roles_cache", None)
+    if cached is None:
+        if all(hasattr(user, flag) for flag in ROLE_FLAGS):
+            cached = frozenset(role for flag, role in ROLE_FLAGS.items() if getattr(user, flag))
+        else:
+            codes = user.role_assignments.values_list("role", flat=True)
+            cached = frozenset(Role(code) for code in codes)
+        user._roles_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def forget_roles(user: User) -> None:
+    """Drop the roles kept on ``user``, so that ``user_roles`` reads them again.
+
+    ``delattr`` rather than the instance's ``__dict__``: the user of a request is a lazy
+    proxy, whose own ``__dict__`` is not the user's.
     """
-    from .models import RoleAssignment
-
-    qn = connection.ops.quote_name
-    opts = RoleAssignment._meta
-    role = qn(opts.get_field("role").column)
-    link = qn(opts.get_field("user").column)
-    user = f"{qn(User._meta.db_table)}.{qn(User._meta.pk.column)}"
-    join = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
-    sql = (
-        f"(SELECT {join}(r.{role}, '{ROLE_SEPARATOR}') "  # noqa: S608  # nosec B608
-        f"FROM {qn(opts.db_table)} r WHERE r.{link} = {user})"
-    )
-    return RawSQL(sql, [], output_field=CharField())  # noqa: S611  # nosec B611
-
-
-def json_rows(model: type[Model], link: str, **fields: str) -> RawSQL:
-    """For a query of tenants: the rows of ``model`` whose ``link`` is each tenant, as one
-    column holding a JSON array of objects of ``fields`` (key: field name), in no given
-    order, or None where there are none. The rows come with their tenant, in its query,
-    instead of in a query of their own (``prefetch_related``).
-
-    Written as SQL: the ORM's aggregate subquery cost more to compile than the query it
-    saved. Every name in it is the models' own, quoted; nothing comes from a request.
-    """
-    if not all(key.isidentifier() for key in fields):
-        raise ValueError("json_rows keys must be identifiers.")
-    qn = connection.ops.quote_name
-    opts = model._meta
-
-    def column(name: str) -> str:
-        field = opts.get_field(name)
-        if not isinstance(field, Field) or not field.column:
-            raise ValueError(f"{model.__name__}.{name} is not a column.")
-        return qn(field.column)
-
-    pairs = ", ".join(f"'{key}', r.{column(name)}" for key, name in fields.items())
-    if connection.vendor == "postgresql":
-        rows = f"JSONB_AGG(JSONB_BUILD_OBJECT({pairs}))"
-    else:
-        rows = f"JSON_GROUP_ARRAY(JSON_OBJECT({pairs}))"
-    tenant = f"{qn(Tenant._meta.db_table)}.{qn(Tenant._meta.pk.column)}"
-    sql = f"(SELECT {rows} FROM {qn(opts.db_table)} r WHERE r.{column(link)} = {tenant})"  # noqa: S608  # nosec B608
-    return RawSQL(sql, [], output_field=JSONField())  # noqa: S611  # nosec B611
-
-
-def roles_of(listed: str | None) -> frozenset[Role]:
-    """The roles in a ``role_list`` column (codes outside the catalogue are ignored)."""
-    return frozenset(Role(c) for c in (listed or "").split(ROLE_SEPARATOR) if c in ROLE_CODES)
+    for name in ("_roles_cache", *ROLE_FLAGS):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def landing_url(user: User) -> str:
     """Where a user's work is: partner overview, its admin center, or its profile."""
-    from .services import user_roles
-
     if user.tenant.is_partner:
         return reverse("delegation:partner-overview")
     if user.tenant.kind == TenantKind.OPERATOR and user.is_staff:
@@ -106,21 +71,15 @@ def landing_url(user: User) -> str:
 
 
 def is_tenant_admin(user: User) -> bool:
-    from .services import user_roles
-
     return bool(user_roles(user))
 
 
 def is_global_admin(user: User) -> bool:
-    from .services import user_roles
-
     return Role.GLOBAL_ADMIN in user_roles(user)
 
 
 def is_partner_admin(user: User | object) -> bool:
     """A partner admin: an enabled user of a partner tenant holding global admin there."""
-    from .services import user_roles
-
     return (
         isinstance(user, User)
         and user.is_active
@@ -161,7 +120,7 @@ class UserRow(NamedTuple):
         return full_name(self.first_name, self.last_name, self.email)
 
 
-USER_ROW_FIELDS = ("pk", "email", "first_name", "last_name", "is_active", "role_codes")
+USER_ROW_FIELDS = ("pk", "email", "first_name", "last_name", "is_active", *ROLE_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -194,17 +153,13 @@ def users_page(
     """A page of users by keyset on the (unique) email: no OFFSET and no COUNT, so a page
     costs the same however many users the tenant has. Cursors are user ids, looked up
     within the tenant, so no address appears in a URL. Each user carries ``role_codes``
-    (its roles' codes, sorted), read in the same query. Without a search its query is
-    prepared (one for each cursor given)."""
+    (its roles' codes, sorted), read in the same query."""
     after = after if before is None else None  # ``before`` wins
     # Whether to read a tenant's users in address order or to sort them depends on how
-    # many it has (ten, or a hundred thousand): planned for the tenant each time. A
-    # generic plan sorted all 10,000 of one tenant for its first page (5 ms, not 0.15).
+    # many it has (ten, or a hundred thousand), and a search is a LIKE pattern: planned
+    # for the tenant and the words each time, never with a generic plan.
     with planned_each_run():
-        if q.split():
-            found = list(_users_query(tenant.pk, q=q, after=after, before=before, size=size))
-        else:
-            found = _users_page_query(size).all(tenant=tenant.pk, after=after, before=before)
+        found = list(_users_query(tenant.pk, q=q, after=after, before=before, size=size))
     rows, next_after, previous_before = keyset_result(
         found, after=after is not None, before=before is not None, size=size
     )
@@ -219,11 +174,7 @@ def _users_query(
     tenant: UUID, *, q: str, after: UUID | None, before: UUID | None, size: int
 ) -> QuerySet[Any]:
     """The query of ``users_page``: rows of ``USER_ROW_FIELDS``."""
-    qs = (
-        users_search(tenant, q)
-        .annotate(role_codes=role_list())
-        .values_list(*USER_ROW_FIELDS, named=True)
-    )
+    qs = users_search(tenant, q).annotate(**role_flags()).values_list(*USER_ROW_FIELDS, named=True)
     mine = User.objects.filter(tenant=tenant)
     after_q = before_q = None
     if after is not None:
@@ -231,17 +182,6 @@ def _users_query(
     if before is not None:
         before_q = Q(email__lt=Subquery(mine.filter(pk=before).values("email")[:1]))
     return keyset_query(qs, ("email",), after=after_q, before=before_q, size=size)
-
-
-@lru_cache(maxsize=4)
-def _users_page_query(size: int) -> Prepared:
-    return Prepared(
-        User,
-        partial(_users_query, q="", size=size),
-        tenant="tenant",
-        after="id",
-        before="id",
-    )
 
 
 def keyset_query(
@@ -300,8 +240,8 @@ def uuid_or_none(value: str | None) -> UUID | None:
 
 
 def _user_row(row: Any) -> UserRow:
-    """A row of ``USER_ROW_FIELDS``, its role codes (a ``role_list``) sorted."""
-    codes = sorted(r.value for r in roles_of(row.role_codes))
+    """A row of ``USER_ROW_FIELDS``, its role codes sorted."""
+    codes = sorted(role.value for flag, role in ROLE_FLAGS.items() if getattr(row, flag))
     return UserRow(row.pk, row.email, row.first_name, row.last_name, row.is_active, codes)
 
 

@@ -29,6 +29,7 @@ from .models import (
     User,
 )
 from .roles import Permission, Role
+from .selectors import forget_roles, user_roles
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -118,25 +119,6 @@ def user_create(
         [RoleAssignment(user=user, role=Role(r)) for r in dict.fromkeys(roles)]
     )
     return user
-
-
-def user_roles(user: User) -> frozenset[Role]:
-    """The directory roles ``user`` holds in its home tenant (cached on the instance)."""
-    cached = getattr(user, "_roles_cache", None)
-    if cached is None:
-        cached = frozenset(Role(r) for r in user.role_assignments.values_list("role", flat=True))
-        user._roles_cache = cached  # type: ignore[attr-defined]
-    return cached
-
-
-def forget_roles(user: User) -> None:
-    """Drop the roles cached on ``user``, so that ``user_roles`` reads them again.
-
-    ``del`` rather than the instance's ``__dict__``: the user of a request is a lazy
-    proxy, whose own ``__dict__`` is not the user's.
-    """
-    if hasattr(user, "_roles_cache"):
-        del user._roles_cache
 
 
 def user_end_sessions(user: User) -> int:

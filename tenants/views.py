@@ -15,7 +15,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from delegation.access import Rights, tenant_rights_or_404
-from partnerportal.prepared import Prepared
 from partnerportal.reauth import recent_sign_in_required
 from tenants.roles import Permission, Role
 
@@ -30,7 +29,7 @@ from .forms import (
     UserEditForm,
     UserSearchForm,
 )
-from .models import Domain, RoleAssignment, ServiceRequest, Subscription, User
+from .models import Domain, RoleAssignment, ServiceRequest, User
 from .selectors import (
     landing_url,
     tenant_administrators,
@@ -59,13 +58,6 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/profile.html", {"roles": roles})
 
 
-# The overview's lists, in their models' order: built and compiled once.
-_DOMAINS = Prepared(Domain, lambda tenant: Domain.objects.filter(tenant_id=tenant), tenant="tenant")
-_SUBSCRIPTIONS = Prepared(
-    Subscription, lambda tenant: Subscription.objects.filter(tenant_id=tenant), tenant="tenant"
-)
-
-
 @require_safe
 @login_required
 def admin_center(request: HttpRequest, tenant_id: str) -> HttpResponse:
@@ -75,10 +67,8 @@ def admin_center(request: HttpRequest, tenant_id: str) -> HttpResponse:
     context = {
         "rights": rights,
         "tenant": tenant,
-        "domains": _DOMAINS.all(tenant=tenant.pk),
-        "subscriptions": (
-            _SUBSCRIPTIONS.all(tenant=tenant.pk) if rights.has(Permission.VIEW_BILLING) else []
-        ),
+        "domains": tenant.domains.all(),
+        "subscriptions": tenant.subscriptions.all() if rights.has(Permission.VIEW_BILLING) else [],
         "user_count": user_count_display(tenant),
         "P": Permission,
     }

@@ -46,10 +46,10 @@ MAX_QUERIES = 12
 PAGE_QUERIES = {
     # + relationship (with the tenant and its partner), capped user count, domains, plans
     "admin center overview": 6,
-    # + page (keyset, no count) with its domains, plans and relationships
-    "lookup: exact domain": 3,
-    "lookup: part of a name": 3,
-    "lookup: user email": 3,
+    # + page (keyset, no count), then its relationships, domains and plans (prefetched)
+    "lookup: exact domain": 6,
+    "lookup: part of a name": 6,
+    "lookup: user email": 6,
     # + relationship (with the tenant and the banner's partner), users with their roles
     "users: first page": 4,
     "users: deep page": 4,

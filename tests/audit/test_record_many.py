@@ -72,7 +72,7 @@ def test_events_made_before_are_linked_when_appended_and_only_once(django_assert
 
 @pytest.mark.parametrize("tenants", [1, 4, 5])
 def test_any_number_of_chains_move_together(django_assert_num_queries, tenants):
-    # given: more tenants than the prepared lock has slots for, or as many, or one
+    # given: one tenant, or four, or five
     found = [make_tenant(name=f"Tenant {n}") for n in range(tenants)]
     # when
     with django_assert_num_queries(3):

@@ -20,7 +20,6 @@ from delegation.access import (
     rights_in,
     rights_via_relationship,
     tenant_rights_or_404,
-    tenants_visible_to,
 )
 from delegation.models import AgentAccess, Relationship, RelationshipStatus
 from tenants.models import Tenant, User
@@ -215,7 +214,6 @@ def test_a_relationship_past_its_end_grants_nothing_before_the_task_marks_it(par
     assert relationship.status == RelationshipStatus.ACTIVE
     # then
     assert rights(agent, customer).permissions == frozenset()
-    assert customer not in tenants_visible_to(agent)
 
 
 def test_a_relationship_not_started_yet_grants_nothing(partner, customer):
@@ -229,7 +227,6 @@ def test_an_ended_relationship_grants_nothing(partner, customer, status):
     agent = make_partner_user(partner, level="full")
     make_relationship(partner, customer, status=status)
     assert rights(agent, customer).permissions == frozenset()
-    assert customer not in tenants_visible_to(agent)
 
 
 def test_terminating_takes_effect_at_once_even_on_the_same_user_instance(partner, customer):
@@ -268,7 +265,6 @@ def test_a_disabled_agent_holds_nothing(partner, customer):
     make_relationship(partner, customer)
     user_set_enabled(user=agent, enabled=False)
     assert rights(fresh(agent), customer).permissions == frozenset()
-    assert list(tenants_visible_to(fresh(agent))) == []
 
 
 def test_a_partner_tenant_is_never_reached_as_a_customer(partner):
@@ -278,7 +274,6 @@ def test_a_partner_tenant_is_never_reached_as_a_customer(partner):
     make_relationship(partner, other_partner)
     # then
     assert rights(agent, other_partner).permissions == frozenset()
-    assert other_partner not in tenants_visible_to(agent)
 
 
 def test_a_customer_user_with_an_access_row_is_no_agent(customer):
@@ -289,7 +284,6 @@ def test_a_customer_user_with_an_access_row_is_no_agent(customer):
     make_relationship(customer, target)
     # then
     assert rights(fresh(user), target).permissions == frozenset()
-    assert target not in tenants_visible_to(fresh(user))
 
 
 def test_unknown_or_missing_roles_in_a_relationship_grant_nothing(partner, customer):
@@ -304,7 +298,6 @@ def test_unknown_or_missing_roles_in_a_relationship_grant_nothing(partner, custo
     Relationship.objects.filter(pk=relationship.pk).update(roles=[])
     # then
     assert rights(agent, customer).permissions == frozenset()
-    assert customer not in tenants_visible_to(agent)
 
 
 def test_a_level_change_shows_on_the_next_load_of_the_user(partner, customer):
@@ -322,7 +315,7 @@ def test_a_level_change_shows_on_the_next_load_of_the_user(partner, customer):
     assert rights(fresh(agent), customer).permissions == frozenset()
 
 
-# --- require, tenant_rights_or_404, tenants_visible_to ----------------------------
+# --- require, tenant_rights_or_404 ----------------------------
 
 
 def test_require_returns_the_rights_or_raises(customer):
@@ -395,20 +388,6 @@ def small_world(partner):
     ]
     User.objects.filter(pk=users[-1].pk).update(is_active=False)
     return users, active
-
-
-def test_tenants_visible_to_agrees_with_rights_for_every_user_and_tenant(partner):
-    # given
-    users, active = small_world(partner)
-    tenants = list(Tenant.objects.all())
-    # then
-    for user in users:
-        expected = {t.pk for t in tenants if rights(fresh(user), t).has(P.VIEW_TENANT)}
-        assert set(tenants_visible_to(fresh(user)).values_list("pk", flat=True)) == expected
-    assert set(tenants_visible_to(users[0]).values_list("pk", flat=True)) == {active.pk}
-    assert set(tenants_visible_to(users[3]).values_list("pk", flat=True)) == {partner.pk}
-    assert not tenants_visible_to(users[6]).exists()
-    assert not tenants_visible_to(fresh(users[7])).exists()
 
 
 def test_rights_in_agrees_with_rights_for_every_user_and_tenant(partner):

@@ -82,6 +82,7 @@ def result(
         ]
         if subscriptions is None
         else subscriptions,
+        shows_details=relationship.display_status == "active",
     )
 
 

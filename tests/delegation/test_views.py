@@ -409,7 +409,7 @@ def test_a_malformed_page_cursor_is_ignored(client, world):
 
 
 # Each: the session, then the user (with tenant, roles, mfa, level), then as said.
-LOOKUP_QUERIES = 3  # page (domains, plans, rels)
+LOOKUP_QUERIES = 6  # page, rels, domains, plans
 CUSTOMERS_QUERIES = 5  # count, page, default domains
 STAFF_QUERIES = 5  # count, page, role assignments
 
