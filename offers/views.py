@@ -4,7 +4,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -190,7 +189,7 @@ def token_shape_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
 
 @require_safe
-@ratelimit(key="ip", rate=settings.OFFER_LINK_RATE_LIMIT)
+@ratelimit(key="ip", rate="OFFER_LINK_RATE_LIMIT")
 def offer_public(request: HttpRequest, token: str) -> HttpResponse:
     """The consent page: who asks, for what, until when. Never changes anything."""
     offer = offer_by_token(token)
@@ -234,7 +233,7 @@ def _answer(request: HttpRequest, token: str) -> tuple[Offer | None, HttpRespons
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=settings.OFFER_ANSWER_RATE_LIMIT)
+@ratelimit(key="ip", rate="OFFER_ANSWER_RATE_LIMIT")
 @token_shape_required
 @answer_requires_recent_sign_in
 def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
@@ -275,7 +274,7 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=settings.OFFER_ANSWER_RATE_LIMIT)
+@ratelimit(key="ip", rate="OFFER_ANSWER_RATE_LIMIT")
 @token_shape_required
 @answer_requires_recent_sign_in
 def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
