@@ -50,6 +50,14 @@ def scoped_partner_admin(request: HttpRequest) -> User | None:
     return user
 
 
+def may_see_user(request: HttpRequest, obj: Any) -> bool:
+    """An operator sees every user; a partner admin its own tenant's (``obj`` None: any)."""
+    if is_operator(request):
+        return True
+    scoped = scoped_partner_admin(request)
+    return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
+
+
 class OperatorOnlyMixin:
     """Platform operators only: anyone else finds nothing here, whatever its permissions."""
 
@@ -171,20 +179,14 @@ class AgentAccessInline(admin.StackedInline):
         formset.actor = request.user  # type: ignore[attr-defined]
         return formset
 
-    def _allowed(self, request: HttpRequest, obj: Any) -> bool:
-        if is_operator(request):
-            return True
-        scoped = scoped_partner_admin(request)
-        return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
-
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request, obj)
+        return may_see_user(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request, obj)
+        return may_see_user(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request, obj)
+        return may_see_user(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -234,19 +236,15 @@ class UserAdmin(DjangoUserAdmin):
         scoped = scoped_partner_admin(request)
         return qs.none() if scoped is None else qs.filter(tenant_id=scoped.tenant_id)
 
-    def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
-        scoped = scoped_partner_admin(request)
-        return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
-
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_operator(request) or scoped_partner_admin(request) is not None
+        return may_see_user(request, None)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_operator(request) or self._in_scope(request, obj)
+        return may_see_user(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A partner admin "changes" a user only through the delegated access inline.
-        return is_operator(request) or self._in_scope(request, obj)
+        return may_see_user(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_operator(request)
@@ -328,9 +326,6 @@ class OutboundEmailAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         return False
 
 
-# --- Service requests: platform operators answer and change status -------------------------
-
-
 class ServiceRequestCommentInline(admin.StackedInline):
     """Earlier comments read-only; one empty form to answer. Saving calls the services."""
 
@@ -354,7 +349,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     ordering = ["-created"]
     inlines = [ServiceRequestCommentInline]
-    FIELDS: tuple[str, ...] = (
+    fields = (
         "reference",
         "tenant",
         "title",
@@ -370,12 +365,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         "created",
         "updated",
     )
-    fields = FIELDS
-    readonly_fields = tuple(f for f in FIELDS if f != "status")
-
-    @admin.display(description="Reference")
-    def reference(self, obj: ServiceRequest) -> str:
-        return obj.reference
+    readonly_fields = tuple(f for f in fields if f != "status")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # requests are filed from a tenant's admin center
