@@ -1,10 +1,7 @@
-"""Account events (sign-in, sign-out, passwords, two-factor changes) in the audit log,
-and each new tenant's chain head.
+"""Account events in the audit log, and each new tenant's chain head.
 
-Each event goes into the chain of the user's home tenant. A failed sign-in for an
-address that belongs to no user is not recorded: it has no tenant whose log could
-hold it, and writing it anywhere would let anyone fill a chain at will (the sign-in
-rate limits deal with guessing).
+A failed sign-in for an address that belongs to no user is not recorded: no tenant's log
+could hold it, and writing it anywhere would let anyone fill a chain at will.
 """
 
 from __future__ import annotations
