@@ -80,13 +80,11 @@ class OperatorOnlyMixin:
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
-    fields = ["name", "verified", "is_default"]
 
 
 class SubscriptionInline(admin.TabularInline):
     model = Subscription
     extra = 0
-    fields = ["plan", "seats", "status", "renewal_date"]
 
 
 @admin.register(Tenant)
@@ -137,7 +135,6 @@ class SubscriptionAdmin(OperatorOnlyMixin, admin.ModelAdmin):
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     extra = 0
-    fields = ["role"]
 
 
 class AgentAccessFormSet(BaseInlineFormSet):
@@ -167,7 +164,6 @@ class AgentAccessInline(admin.StackedInline):
     formset = AgentAccessFormSet
     can_delete = False
     max_num = 1
-    fields = ["level"]
     verbose_name_plural = "Delegated access (partner staff)"
 
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:

@@ -18,14 +18,6 @@ class TenantKind(models.TextChoices):
     OPERATOR = "operator", "Platform operator"
 
 
-class TenantQuerySet(models.QuerySet["Tenant"]):
-    def partners(self) -> "TenantQuerySet":
-        return self.filter(kind=TenantKind.PARTNER)
-
-    def customers(self) -> "TenantQuerySet":
-        return self.filter(kind=TenantKind.CUSTOMER)
-
-
 class Tenant(models.Model):
     """An organisation: a partner that administers others, or a customer that is administered."""
 
@@ -43,8 +35,6 @@ class Tenant(models.Model):
         help_text="Administrators of this tenant must set up two-factor authentication.",
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

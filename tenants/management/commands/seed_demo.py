@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from offers.demo import seed_offers
 from tenants.models import Domain, RoleAssignment, Subscription, Tenant, TenantKind, User
 from tenants.roles import Role
 
@@ -180,17 +181,9 @@ class Command(BaseCommand):
                 tenant, added = seed_tenant(spec, password_hash)
                 tenants[spec["domain"]] = tenant
                 total += added
-            total += self.extend(tenants)
+            total += seed_offers(tenants)
             total += seed_partner_mfa(tenants)
         if total:
             self.stdout.write(self.style.SUCCESS(f"Demo data ready ({total} rows added)."))
         else:
             self.stdout.write("Demo data already present; nothing changed.")
-
-    def extend(self, tenants: dict[str, Tenant]) -> int:
-        """Hook for the demo data of offers, delegation and audit; returns rows added."""
-        from offers.demo import seed_offers
-
-        added = 0
-        added += seed_offers(tenants)
-        return added
