@@ -46,7 +46,6 @@ def prepare_threshold(name: str) -> int | None:
 
 
 SECRET_KEY = env("SECRET_KEY", "insecure-local-key-only-for-development-0123456789abcdef")
-DEBUG = False
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS", "") or "").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in (env("CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()
