@@ -1,9 +1,7 @@
-"""Django admin for the directory, shaped for platform operators.
+"""Django admin for the directory: platform operators (superusers) see everything.
 
-Platform operators (superusers) see everything. A partner admin given Django admin
-access (``is_staff``) sees only its own tenant's users, every field read-only but the
-delegated access inline, whose changes go through ``delegation.services`` (checked
-and audited like the portal's page). Every other model here is for operators only.
+A partner admin with ``is_staff`` sees only its own tenant's users, read-only but for the
+delegated access inline, whose changes go through ``delegation.services``.
 """
 
 from typing import Any

@@ -26,6 +26,15 @@ LAST_NAMES = [
     "Wilke", "Fernandez", "Gupta", "Rodriguez", "Jain", "Davis", "Kim",
 ]  # fmt: skip
 
+TENANT_FIELDS = (
+    "kind",
+    "name",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "address",
+    "country",
+)
 TENANTS: list[dict[str, Any]] = [
     {
         "kind": TenantKind.PARTNER,
@@ -108,15 +117,7 @@ def seed_tenant(spec: dict[str, Any], password_hash: str) -> tuple[Tenant, int]:
     added = 0
     domain = Domain.objects.filter(name=spec["domain"]).select_related("tenant").first()
     if domain is None:
-        tenant = Tenant.objects.create(
-            kind=spec["kind"],
-            name=spec["name"],
-            contact_name=spec["contact_name"],
-            contact_email=spec["contact_email"],
-            contact_phone=spec["contact_phone"],
-            address=spec["address"],
-            country=spec["country"],
-        )
+        tenant = Tenant.objects.create(**{field: spec[field] for field in TENANT_FIELDS})
         Domain.objects.create(tenant=tenant, name=spec["domain"], verified=True, is_default=True)
         added += 2
     else:
@@ -144,11 +145,8 @@ def seed_tenant(spec: dict[str, Any], password_hash: str) -> tuple[Tenant, int]:
 
 
 def seed_partner_mfa(tenants: dict[str, Tenant]) -> int:
-    """Enrol every demo partner account in TOTP with ``DEMO_TOTP_SECRET``; returns rows added.
-
-    The portal requires MFA of partner users, so the demo shows it at work from the
-    first sign-in. Accounts already enrolled (with any secret) are left as they are.
-    """
+    """Enrol every demo partner account not yet enrolled in TOTP with ``DEMO_TOTP_SECRET``,
+    so the demo shows required MFA from the first sign-in; returns rows added."""
     from allauth.mfa.adapter import get_adapter
     from allauth.mfa.models import Authenticator
 
