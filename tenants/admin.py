@@ -138,7 +138,7 @@ class RoleAssignmentInline(admin.TabularInline):
 class AgentAccessFormSet(BaseInlineFormSet):
     """Refuses, with the service's words, a change the service would refuse."""
 
-    actor: User | None = None
+    actor: User  # set by AgentAccessInline.get_formset
 
     def clean(self) -> None:
         super().clean()
@@ -147,8 +147,6 @@ class AgentAccessFormSet(BaseInlineFormSet):
                 continue
             old = form.initial.get("level", AccessLevel.NONE)
             new = form.cleaned_data.get("level", AccessLevel.NONE)
-            if self.actor is None:  # set by AgentAccessInline.get_formset
-                raise ValidationError("Sign in again to change delegated access.")
             try:
                 agent_access_check(
                     actor=self.actor, staff_user=self.instance, old_level=old, new_level=new
@@ -181,9 +179,6 @@ class AgentAccessInline(admin.StackedInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return may_see_user(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(User)
