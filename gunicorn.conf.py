@@ -53,6 +53,10 @@ def post_worker_init(worker: Any) -> None:
     )
 
 
+def _json_to(stream: str) -> dict[str, str]:
+    return {"class": "logging.StreamHandler", "formatter": "json", "stream": f"ext://sys.{stream}"}
+
+
 # GUNICORN_ACCESS_LOG=off leaves access logging to the proxy.
 access_log_on = os.environ.get("GUNICORN_ACCESS_LOG", "on").strip().lower() != "off"
 accesslog = "-" if access_log_on else None
@@ -69,18 +73,7 @@ logconfig_dict = {
             "fmt": "%(levelname)s %(name)s %(message)s",
         }
     },
-    "handlers": {
-        "error_console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stderr",
-        },
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stdout",
-        },
-    },
+    "handlers": {"error_console": _json_to("stderr"), "console": _json_to("stdout")},
     "loggers": {
         "gunicorn.error": {
             "level": loglevel.upper(),
