@@ -81,8 +81,7 @@ def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: Any) -> HttpResponse:
     rights = _customer_rights_or_404(request, tenant_id)
-    rel = _relationship_or_404(rights, relationship_id)
-    return _remove(request, rights, rel)
+    return _remove(request, rights, _relationship_or_404(rights, relationship_id))
 
 
 @recent_sign_in_required
@@ -132,8 +131,7 @@ def relationship_renew_view(
     request: HttpRequest, tenant_id: Any, relationship_id: Any
 ) -> HttpResponse:
     rights = _customer_rights_or_404(request, tenant_id)
-    rel = _relationship_or_404(rights, relationship_id)
-    return _renew(request, rights, rel)
+    return _renew(request, rights, _relationship_or_404(rights, relationship_id))
 
 
 @recent_sign_in_required
