@@ -24,11 +24,6 @@ def current() -> RequestContext:
     return _current.get() or RequestContext()
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a forwarded header is set by the proxy's configuration, not here.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 class RequestContextMiddleware:
     """Gives each request an id (or keeps a sane ``X-Request-ID``) and remembers its origin."""
 
@@ -45,7 +40,8 @@ class RequestContextMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = _current.set(
             RequestContext(
-                ip_address=_client_ip(request),
+                # A forwarded address is the proxy's business (FORWARDED_ALLOW_IPS).
+                ip_address=request.META.get("REMOTE_ADDR") or None,
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
                 request_id=request_id,
             )

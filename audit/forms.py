@@ -10,25 +10,8 @@ from uuid import UUID
 from django import forms
 from django.utils import timezone
 
-from partnerportal.widgets import SharedChoicesSelect
-
 from .actions import Action
 from .models import AuditEventQuerySet
-
-
-class FixedChoiceField(forms.ChoiceField):
-    """A choice field whose choices never change: a form's copy of it shares them.
-
-    Every form deep-copies its fields, and a ``ChoiceField`` its choices with them: forty
-    actions copied for each page of the audit log, to be read only.
-    """
-
-    widget = SharedChoicesSelect
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoiceField:
-        # Field's copy (the widget, messages and validators), not ChoiceField's.
-        result: FixedChoiceField = forms.Field.__deepcopy__(self, memo)  # type: ignore[attr-defined]
-        return result
 
 
 class AuditFilterForm(forms.Form):
@@ -39,7 +22,7 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     partner = forms.ChoiceField(label="Partner", required=False)
-    action = FixedChoiceField(
+    action = forms.ChoiceField(
         label="Action", required=False, choices=[("", "Any action"), *Action.choices]
     )
     date_from = forms.DateField(
@@ -67,8 +50,7 @@ class AuditFilterForm(forms.Form):
         return data
 
     def filters(self) -> dict[str, Any]:
-        """The valid filters as ``AuditEventQuerySet.matching`` takes them, None where not
-        given (an invalid form filters nothing)."""
+        """The valid filters as ``AuditEventQuerySet.matching`` takes them."""
         data = self.cleaned_data if self.is_valid() else {}
         tz = timezone.get_current_timezone()
         start, end = data.get("date_from"), data.get("date_to")

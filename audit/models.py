@@ -45,21 +45,16 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     ) -> "AuditEventQuerySet":
         """The events of ``actor`` (an address), by staff of ``partner``, of ``action``,
         from ``since`` and before ``until``; None leaves a filter out."""
-        qs = self
-        if actor is not None:
-            qs = qs.filter(actor_email=actor)
-        if partner is not None:
-            qs = qs.filter(actor_tenant_id=partner)
-        if action is not None:
-            qs = qs.filter(action=action)
-        if since is not None:
-            qs = qs.filter(occurred_at__gte=since)
-        if until is not None:
-            qs = qs.filter(occurred_at__lt=until)
-        return qs
+        lookups = {
+            "actor_email": actor,
+            "actor_tenant_id": partner,
+            "action": action,
+            "occurred_at__gte": since,
+            "occurred_at__lt": until,
+        }
+        return self.filter(**{k: v for k, v in lookups.items() if v is not None})
 
     def by_staff_of(self, partner_id: uuid.UUID) -> "AuditEventQuerySet":
-        """What the users of ``partner_id`` did, in any tenant."""
         return self.filter(actor_tenant_id=partner_id)
 
     def rows(self) -> list["EventRow"]:
@@ -70,7 +65,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 @cache
 def _action_labels() -> dict[str, str]:
-    """Each action's label by its code (an ``Action`` by value costs an enum lookup)."""
+    """Each action's label by its code."""
     from .actions import Action
 
     return dict(Action.choices)
@@ -109,11 +104,8 @@ class EventDisplay:
 
     @property
     def actor_display(self) -> str:
-        """The person and, when not at home, the organisation it acted for.
-
-        "Lee Gu (Fabrikam Partners, Full administration)": a partner technician is
-        named, never hidden behind its partner.
-        """
+        """The person and, when not at home, the organisation it acted for: a partner
+        technician is named, never hidden behind its partner."""
         if not self.actor_id and not self.actor_email:
             return "Partner Portal (automatic)"
         name = self.actor_name or self.actor_email
@@ -133,10 +125,8 @@ class EventDisplay:
 class AuditEvent(EventDisplay, models.Model):
     """One act: who, in which tenant, on whose behalf, what, when and from where.
 
-    Events of one tenant form a chain: ``seq`` counts from 1 and ``hash`` covers
-    ``prev_hash`` and the event's canonical content. References to users, tenants and
-    relationships carry no database constraint (and their names are copied), so that
-    nothing ever needs to update a stored event.
+    A tenant's events form a hash chain by ``seq``. References carry no database
+    constraint (names are copied), so nothing ever needs to update a stored event.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -199,9 +189,7 @@ class AuditEvent(EventDisplay, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "seq"], name="audit_event_chain_seq"),
         ]
-        # The audit page walks one tenant's chain by seq (keyset pagination), narrowed
-        # by at most a few filters; the partner's Activity page walks its staff's events
-        # by id across tenants.
+        # The audit page walks one tenant's chain by seq; Activity, a partner's staff by id.
         indexes = [
             models.Index(fields=["actor_tenant", "-id"], name="audit_staff_activity_idx"),
             models.Index(fields=["tenant", "action", "-seq"], name="audit_tenant_action_idx"),
@@ -238,8 +226,7 @@ class AuditChainHead(models.Model):
 
 
 class EventRowFields(NamedTuple):
-    """Every column of an event, as read without a model instance: by the audit pages
-    and by the chain's verification, which hashes the same fields ``compute_hash`` does."""
+    """Every column of an event, read without a model instance."""
 
     id: int
     tenant_id: uuid.UUID
@@ -268,8 +255,6 @@ EVENT_ROW_FIELDS = EventRowFields._fields
 
 
 class EventRow(EventDisplay, EventRowFields):
-    """An event as a tuple: ``EventRowFields`` with ``AuditEvent``'s display properties.
-    Fifty of them cost a fraction of fifty model instances; nothing can be saved
-    through one."""
+    """An event as a read-only tuple, with ``AuditEvent``'s display properties."""
 
     __slots__ = ()

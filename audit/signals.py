@@ -1,15 +1,13 @@
-"""Account events (sign-in, sign-out, passwords, two-factor changes) in the audit log,
-and each new tenant's chain head.
+"""Account events in the audit log, and each new tenant's chain head.
 
-Each event goes into the chain of the user's home tenant. A failed sign-in for an
-address that belongs to no user is not recorded: it has no tenant whose log could
-hold it, and writing it anywhere would let anyone fill a chain at will (the sign-in
-rate limits deal with guessing).
+A failed sign-in for an address that belongs to no user is not recorded: no tenant's log
+could hold it, and writing it anywhere would let anyone fill a chain at will.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from allauth.account import signals as account_signals
@@ -35,14 +33,23 @@ def _record_for(user: Any, action: Action, changes: dict[str, Any] | None = None
     audit_record(tenant=user.tenant, action=action, acting_user=user, target=user, changes=changes)
 
 
-@receiver(account_signals.user_logged_in, dispatch_uid="audit_sign_in")
-def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    _record_for(user, Action.SIGN_IN)
+def _recorder(action: Action) -> Callable[..., None]:
+    def record(sender: Any, user: Any = None, **kwargs: Any) -> None:
+        _record_for(user, action)
+
+    return record
 
 
-@receiver(auth_signals.user_logged_out, dispatch_uid="audit_sign_out")
-def on_sign_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    _record_for(user, Action.SIGN_OUT)
+# Signals whose event says only who did what.
+for signal, uid, action in [
+    (account_signals.user_logged_in, "audit_sign_in", Action.SIGN_IN),
+    (auth_signals.user_logged_out, "audit_sign_out", Action.SIGN_OUT),
+    (account_signals.password_changed, "audit_password_changed", Action.PASSWORD_CHANGED),
+    (account_signals.password_set, "audit_password_set", Action.PASSWORD_CHANGED),
+    (account_signals.password_reset, "audit_password_reset", Action.PASSWORD_RESET_BY_EMAIL),
+    (mfa_signals.authenticator_reset, "audit_mfa_reset", Action.MFA_RECOVERY_CODES_REGENERATED),
+]:
+    signal.connect(_recorder(action), dispatch_uid=uid, weak=False)
 
 
 @receiver(auth_signals.user_login_failed, dispatch_uid="audit_sign_in_failed")
@@ -72,17 +79,6 @@ def on_signed_up(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         )
 
 
-@receiver(account_signals.password_changed, dispatch_uid="audit_password_changed")
-@receiver(account_signals.password_set, dispatch_uid="audit_password_set")
-def on_password_changed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    _record_for(user, Action.PASSWORD_CHANGED)
-
-
-@receiver(account_signals.password_reset, dispatch_uid="audit_password_reset")
-def on_password_reset(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    _record_for(user, Action.PASSWORD_RESET_BY_EMAIL)
-
-
 @receiver(mfa_signals.authenticator_added, dispatch_uid="audit_mfa_added")
 def on_authenticator_added(
     sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
@@ -98,13 +94,6 @@ def on_authenticator_removed(
 ) -> None:
     if authenticator.type != RECOVERY_CODES:
         _record_for(user, Action.MFA_DISABLED, {"method": [str(authenticator.type), None]})
-
-
-@receiver(mfa_signals.authenticator_reset, dispatch_uid="audit_mfa_reset")
-def on_authenticator_reset(
-    sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
-) -> None:
-    _record_for(user, Action.MFA_RECOVERY_CODES_REGENERATED)
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="audit_chain_head")

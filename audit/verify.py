@@ -12,6 +12,7 @@ from .models import AuditChainHead, AuditEvent, EventRow
 from .services import GENESIS_HASH, compute_hash
 
 CHUNK_SIZE = 5000
+NO_HEAD_DETAIL = "events exist but the chain has no head"
 
 
 class Reason:
@@ -57,43 +58,28 @@ def verify_chain(
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
+
+    def broken(seq: int, reason: str, detail: str) -> ChainReport:
+        return ChainReport(tenant_id, count, seq, reason, detail)
+
     for event in chain_rows(tenant_id, chunk_size):
         count += 1
         if event.seq != expected_seq:
-            return ChainReport(
-                tenant_id,
-                count,
-                expected_seq,
-                Reason.GAP,
-                f"next event found is #{event.seq}; #{expected_seq} is missing",
-            )
+            missing = f"next event found is #{event.seq}; #{expected_seq} is missing"
+            return broken(expected_seq, Reason.GAP, missing)
         if event.prev_hash != prev_hash:
-            return ChainReport(
-                tenant_id,
-                count,
-                event.seq,
-                Reason.OUT_OF_ORDER,
-                "its previous-hash does not match the event before it",
-            )
+            detail = "its previous-hash does not match the event before it"
+            return broken(event.seq, Reason.OUT_OF_ORDER, detail)
         if compute_hash(prev_hash, event) != event.hash:
-            return ChainReport(
-                tenant_id,
-                count,
-                event.seq,
-                Reason.HASH_MISMATCH,
-                "its content does not match its hash",
-            )
+            detail = "its content does not match its hash"
+            return broken(event.seq, Reason.HASH_MISMATCH, detail)
         prev_hash = event.hash
         expected_seq += 1
     last_seq = expected_seq - 1
     if head is None:
-        return ChainReport(
-            tenant_id, count, 1, Reason.NO_HEAD, "events exist but the chain has no head"
-        )
+        return broken(1, Reason.NO_HEAD, NO_HEAD_DETAIL)
     if head.seq != last_seq or head.hash != prev_hash:
-        return ChainReport(
-            tenant_id,
-            count,
+        return broken(
             last_seq + 1 if head.seq > last_seq else head.seq,
             Reason.HEAD_MISMATCH,
             f"the chain head is at #{head.seq} but the events end at #{last_seq}",
@@ -124,10 +110,4 @@ def verify_chains(
             continue
         yield verify_chain(head.tenant_id, head, chunk_size)
     for row in orphans.values("tenant_id").annotate(n=Count("id")).order_by("tenant_id"):
-        yield ChainReport(
-            row["tenant_id"],
-            row["n"],
-            1,
-            Reason.NO_HEAD,
-            "events exist but the chain has no head",
-        )
+        yield ChainReport(row["tenant_id"], row["n"], 1, Reason.NO_HEAD, NO_HEAD_DETAIL)

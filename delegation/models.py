@@ -19,11 +19,8 @@ class RelationshipStatus(models.TextChoices):
 
 class RelationshipQuerySet(models.QuerySet["Relationship"]):
     def effective(self, now: datetime | None = None) -> "RelationshipQuerySet":
-        """Relationships that grant access right now: active status and within their window.
-
-        Time is compared directly, so access ends at ``expires`` even before the
-        periodic task has marked the relationship expired.
-        """
+        """Relationships that grant access now; access ends at ``expires`` even before
+        the periodic task marks them expired."""
         now = now or timezone.now()
         return self.filter(status=RelationshipStatus.ACTIVE, starts__lte=now, expires__gt=now)
 

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -48,14 +48,13 @@ def _customer_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
 
 
 def _relationship_or_404(rights: Rights, relationship_id: Any) -> Relationship:
-    rel = (
-        Relationship.objects.filter(pk=relationship_id, customer=rights.tenant)
-        .select_related("partner", "customer", "accepted_by", "offer", "terminated_by")
-        .first()
+    return get_object_or_404(
+        Relationship.objects.select_related(
+            "partner", "customer", "accepted_by", "offer", "terminated_by"
+        ),
+        pk=relationship_id,
+        customer=rights.tenant,
     )
-    if rel is None:
-        raise Http404("No such relationship.")
-    return rel
 
 
 @require_safe
@@ -82,13 +81,31 @@ def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: Any) -> HttpResponse:
     rights = _customer_rights_or_404(request, tenant_id)
-    rel = _relationship_or_404(rights, relationship_id)
-    return _remove(request, rights, rel)
+    return _remove(request, rights, _relationship_or_404(rights, relationship_id))
 
 
 @recent_sign_in_required
 def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
-    back = redirect("delegation:relationships", tenant_id=rights.tenant.pk)
+    return _terminate(
+        request,
+        rel,
+        back=redirect("delegation:relationships", tenant_id=rights.tenant.pk),
+        done=f"{rel.partner.name} no longer has delegated access to {rel.customer.name}.",
+        template="delegation/relationships_remove.html",
+        context={"rights": rights, "tenant": rights.tenant},
+    )
+
+
+def _terminate(
+    request: HttpRequest,
+    rel: Relationship,
+    *,
+    back: HttpResponse,
+    done: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """Ask for a reason (GET), or end the relationship with it (POST) and go ``back``."""
     form = EndRelationshipForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -102,22 +119,10 @@ def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResp
             return back
         except PermissionDenied as exc:
             raise Http404("No such relationship.") from exc
-        messages.success(
-            request,
-            f"{rel.partner.name} no longer has delegated access to {rel.customer.name}.",
-        )
+        messages.success(request, done)
         return back
-    return render(
-        request,
-        "delegation/relationships_remove.html",
-        {
-            "rights": rights,
-            "tenant": rights.tenant,
-            "relationship": rel,
-            "form": form,
-            "active": rel.is_effective(),
-        },
-    )
+    context |= {"relationship": rel, "form": form, "active": rel.is_effective()}
+    return render(request, template, context)
 
 
 @login_required
@@ -126,8 +131,7 @@ def relationship_renew_view(
     request: HttpRequest, tenant_id: Any, relationship_id: Any
 ) -> HttpResponse:
     rights = _customer_rights_or_404(request, tenant_id)
-    rel = _relationship_or_404(rights, relationship_id)
-    return _renew(request, rights, rel)
+    return _renew(request, rights, _relationship_or_404(rights, relationship_id))
 
 
 @recent_sign_in_required
@@ -168,37 +172,21 @@ def customer_relationship_end(request: HttpRequest, relationship_id: Any) -> Htt
     user = partner_user_or_404(request)
     if not is_admin_of_partner(user, user.tenant):
         raise Http404("No such page.")
-    rel = (
-        Relationship.objects.filter(pk=relationship_id, partner_id=user.tenant_id)
-        .select_related("partner", "customer", "accepted_by", "offer")
-        .first()
+    rel = get_object_or_404(
+        Relationship.objects.select_related("partner", "customer", "accepted_by", "offer"),
+        pk=relationship_id,
+        partner_id=user.tenant_id,
     )
-    if rel is None:
-        raise Http404("No such relationship.")
     return _end(request, rel)
 
 
 @recent_sign_in_required
 def _end(request: HttpRequest, rel: Relationship) -> HttpResponse:
-    form = EndRelationshipForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            relationship_terminate(
-                relationship=rel,
-                acting_user=request.user,  # type: ignore[arg-type]
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("delegation:partner-overview")
-        except PermissionDenied as exc:
-            raise Http404("No such relationship.") from exc
-        messages.success(
-            request, f"The relationship with {rel.customer.name} has ended; its admins are told."
-        )
-        return redirect("delegation:partner-overview")
-    return render(
+    return _terminate(
         request,
-        "delegation/relationships_end.html",
-        {"relationship": rel, "form": form, "active": rel.is_effective()},
+        rel,
+        back=redirect("delegation:partner-overview"),
+        done=f"The relationship with {rel.customer.name} has ended; its admins are told.",
+        template="delegation/relationships_end.html",
+        context={},
     )

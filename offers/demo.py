@@ -1,8 +1,7 @@
 """Demo data of offers: Fabrikam's relationships with Contoso and Northwind, and an open offer.
 
-Run by ``seed_demo``; each part is created once, so running it again changes nothing.
-The relationships are made by accepting offers through the services, so they start
-when the demo data is first loaded and carry the audit trail an acceptance leaves.
+Relationships come from accepting offers through the services, so they carry the audit
+trail an acceptance leaves; running it again changes nothing.
 """
 
 from delegation.models import Relationship

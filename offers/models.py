@@ -43,10 +43,7 @@ PRESET_ROLES: dict[str, tuple[Role, ...]] = {
 
 class Offer(models.Model):
     """A partner's request for delegated access, answerable by any customer's global admin.
-
-    Only ``active`` and ``revoked`` are stored; ``expired`` and ``exhausted`` follow
-    from the time and the use count (see ``current_status``).
-    """
+    Only ``active`` and ``revoked`` are stored; see ``current_status``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     partner = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="offers")

@@ -1,12 +1,8 @@
-"""Loading the signed-in user: one query for what every request asks of it.
+"""Loading the signed-in user with its tenant, roles, access level and second factor.
 
-Each request needs the user, its home tenant, its directory roles (navigation, the
-access rule, whether MFA is required of it), whether it has a second factor (the MFA
-rule) and, for a partner's user, its delegated access level (the access rule). Django's
-backends load the user alone and leave the rest to a query each; these backends load
-all of it in one statement, and ``user_roles`` and ``has_mfa`` read what was loaded.
-They are request-scoped: a new request loads them again, and code that changes a
-user's roles forgets them on that instance (``tenants.services.forget_roles``).
+Every request asks for all of them; these backends load them in one statement, and
+``user_roles`` and ``has_mfa`` read what was loaded. Code that changes a user's roles
+forgets them on that instance (``tenants.services.forget_roles``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Structured logs: one JSON object a line, carrying the id of the request being served.
 
-The request id is the one ``audit.context.RequestContextMiddleware`` gives each request
-(and returns as ``X-Request-ID``), so a log line and the audit events of the same
-request can be joined. gunicorn's access log lines become structured fields too.
+The id is the one ``audit.context.RequestContextMiddleware`` gives each request, so a log
+line joins the audit events of the same request.
 """
 
 from __future__ import annotations

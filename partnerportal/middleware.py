@@ -1,17 +1,9 @@
 """Two-factor authentication is enforced, not merely offered.
 
-A signed-in user of whom MFA is required (every partner user; a customer's administrators
-when their tenant requires it) and who has no authenticator yet is sent to enrolment
-from every page, except:
-
-- allauth's own pages (sign-in and out, sign-up, password reset, e-mail confirmation,
-  re-authentication, the MFA pages themselves, sessions);
-- static files and the health checks;
-- reading an offer (GET ``/offer/...``): a customer admin who has not enrolled yet may
-  read what a partner asks for; answering it (POST) is enforced like any other change.
-
-Where the user was going is kept in the session, so that after enrolment the MFA pages
-offer a way back (a customer that signed up through an offer link returns to it).
+A signed-in user of whom MFA is required and who has no authenticator yet is sent to
+enrolment from every page but allauth's own, static files, health checks and reading an
+offer (a customer admin may read what a partner asks before enrolling). Where the user was
+going is kept in the session, so the MFA pages can offer a way back.
 """
 
 from __future__ import annotations

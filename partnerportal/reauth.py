@@ -1,10 +1,7 @@
 """Re-authentication: sensitive acts need a recent sign-in.
 
-allauth's ``reauthentication_required`` on its own only counts an explicit
-re-authentication; here a sign-in (password, second factor, or the email confirmation
-that ends a sign-up) within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as recent too.
-When it is not recent, allauth asks for the password again and then replays the
-suspended request.
+allauth's ``reauthentication_required`` alone counts only an explicit re-authentication;
+here any sign-in within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as recent too.
 """
 
 import time
@@ -20,15 +17,13 @@ SIGNED_IN_AT_KEY = "portal.signed_in_at"
 
 
 def remember_sign_in(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
-    """Note in the session when it signed in, whatever the way (connected to
-    ``user_logged_in``)."""
+    """Note in the session when it signed in (connected to ``user_logged_in``)."""
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT_KEY] = time.time()
 
 
 def signed_in_recently(request: HttpRequest) -> bool:
-    """Whether this session signed in, or re-confirmed who it is, within the
-    re-authentication window."""
+    """Whether this session signed in, or re-authenticated, within the window."""
     user = request.user
     if not user.is_authenticated:
         return False

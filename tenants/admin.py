@@ -1,9 +1,7 @@
-"""Django admin for the directory, shaped for platform operators.
+"""Django admin for the directory: platform operators (superusers) see everything.
 
-Platform operators (superusers) see everything. A partner admin given Django admin
-access (``is_staff``) sees only its own tenant's users, every field read-only but the
-delegated access inline, whose changes go through ``delegation.services`` (checked
-and audited like the portal's page). Every other model here is for operators only.
+A partner admin with ``is_staff`` sees only its own tenant's users, read-only but for the
+delegated access inline, whose changes go through ``delegation.services``.
 """
 
 from typing import Any
@@ -50,6 +48,14 @@ def scoped_partner_admin(request: HttpRequest) -> User | None:
     return user
 
 
+def may_see_user(request: HttpRequest, obj: Any) -> bool:
+    """An operator sees every user; a partner admin its own tenant's (``obj`` None: any)."""
+    if is_operator(request):
+        return True
+    scoped = scoped_partner_admin(request)
+    return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
+
+
 class OperatorOnlyMixin:
     """Platform operators only: anyone else finds nothing here, whatever its permissions."""
 
@@ -72,13 +78,11 @@ class OperatorOnlyMixin:
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
-    fields = ["name", "verified", "is_default"]
 
 
 class SubscriptionInline(admin.TabularInline):
     model = Subscription
     extra = 0
-    fields = ["plan", "seats", "status", "renewal_date"]
 
 
 @admin.register(Tenant)
@@ -129,13 +133,12 @@ class SubscriptionAdmin(OperatorOnlyMixin, admin.ModelAdmin):
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     extra = 0
-    fields = ["role"]
 
 
 class AgentAccessFormSet(BaseInlineFormSet):
     """Refuses, with the service's words, a change the service would refuse."""
 
-    actor: User | None = None
+    actor: User  # set by AgentAccessInline.get_formset
 
     def clean(self) -> None:
         super().clean()
@@ -144,8 +147,6 @@ class AgentAccessFormSet(BaseInlineFormSet):
                 continue
             old = form.initial.get("level", AccessLevel.NONE)
             new = form.cleaned_data.get("level", AccessLevel.NONE)
-            if self.actor is None:  # set by AgentAccessInline.get_formset
-                raise ValidationError("Sign in again to change delegated access.")
             try:
                 agent_access_check(
                     actor=self.actor, staff_user=self.instance, old_level=old, new_level=new
@@ -159,7 +160,6 @@ class AgentAccessInline(admin.StackedInline):
     formset = AgentAccessFormSet
     can_delete = False
     max_num = 1
-    fields = ["level"]
     verbose_name_plural = "Delegated access (partner staff)"
 
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
@@ -171,23 +171,14 @@ class AgentAccessInline(admin.StackedInline):
         formset.actor = request.user  # type: ignore[attr-defined]
         return formset
 
-    def _allowed(self, request: HttpRequest, obj: Any) -> bool:
-        if is_operator(request):
-            return True
-        scoped = scoped_partner_admin(request)
-        return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
-
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request, obj)
+        return may_see_user(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request, obj)
+        return may_see_user(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return may_see_user(request, obj)
 
 
 @admin.register(User)
@@ -234,19 +225,15 @@ class UserAdmin(DjangoUserAdmin):
         scoped = scoped_partner_admin(request)
         return qs.none() if scoped is None else qs.filter(tenant_id=scoped.tenant_id)
 
-    def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
-        scoped = scoped_partner_admin(request)
-        return scoped is not None and (obj is None or obj.tenant_id == scoped.tenant_id)
-
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_operator(request) or scoped_partner_admin(request) is not None
+        return may_see_user(request, None)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_operator(request) or self._in_scope(request, obj)
+        return may_see_user(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A partner admin "changes" a user only through the delegated access inline.
-        return is_operator(request) or self._in_scope(request, obj)
+        return may_see_user(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_operator(request)
@@ -328,9 +315,6 @@ class OutboundEmailAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         return False
 
 
-# --- Service requests: platform operators answer and change status -------------------------
-
-
 class ServiceRequestCommentInline(admin.StackedInline):
     """Earlier comments read-only; one empty form to answer. Saving calls the services."""
 
@@ -354,7 +338,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     ordering = ["-created"]
     inlines = [ServiceRequestCommentInline]
-    FIELDS: tuple[str, ...] = (
+    fields = (
         "reference",
         "tenant",
         "title",
@@ -370,12 +354,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         "created",
         "updated",
     )
-    fields = FIELDS
-    readonly_fields = tuple(f for f in FIELDS if f != "status")
-
-    @admin.display(description="Reference")
-    def reference(self, obj: ServiceRequest) -> str:
-        return obj.reference
+    readonly_fields = tuple(f for f in fields if f != "status")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # requests are filed from a tenant's admin center

@@ -60,7 +60,15 @@ class UserSearchForm(forms.Form):
         return " ".join(self.cleaned_data["q"].split())
 
 
-class UserCreateForm(forms.Form):
+class UserEditForm(forms.Form):
+    """What an administrator may change about a user: its name and job title."""
+
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    job_title = forms.CharField(max_length=150, required=False)
+
+
+class UserCreateForm(UserEditForm):
     """A new user of the tenant; its address must be in one of the tenant's verified domains."""
 
     email = forms.EmailField(
@@ -68,9 +76,7 @@ class UserCreateForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    job_title = forms.CharField(max_length=150, required=False)
+    field_order = ["email"]
 
     def __init__(self, *args: Any, verified_domains: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,14 +98,6 @@ class UserCreateForm(forms.Form):
                 "The address must be in one of the organisation's verified domains."
             )
         return email
-
-
-class UserEditForm(forms.Form):
-    """What an administrator may change about a user: its name and job title."""
-
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    job_title = forms.CharField(max_length=150, required=False)
 
 
 class RoleChangeForm(forms.Form):

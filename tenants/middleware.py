@@ -37,6 +37,6 @@ class MustChangePasswordMiddleware:
 
     @staticmethod
     def _allowed(path: str) -> bool:
-        if settings.STATIC_URL and path.startswith(str(settings.STATIC_URL)):
-            return True
-        return any(path == reverse(name) for name in ALLOWED_URL_NAMES)
+        return path.startswith(str(settings.STATIC_URL)) or any(
+            path == reverse(name) for name in ALLOWED_URL_NAMES
+        )

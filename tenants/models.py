@@ -18,14 +18,6 @@ class TenantKind(models.TextChoices):
     OPERATOR = "operator", "Platform operator"
 
 
-class TenantQuerySet(models.QuerySet["Tenant"]):
-    def partners(self) -> "TenantQuerySet":
-        return self.filter(kind=TenantKind.PARTNER)
-
-    def customers(self) -> "TenantQuerySet":
-        return self.filter(kind=TenantKind.CUSTOMER)
-
-
 class Tenant(models.Model):
     """An organisation: a partner that administers others, or a customer that is administered."""
 
@@ -43,8 +35,6 @@ class Tenant(models.Model):
         help_text="Administrators of this tenant must set up two-factor authentication.",
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -261,12 +251,8 @@ class OutboundEmailStatus(models.TextChoices):
 
 
 class OutboundEmail(models.Model):
-    """One message to one recipient, written in the transaction that caused it.
-
-    A task sends it after commit and stamps it; a periodic sweep retries what is still
-    pending, with backoff, and marks it failed (keeping the error) after a bounded
-    number of tries.
-    """
+    """One message to one recipient, written in the transaction that caused it; sent after
+    commit, retried by a periodic sweep."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     to = models.EmailField(max_length=254)
@@ -321,11 +307,8 @@ class ServiceRequestStatus(models.TextChoices):
 
 class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
     def visible_in(self, rights: Any) -> "ServiceRequestQuerySet":
-        """Requests of ``rights.tenant`` its holder may read.
-
-        The tenant's own people read all of its requests; a partner agent reads only
-        those its own partner filed on the customer's behalf.
-        """
+        """Requests of ``rights.tenant`` its holder may read: a partner agent only those
+        its own partner filed."""
         qs = self.filter(tenant=rights.tenant)
         if rights.is_agent:
             qs = qs.filter(filed_on_behalf_by_partner_id=rights.relationship.partner_id)
@@ -333,10 +316,8 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
 
 class ServiceRequest(models.Model):
-    """A request for help a tenant files with the platform's support.
-
-    URLs use ``id``; people use ``reference`` (``SR-`` and the tenant's running number).
-    """
+    """A request for help a tenant files with the platform's support; people name it by
+    ``reference``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="service_requests")

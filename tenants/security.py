@@ -1,8 +1,6 @@
 """Who must use two-factor authentication, whether they do, and the tenant's setting for it.
 
-Every partner user (admin or staff) must have MFA. A customer tenant may require it of
-its own administrators (any directory role); it does by default. Ordinary customer
-users are never forced.
+Every partner user must have MFA; a customer tenant may require it of its administrators.
 """
 
 from __future__ import annotations
@@ -20,8 +18,6 @@ from tenants.services import user_roles
 
 # Session key holding where a user was going when it was sent to enrol (a local path).
 MFA_NEXT_SESSION_KEY = "security_mfa_next"
-
-
 # What counts as a second factor: an authenticator app or a security key. Recovery codes
 # alone do not: they only stand in for a lost authenticator.
 SECOND_FACTORS = ("totp", "webauthn")
@@ -39,11 +35,7 @@ def mfa_required_for(user: User | Any) -> bool:
 
 
 def has_mfa(user: User | Any) -> bool:
-    """Whether ``user`` has an authenticator app or a security key.
-
-    Recovery codes alone do not count: they only stand in for a lost authenticator.
-    The signed-in user of a request has it loaded already (``partnerportal.auth``).
-    """
+    """Whether ``user`` has a second factor; a request's user has it loaded already."""
     from allauth.mfa.utils import is_mfa_enabled
 
     if not isinstance(user, User):
@@ -55,13 +47,8 @@ def has_mfa(user: User | Any) -> bool:
 
 
 def tenant_set_require_admin_mfa(*, tenant: Tenant, acting_user: User, require: bool) -> Tenant:
-    """Require (or stop requiring) MFA of ``tenant``'s administrators.
-
-    Only a global administrator of the tenant itself may change it (an agent acting on
-    the customer's behalf never holds ``MANAGE_SETTINGS``). Partner tenants always
-    require MFA of everyone, so the setting does not apply to them. Setting the value
-    it already has writes nothing.
-    """
+    """Require (or stop requiring) MFA of ``tenant``'s administrators; a global admin of
+    the tenant itself only. Partners always require it of everyone."""
     from delegation.access import require as require_permission
 
     with transaction.atomic():

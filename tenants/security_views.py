@@ -27,13 +27,9 @@ class TenantSecurityForm(forms.Form):
     )
 
 
-def _reauthentication_for_change(request: HttpRequest) -> bool:
-    return request.method == "POST"
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-@reauthentication_required(enabled=_reauthentication_for_change)
+@reauthentication_required(enabled=lambda request: request.method == "POST")
 def security_settings(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """Show the tenant's security settings; a global admin at home may change them (POST)."""
     rights = tenant_rights_or_404(request, tenant_id)

@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -45,7 +46,6 @@ def prepare_threshold(name: str) -> int | None:
 
 
 SECRET_KEY = env("SECRET_KEY", "insecure-local-key-only-for-development-0123456789abcdef")
-DEBUG = False
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS", "") or "").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in (env("CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()
@@ -141,8 +141,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenants.User"
 
 AUTHENTICATION_BACKENDS = [
-    # Django's and allauth's backends, each loading the signed-in user of a request with
-    # its tenant, roles and second factor in one query.
+    # Django's and allauth's, loading a request's user with what it needs in one query.
     "partnerportal.auth.ModelBackend",
     "partnerportal.auth.AuthenticationBackend",
 ]
@@ -157,10 +156,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -171,13 +167,7 @@ STORAGES = {
 }
 
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Every script and style comes from a static file: no inline code is allowed anywhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -227,13 +217,9 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "tenants.forms.OrganisationSignupForm"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Partner Portal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("HTTP_PROTOCOL", "http") or "http"
@@ -248,11 +234,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Partner Portal"
-MFA_PASSKEY_LOGIN_ENABLED = False
-# Adding or removing an authenticator asks for a recent sign-in (allauth's default, kept
-# explicit). Wrong MFA codes count against ACCOUNT_RATE_LIMITS["login_failed"].
+# Adding or removing an authenticator asks for a recent sign-in (allauth's default).
 MFA_REAUTHENTICATION_REQUIRED = True
-USERSESSIONS_TRACK_ACTIVITY = False
 
 # --- Email ---------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Partner Portal <portal@partnerportal.example>")
@@ -278,15 +261,8 @@ PORTAL_BASE_URL = (env("PORTAL_BASE_URL", "http://127.0.0.1:8000") or "").rstrip
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = False
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-# Late acks only where a task says it is idempotent (``acks_late=True`` on the task):
-# such a task may run again after a worker dies, and must do no harm when it does.
-CELERY_TASK_ACKS_LATE = False
+# Late acks (Celery's default is early) only where a task says it is idempotent.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -295,16 +271,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 # A broker that is down must delay mail, never a request: the publish after a commit
-# tries once, briefly, and gives up (the periodic sweep delivers what is left). Workers
-# reconnect on their own terms (``broker_connection_max_retries``).
+# tries once, briefly, and gives up (the periodic sweep delivers what is left).
 CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 0.5,
     "socket_timeout": 0.5,
     "max_retries": 0,
-    # Longer than any task's run (time limit 120 s), so a late-acked task is not
-    # handed to a second worker while the first still runs it.
+    # Longer than any task's run, so a late-acked task is not run twice at once.
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
@@ -327,7 +301,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, env_bool, env_int
+from .base import LOGGING, env, env_bool, env_int
 
 # REDIS_URL too: the rate limits of sign-in, password reset, MFA codes and the offer link
 # count in the cache, and a per-process cache would let each worker count on its own.
@@ -31,18 +31,10 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # One JSON object per log line, with the request id that the audit events also carry.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": "partnerportal.logging.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(message)s",
-        },
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+LOGGING["formatters"]["json"] = {
+    "()": "partnerportal.logging.JsonFormatter",
+    "fmt": "%(levelname)s %(name)s %(message)s",
 }
+LOGGING["handlers"]["console"]["formatter"] = "json"
 # Celery's worker and beat log through the same JSON handler instead of their own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,9 +1,7 @@
 """Settings for the test suite: the local defaults, made fast and quiet."""
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL
 
-DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -14,5 +12,4 @@ STORAGES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests that need a real broker say so (marker ``redis``) and configure it themselves.
 CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = CELERY_BROKER_URL if CELERY_BROKER_URL != "memory://" else "memory://"
 PORTAL_BASE_URL = "http://testserver"

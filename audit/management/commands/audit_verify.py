@@ -11,9 +11,8 @@ from tenants.models import Tenant
 
 class Command(BaseCommand):
     help = (
-        "Verify every tenant's audit hash chain (or only those named). Reports the first "
-        "broken link of each chain (tenant, sequence number, reason) and exits non-zero "
-        "if any chain is broken."
+        "Verify every tenant's audit hash chain (or only those named); report each chain's "
+        "first broken link and exit non-zero if any is broken."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

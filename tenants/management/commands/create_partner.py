@@ -3,6 +3,7 @@
 from typing import Any
 
 from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,16 +13,6 @@ from django.urls import reverse
 
 from tenants.models import User
 from tenants.services import domain_is_taken, normalize_domain, partner_create
-
-
-def set_password_url(user: User) -> str:
-    """A one-time link at which ``user`` chooses its password (allauth's reset flow)."""
-    key = default_token_generator.make_token(user)
-    path = reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
-    )
-    return f"{settings.PORTAL_BASE_URL}{path}"
 
 
 class Command(BaseCommand):
@@ -49,9 +40,11 @@ class Command(BaseCommand):
             admin = partner_create(name=name, domain=domain, admin_email=email)
         except (ValidationError, IntegrityError) as exc:
             raise CommandError(f"Could not create the partner: {exc}") from exc
-        from allauth.account.models import EmailAddress
-
         EmailAddress.objects.create(user=admin, email=email, verified=True, primary=True)
+        # A one-time link to allauth's password reset, where the admin chooses its password.
+        key = default_token_generator.make_token(admin)
+        kwargs = {"uidb36": user_pk_to_url_str(admin), "key": key}
+        path = reverse("account_reset_password_from_key", kwargs=kwargs)
         self.stdout.write(self.style.SUCCESS(f"Created partner {name} ({domain})."))
         self.stdout.write(f"Its admin {email} sets a password here (link valid for a few days):")
-        self.stdout.write(set_password_url(admin))
+        self.stdout.write(f"{settings.PORTAL_BASE_URL}{path}")

@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from offers.demo import seed_offers
 from tenants.models import Domain, RoleAssignment, Subscription, Tenant, TenantKind, User
 from tenants.roles import Role
 
@@ -25,6 +26,15 @@ LAST_NAMES = [
     "Wilke", "Fernandez", "Gupta", "Rodriguez", "Jain", "Davis", "Kim",
 ]  # fmt: skip
 
+TENANT_FIELDS = (
+    "kind",
+    "name",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "address",
+    "country",
+)
 TENANTS: list[dict[str, Any]] = [
     {
         "kind": TenantKind.PARTNER,
@@ -107,15 +117,7 @@ def seed_tenant(spec: dict[str, Any], password_hash: str) -> tuple[Tenant, int]:
     added = 0
     domain = Domain.objects.filter(name=spec["domain"]).select_related("tenant").first()
     if domain is None:
-        tenant = Tenant.objects.create(
-            kind=spec["kind"],
-            name=spec["name"],
-            contact_name=spec["contact_name"],
-            contact_email=spec["contact_email"],
-            contact_phone=spec["contact_phone"],
-            address=spec["address"],
-            country=spec["country"],
-        )
+        tenant = Tenant.objects.create(**{field: spec[field] for field in TENANT_FIELDS})
         Domain.objects.create(tenant=tenant, name=spec["domain"], verified=True, is_default=True)
         added += 2
     else:
@@ -143,11 +145,8 @@ def seed_tenant(spec: dict[str, Any], password_hash: str) -> tuple[Tenant, int]:
 
 
 def seed_partner_mfa(tenants: dict[str, Tenant]) -> int:
-    """Enrol every demo partner account in TOTP with ``DEMO_TOTP_SECRET``; returns rows added.
-
-    The portal requires MFA of partner users, so the demo shows it at work from the
-    first sign-in. Accounts already enrolled (with any secret) are left as they are.
-    """
+    """Enrol every demo partner account not yet enrolled in TOTP with ``DEMO_TOTP_SECRET``,
+    so the demo shows required MFA from the first sign-in; returns rows added."""
     from allauth.mfa.adapter import get_adapter
     from allauth.mfa.models import Authenticator
 
@@ -180,17 +179,9 @@ class Command(BaseCommand):
                 tenant, added = seed_tenant(spec, password_hash)
                 tenants[spec["domain"]] = tenant
                 total += added
-            total += self.extend(tenants)
+            total += seed_offers(tenants)
             total += seed_partner_mfa(tenants)
         if total:
             self.stdout.write(self.style.SUCCESS(f"Demo data ready ({total} rows added)."))
         else:
             self.stdout.write("Demo data already present; nothing changed.")
-
-    def extend(self, tenants: dict[str, Tenant]) -> int:
-        """Hook for the demo data of offers, delegation and audit; returns rows added."""
-        from offers.demo import seed_offers
-
-        added = 0
-        added += seed_offers(tenants)
-        return added
