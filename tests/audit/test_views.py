@@ -85,9 +85,9 @@ def test_the_contoso_log_names_adele_and_lee_for_what_they_did(client, world):
     # then each technician is named, with partner and level
     assert "Lee Gu (Fabrikam Partners, Full administration)" in html
     assert "Adele Vance (Fabrikam Partners, Limited administration)" in html
-    assert "Entered the admin center on the customer&#x27;s behalf" in html
+    assert "Entered the admin center on the customer&#39;s behalf" in html
     assert "new.hire@contoso.example" in html
-    assert "Reset a user&#x27;s password" in html
+    assert "Reset a user&#39;s password" in html
     entered = AuditEvent.objects.filter(tenant=w["contoso"], action=Action.ADMIN_CENTER_ENTERED)
     assert entered.count() == 2
     assert {e.relationship_id for e in entered} == {w["contoso"].partner_relationships.get().pk}
