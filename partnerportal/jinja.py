@@ -14,7 +14,7 @@ from django.template import defaultfilters
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
 from delegation.templatetags.delegation_tags import has_agent_access, is_partner_admin
 from tenants.templatetags.portal import has_perm, possessive_filter, role_label
