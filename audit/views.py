@@ -26,7 +26,6 @@ from tenants.roles import Permission
 
 from .forms import AuditFilterForm
 from .models import EVENT_ROW_FIELDS, AuditEvent, AuditEventQuerySet, EventRow
-from .rows import audit_rows
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -134,20 +133,21 @@ def log(request: HttpRequest, tenant_id: Any) -> HttpResponse:
             events = AuditEvent.objects.for_tenant(r.tenant.pk).matching(**filters)
             page = keyset_page(events, request, "seq")
     items = form.query_items()
+    # Fifty rows a page: a Jinja2 page (docs/decisions/0002-templates.md).
     return render(
         request,
-        "audit/log.html",
+        "audit/log.jinja",
         {
             "rights": r,
             "tenant": r.tenant,
             "form": form,
             "page": page,
-            "rows": audit_rows(page.events, anchored=True),
             "newer_url": _link(items, after=page.newer) if page.newer else "",
             "older_url": _link(items, before=page.older) if page.older else "",
             "export_query": urlencode(items),
             "filtered": bool(items),
         },
+        using="jinja2",
     )
 
 
@@ -242,13 +242,14 @@ def activity(request: HttpRequest) -> HttpResponse:
     organisations = Tenant.objects.in_bulk({e.tenant_id for e in page.events})
     return render(
         request,
-        "audit/activity.html",
+        "audit/activity.jinja",
         {
             "partner": user.tenant,
             "sees_all": sees_all,
             "events": page.events,
-            "rows": audit_rows(page.events, organisations=organisations),
+            "organisations": organisations,
             "newer_url": _link([], after=page.newer) if page.newer else "",
             "older_url": _link([], before=page.older) if page.older else "",
         },
+        using="jinja2",
     )

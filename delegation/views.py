@@ -18,7 +18,6 @@ from tenants.selectors import uuid_or_none
 from tenants.services import user_roles
 
 from .access import agent_level
-from .cards import lookup_cards
 from .forms import AgentAccessForm, LookupForm
 from .models import AccessLevel, Relationship
 from .selectors import (
@@ -147,8 +146,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
         )
         context["page"] = page
         context["results"] = lookup_results(agent, page.tenants)
-        context["cards"] = lookup_cards(context["results"])
-    return render(request, "delegation/lookup.html", context)
+    # Ten cards a page: a Jinja2 page (docs/decisions/0002-templates.md).
+    return render(request, "delegation/lookup.jinja", context, using="jinja2")
 
 
 @login_required

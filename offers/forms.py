@@ -1,13 +1,12 @@
 """Forms of offers: what a partner asks for, and to whom it emails the offer."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
 from tenants.roles import ROLE_INFO, Role
 
@@ -15,27 +14,29 @@ from .models import MAX_RELATIONSHIP_DAYS, PRESET_ROLES, OfferPreset
 from .services import DEFAULT_OFFER_VALIDITY_DAYS, MAX_SEND_RECIPIENTS, parse_recipients
 
 
-def _role_choice_label(role: Role) -> SafeString:
+@dataclass(frozen=True)
+class DescribedChoice:
+    """A choice's label, drawn by ``includes/field.html``: its title in bold, a summary,
+    and a line of detail (a dataclass: a tuple would read as a group of choices)."""
+
+    title: str
+    summary: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def _role_choice_label(role: Role) -> DescribedChoice:
     info = ROLE_INFO[role]
-    return format_html(
-        '<strong>{}</strong> — {}<br><span class="text-body-secondary small">{}</span>',
-        info.label,
-        info.summary,
-        "; ".join(info.can),
-    )
+    return DescribedChoice(str(info.label), str(info.summary), "; ".join(info.can))
 
 
-def _preset_label(preset: OfferPreset) -> SafeString:
+def _preset_label(preset: OfferPreset) -> DescribedChoice:
     if preset == OfferPreset.CUSTOM:
-        return format_html(
-            "<strong>{}</strong> — choose the roles below", "Custom selection of roles"
-        )
-    roles = PRESET_ROLES[preset]
-    return format_html(
-        "<strong>{}</strong> — {}",
-        preset.label,
-        format_html_join(", ", "{}", ((ROLE_INFO[r].label,) for r in roles)),
-    )
+        return DescribedChoice("Custom selection of roles", "choose the roles below")
+    roles = ", ".join(str(ROLE_INFO[r].label) for r in PRESET_ROLES[preset])
+    return DescribedChoice(str(preset.label), roles)
 
 
 class OfferCreateForm(forms.Form):

@@ -102,7 +102,10 @@ def _rights_or_404(
 def _render(
     request: HttpRequest, template: str, rights: Rights, context: dict[str, Any] | None = None
 ) -> HttpResponse:
-    return render(request, template, {"rights": rights, "tenant": rights.tenant, **(context or {})})
+    # A "*.jinja" page is a Jinja2 one (docs/decisions/0002-templates.md).
+    using = "jinja2" if template.endswith(".jinja") else None
+    context = {"rights": rights, "tenant": rights.tenant, **(context or {})}
+    return render(request, template, context, using=using)
 
 
 def _method_not_allowed(request: HttpRequest) -> HttpResponse | None:
@@ -138,7 +141,7 @@ def users(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     after = uuid_or_none(request.GET.get("after"))
     before = uuid_or_none(request.GET.get("before"))
     page = users_page(rights.tenant, q=q, after=after, before=before)
-    return _render(request, "tenants/users.html", rights, {"form": form, "q": q, "page": page})
+    return _render(request, "tenants/users.jinja", rights, {"form": form, "q": q, "page": page})
 
 
 @login_required

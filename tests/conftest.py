@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.template.backends.jinja2 import Template as JinjaTemplate
+from django.test.signals import template_rendered
 
 from tests import services
 from tests.conftest_mail import smtp_sink  # noqa: F401 - the SMTP server fixture, for all tests
@@ -52,6 +54,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, reason in sorted(_SKIPPED.items()):
             terminalreporter.write_line(f"{name}: skipped because {reason}")
     terminalreporter.write_line(f"database: {connection.vendor}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_contexts() -> Iterator[None]:
+    """The test client reads ``response.context`` from the signal only Django's own
+    templates send in tests: the Jinja2 pages send it as well."""
+    render = JinjaTemplate.render
+
+    def recorded(self, context=None, request=None):  # type: ignore[no-untyped-def]
+        template_rendered.send(sender=self, template=self, context=context or {})
+        return render(self, context, request)
+
+    JinjaTemplate.render = recorded  # type: ignore[method-assign]
+    yield
+    JinjaTemplate.render = render  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "csp",
+    "widget_tweaks",
     "tenants",
     "offers",
     "delegation",
@@ -111,10 +112,23 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Whole pages of many repeated rows (docs/decisions/0002-templates.md), named
+        # "*.jinja" and rendered with ``using="jinja2"``.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "partnerportal.jinja.environment",
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.portal",
+            ],
+        },
+    },
 ]
-
-# Form widgets: Django's own widget templates through Jinja2 (partnerportal/renderers.py).
-FORM_RENDERER = "partnerportal.renderers.PortalRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(

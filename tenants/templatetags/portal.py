@@ -4,7 +4,6 @@ from functools import cache
 from typing import Any
 
 from django import template
-from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -39,21 +38,5 @@ def has_perm(rights: Any, permission: str) -> bool:
     """
     from tenants.roles import Permission
 
-    return rights is not None and Permission(permission) in rights.permissions
-
-
-@register.simple_tag
-def fragment(name: str, **context: Any) -> SafeString:
-    """``{% fragment "audit_log_rows.jinja" events=page.events %}``: a fragment of the
-    page, rendered by Jinja2 (``partnerportal.fragments``)."""
-    from partnerportal.fragments import render_fragment
-
-    return render_fragment(name, **context)
-
-
-@register.simple_tag
-def admin_nav(rights: Any, tenant: Any, current: str | None) -> SafeString:
-    """``{% admin_nav rights tenant view_name %}``: the admin center's menu."""
-    from tenants.nav import admin_nav as draw
-
-    return draw(rights, tenant, current)
+    # No rights (None, or a missing variable): nothing is permitted.
+    return Permission(permission) in getattr(rights, "permissions", ())

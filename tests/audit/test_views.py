@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.models import AuditEvent
-from audit.rows import audit_rows
 from audit.services import audit_in, audit_record
 from audit.views import PAGE_SIZE, csv_safe
 from delegation.access import rights
@@ -86,9 +85,9 @@ def test_the_contoso_log_names_adele_and_lee_for_what_they_did(client, world):
     # then each technician is named, with partner and level
     assert "Lee Gu (Fabrikam Partners, Full administration)" in html
     assert "Adele Vance (Fabrikam Partners, Limited administration)" in html
-    assert "Entered the admin center on the customer&#x27;s behalf" in html
+    assert "Entered the admin center on the customer&#39;s behalf" in html
     assert "new.hire@contoso.example" in html
-    assert "Reset a user&#x27;s password" in html
+    assert "Reset a user&#39;s password" in html
     entered = AuditEvent.objects.filter(tenant=w["contoso"], action=Action.ADMIN_CENTER_ENTERED)
     assert entered.count() == 2
     assert {e.relationship_id for e in entered} == {w["contoso"].partner_relationships.get().pk}
@@ -298,4 +297,3 @@ def test_a_page_row_reads_as_its_event_does(world):
         assert row.action_label == event.action_label
         assert row.change_rows == event.change_rows
     assert any("(Fabrikam Partners, Full administration)" in r.actor_display for r in rows)
-    assert audit_rows(rows, anchored=True) == audit_rows(events, anchored=True)

@@ -93,7 +93,7 @@ def template_problems(source: str) -> list[str]:
 
 
 def project_templates() -> list[Path]:
-    return sorted((ROOT / "templates").rglob("*.html"))
+    return sorted([*(ROOT / "templates").rglob("*.html"), *(ROOT / "templates").rglob("*.jinja")])
 
 
 def allauth_templates() -> list[Path]:

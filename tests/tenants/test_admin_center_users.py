@@ -524,7 +524,7 @@ def test_the_users_table_links_each_user_shows_its_roles_and_escapes_names(clien
     # then: the row, exactly
     detail = reverse("tenants:user-detail", args=[actors.customer.pk, odd.pk])
     assert (
-        f'<tr><td><a href="{detail}">&lt;b&gt;Odd&lt;/b&gt; O&#x27;Neil</a></td>'
+        f'<tr><td><a href="{detail}">&lt;b&gt;Odd&lt;/b&gt; O&#39;Neil</a></td>'
         "<td>odd@contoso.test</td>"
         '<td><span class="badge text-bg-secondary me-1">Billing administrator</span>'
         '<span class="badge text-bg-secondary me-1">User administrator</span></td>'

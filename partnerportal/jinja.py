@@ -1,0 +1,72 @@
+"""The Jinja2 environment of the pages whose repeated rows Django's template language
+draws too slowly (docs/decisions/0002-templates.md).
+
+Values are escaped by the engine itself (Jinja2 writes a quote as ``&#39;``, Django as
+``&#x27;``: the same character). The filters are Django's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from django.template import defaultfilters
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
+
+from delegation.templatetags.delegation_tags import has_agent_access, is_partner_admin
+from tenants.templatetags.portal import has_perm, possessive_filter, role_label
+
+
+def url(viewname: str, *args: Any, **kwargs: Any) -> str:
+    """``{{ url("tenants:users", tenant_id=tenant.pk) }}``: Django's ``{% url %}``."""
+    return reverse(viewname, args=args or None, kwargs=kwargs or None)
+
+
+def field(bound_field: Any) -> str:
+    """``{{ field(form.q) }}``: a form's field as every page draws one, with the Django
+    template ``includes/field.html``."""
+    return render_to_string("includes/field.html", {"field": bound_field})
+
+
+def day(value: Any) -> str:
+    """A date as the portal shows one: "7 Mar 2026", in the current time zone."""
+    return defaultfilters.date(template_localtime(value), "j M Y")
+
+
+def moment(value: Any) -> str:
+    """A moment as the portal shows one: "7 Mar 2026, 14:03:09", in the current time zone."""
+    return defaultfilters.date(template_localtime(value), "j M Y, H:i:s")
+
+
+def iso(value: Any) -> str:
+    """A moment for ``<time datetime>``, in the current time zone."""
+    return defaultfilters.date(template_localtime(value), "c")
+
+
+def environment(**options: Any) -> jinja2.Environment:
+    # Always escaped; a misspelt name is an error, not an empty string.
+    options.pop("autoescape", None)
+    options["undefined"] = jinja2.StrictUndefined
+    env = jinja2.Environment(
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **options,
+    )
+    env.globals.update(url=url, static=static, field=field, dash="—")
+    env.filters.update(
+        day=day,
+        moment=moment,
+        iso=iso,
+        urlencode=defaultfilters.urlencode,
+        truncatechars=defaultfilters.truncatechars,
+        role_label=role_label,
+        has_perm=has_perm,
+        possessive=possessive_filter,
+        is_partner_admin=is_partner_admin,
+        has_agent_access=has_agent_access,
+    )
+    return env
