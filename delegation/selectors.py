@@ -242,11 +242,6 @@ class LookupResult:
         return self.relationship.display_status == "active"
 
     @property
-    def shows_details(self) -> bool:
-        """Whether the lookup shows the customer's contact details and subscriptions."""
-        return self.is_active
-
-    @property
     def can_administer(self) -> bool:
         return self.rights.has(Permission.VIEW_TENANT)
 
