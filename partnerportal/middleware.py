@@ -47,7 +47,9 @@ def _safe_local_url(request: HttpRequest, url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     path = parts.path or "/"
-    return f"{path}?{parts.query}" if parts.query else path
+    local = f"{path}?{parts.query}" if parts.query else path
+    # "http://host//evil.example/x" is on this host, but its path alone is not.
+    return local if url_has_allowed_host_and_scheme(local, allowed_hosts=None) else None
 
 
 class MFARequiredMiddleware:

@@ -247,6 +247,19 @@ def test_a_foreign_referer_is_never_used_as_the_way_back(client):
     assert MFA_NEXT_SESSION_KEY not in client.session
 
 
+@pytest.mark.parametrize(
+    "referer", ["http://testserver//evil.example/x", "http://testserver/\\evil.example/x"]
+)
+def test_a_local_referer_whose_path_leaves_the_site_is_never_the_way_back(client, referer):
+    # given: a Referer on this host whose path alone is protocol-relative
+    admin = make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN], mfa=False)
+    sign_in(client, admin, mfa=False)
+    # when
+    client.post("/offer/x/", HTTP_REFERER=referer)
+    # then
+    assert MFA_NEXT_SESSION_KEY not in client.session
+
+
 def test_password_sign_in_of_an_enrolled_partner_asks_for_the_code(client):
     # given
     partner = make_partner()
