@@ -37,6 +37,19 @@ def test_the_reauthentication_window_is_short_and_mfa_pages_use_it():
     assert settings.ACCOUNT_REAUTHENTICATION_TIMEOUT <= 600
 
 
+def test_a_code_sent_by_mail_never_stands_in_for_reauthentication(client, admin, mailoutbox):
+    # given: a stale session, and someone with the mailbox
+    sign_in_an_hour_ago(client, admin)
+    page = client.get(reverse("account_reauthenticate")).content.decode()
+    # when
+    response = client.post(reverse("account_request_reauthentication_code"))
+    # then: no code is offered, asked for or sent
+    assert reverse("account_request_reauthentication_code") not in page
+    assert response.status_code == 403
+    assert client.get(reverse("account_confirm_reauthentication_code")).status_code == 403
+    assert mailoutbox == []
+
+
 def test_turning_totp_off_after_a_stale_sign_in_asks_to_sign_in_again(client, admin):
     # given
     sign_in_an_hour_ago(client, admin)
