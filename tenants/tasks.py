@@ -34,12 +34,15 @@ def send_outbound_emails(message_ids: list[str]) -> int:
 
 @shared_task(acks_late=True, ignore_result=True)
 def outbox_sweep() -> int:
-    """Deliver every pending message that is due; returns how many were tried."""
+    """Deliver every pending message that is due, batch after batch, until none is left
+    or the budget is spent (a backlog after a mail server outage drains in one sweep);
+    returns how many were tried. A row another worker holds is tried once at most."""
     started = time.monotonic()
-    tried = 0
-    for message_id in mail.outbox_due_ids():
-        if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
-            break
-        mail.outbox_deliver(message_id)
-        tried += 1
-    return tried
+    seen: set[str] = set()
+    while batch := [pk for pk in mail.outbox_due_ids() if pk not in seen]:
+        for message_id in batch:
+            if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
+                return len(seen)
+            mail.outbox_deliver(message_id)
+            seen.add(message_id)
+    return len(seen)

@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection, connections
+from django.test import override_settings
 from django.utils import timezone
 
 from offers.services import offer_accept
@@ -174,6 +175,30 @@ def test_an_smtp_failure_is_kept_and_retried_by_the_sweep_after_its_backoff(
 class AlwaysFailingBackend(LocmemBackend):
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("SMTP server unreachable")
+
+
+def test_one_sweep_drains_a_backlog_larger_than_a_batch():
+    # given: more due messages than one batch takes, as after a mail server outage
+    outbox.outbox_write(
+        to=[f"user{n}@example.com" for n in range(450)], subject="Hello", body_text="Hi"
+    )
+    # when
+    tried = outbox_sweep()
+    # then
+    assert tried == 450
+    assert len(mail.outbox) == 450
+    assert not OutboundEmail.objects.filter(status="pending").exists()
+
+
+def test_a_sweep_stops_when_what_is_due_fails_again():
+    # given: due messages the mail server refuses (each backs off, so is not due again)
+    outbox.outbox_write(to=["a@example.com", "b@example.com"], subject="Hello", body_text="Hi")
+    with override_settings(EMAIL_BACKEND="tests.offers.test_outbox.RefusingBackend"):
+        # when
+        tried = outbox_sweep()
+    # then
+    assert tried == 2
+    assert OutboundEmail.objects.filter(status="pending", attempts=1).count() == 2
 
 
 def test_delivery_backs_off_and_gives_up_visibly_after_max_attempts(settings):
