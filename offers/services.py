@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit.actions import Action
+from audit.models import AuditEvent
 from audit.services import Entry, audit_append, audit_prepare, audit_record
 from delegation.models import Relationship, RelationshipStatus
 from tenants.mail import Mail, outbox_enqueue, outbox_enqueue_many
@@ -218,6 +220,7 @@ def offer_send(
     addresses = parse_recipients(recipients)
     offer = Offer.objects.select_related("partner").get(pk=offer.pk)
     _require_answerable(offer)
+    _require_within_daily_cap(offer.partner, len(addresses))
     rows = outbox_enqueue(
         to=addresses,
         template_prefix="emails/offers/offer",
@@ -239,6 +242,26 @@ def offer_send(
             changes={"recipients": [None, [row.to for row in rows]]},
         )
     return rows
+
+
+def _require_within_daily_cap(partner: Tenant, count: int) -> None:
+    """A partner mails its offers to at most ``OFFER_MAIL_DAILY_CAP`` addresses in 24
+    hours, counted from its audit log; its row is locked so that two sends at once are
+    counted one after the other."""
+    Tenant.objects.select_for_update().filter(pk=partner.pk).first()
+    cap = settings.OFFER_MAIL_DAILY_CAP
+    sent = AuditEvent.objects.filter(
+        tenant=partner,
+        action=Action.OFFER_SENT,
+        occurred_at__gte=timezone.now() - timedelta(days=1),
+    ).values_list("changes", flat=True)
+    used = sum(len((changes or {}).get("recipients", [None, []])[1]) for changes in sent)
+    if used + count > cap:
+        left = max(cap - used, 0)
+        raise ValidationError(
+            f"Your organisation can email offers to {cap} addresses a day, and has "
+            f"{left} left today. Try fewer addresses, or again tomorrow."
+        )
 
 
 # --- the customer's side -----------------------------------------------------------------

@@ -270,6 +270,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # The public offer link, per client address: enough for people, too few to guess tokens.
+# Addresses a partner may email its offers to in 24 hours, over all its offers.
+OFFER_MAIL_DAILY_CAP = env_int("OFFER_MAIL_DAILY_CAP", 200)
 OFFER_LINK_RATE_LIMIT = env("OFFER_LINK_RATE_LIMIT", "60/m") or "60/m"
 OFFER_ANSWER_RATE_LIMIT = env("OFFER_ANSWER_RATE_LIMIT", "20/m") or "20/m"
 

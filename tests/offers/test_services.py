@@ -175,6 +175,38 @@ def test_send_writes_one_outbox_row_per_address_and_a_double_submit_sends_once()
     assert actions(world.partner).count(Action.OFFER_SENT) == 1
 
 
+def test_a_partner_mails_offers_to_at_most_its_daily_cap_of_addresses(settings):
+    # given: a cap of 5 a day, 4 addresses mailed already (two offers)
+    settings.OFFER_MAIL_DAILY_CAP = 5
+    world = make_world()
+    first, second = make_offer(world.partner_admin), make_offer(world.partner_admin)
+    offer_send(offer=first, acting_user=world.partner_admin, recipients="a@x.example, b@x.example")
+    offer_send(offer=second, acting_user=world.partner_admin, recipients="c@x.example, d@x.example")
+    # when: two more
+    with pytest.raises(ValidationError, match="5 addresses a day, and has 1 left today"):
+        offer_send(
+            offer=second, acting_user=world.partner_admin, recipients="e@x.example, f@x.example"
+        )
+    # then: nothing of that send is written; one more still goes
+    assert OutboundEmail.objects.count() == 4
+    assert actions(world.partner).count(Action.OFFER_SENT) == 2
+    offer_send(offer=first, acting_user=world.partner_admin, recipients="e@x.example")
+    assert OutboundEmail.objects.count() == 5
+
+
+def test_the_daily_cap_counts_only_the_last_24_hours(settings):
+    settings.OFFER_MAIL_DAILY_CAP = 2
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    offer_send(offer=offer, acting_user=world.partner_admin, recipients="a@x.example, b@x.example")
+    # the send was a day and a minute ago (events are append-only: only the test moves time)
+    later = timezone.now() + timedelta(days=1, minutes=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services.timezone, "now", lambda: later)
+        rows = offer_send(offer=offer, acting_user=world.partner_admin, recipients="c@x.example")
+    assert [r.to for r in rows] == ["c@x.example"]
+
+
 def test_send_refuses_a_bad_address_and_sends_nothing():
     world = make_world()
     offer = make_offer(world.partner_admin)
