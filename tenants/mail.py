@@ -29,10 +29,13 @@ DELIVERY_BATCH = 20
 
 
 def render_email(template_prefix: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Render ``<prefix>_subject.txt``, ``<prefix>.txt`` and ``<prefix>.html``."""
+    """Render ``<prefix>_subject.txt`` and ``<prefix>.txt`` as text (no HTML escaping; the
+    subject on one line), and ``<prefix>.html`` as HTML."""
     ctx = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
-    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).split())
-    text = render_to_string(f"{template_prefix}.txt", ctx)
+    subject = " ".join(
+        render_to_string(f"{template_prefix}_subject.txt", ctx, using="text").split()
+    )
+    text = render_to_string(f"{template_prefix}.txt", ctx, using="text")
     html: str
     try:
         html = render_to_string(f"{template_prefix}.html", ctx)

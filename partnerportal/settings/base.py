@@ -113,6 +113,15 @@ TEMPLATES = [
         },
     },
     {
+        # Mail subjects and plain-text bodies: the same templates, never HTML-escaped
+        # (tenants.mail.render_email); HTML bodies use the engine above.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "NAME": "text",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
+    {
         # Whole pages of many repeated rows (docs/decisions/0002-templates.md), named
         # "*.jinja" and rendered with ``using="jinja2"``.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
