@@ -1,8 +1,11 @@
 """The allauth account adapter: sign-up creates a customer tenant; mail goes to the outbox."""
 
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.forms import ValidationError
 from django.http import HttpRequest
@@ -44,6 +47,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Render allauth's message as usual, but write it to the outbox."""
+        site = SimpleNamespace(
+            name="Partner Portal", domain=urlsplit(settings.PORTAL_BASE_URL).netloc
+        )
+        context = {"email": email, "current_site": site, **context}
         message = self.render_mail(template_prefix, email, context)
         html = ""
         for content, mimetype in getattr(message, "alternatives", []) or []:

@@ -55,6 +55,8 @@ def test_sign_up_requires_email_verification_through_the_outbox(
     # not signed in until the address is confirmed
     assert client.get(reverse("tenants:profile")).status_code == 302
     body = str(mail.outbox[0].body)
+    assert "Partner Portal" in body  # the site is named
+    assert " on ." not in body
     link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+/)", body)
     assert link
     response = client.post(link.group(1), follow=True)
