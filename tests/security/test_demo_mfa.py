@@ -62,6 +62,13 @@ def test_the_readme_gives_the_secret_and_a_way_to_compute_a_code():
     assert "hmac" in text
 
 
+def test_the_demo_secret_is_as_long_as_authenticator_apps_ask():
+    # RFC 4226 asks for at least 128 bits; current libraries refuse fewer than 112
+    import base64
+
+    assert len(base64.b32decode(DEMO_TOTP_SECRET)) * 8 >= 160
+
+
 def test_the_readme_command_prints_the_current_code():
     import shlex
     import subprocess

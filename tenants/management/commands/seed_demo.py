@@ -13,7 +13,7 @@ from tenants.roles import Role
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - demo data, written in the README
 # The TOTP secret of every demo partner account (demo only; written in the README).
-DEMO_TOTP_SECRET = "PORTALDEMO234567"  # noqa: S105 - demo only, in the README  # nosec B105
+DEMO_TOTP_SECRET = "53S6WDNFWULDT4OL3W3FFIJUNJG4254T"  # noqa: S105 - demo only, in the README  # nosec B105
 
 FIRST_NAMES = [
     "Adele", "Alex", "Allan", "Bianca", "Christie", "Debra", "Diego", "Emily", "Enrico",
