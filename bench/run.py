@@ -160,6 +160,7 @@ def portal_env(db_url: str, redis_url: str, secret_key: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "SECRET_KEY": secret_key,
         "ALLOWED_HOSTS": HOST,
+        "PORTAL_BASE_URL": f"http://{HOST}",
         "BENCHMARK_ENDPOINTS": "1",
         # One load generator on one address: the per-address limits of the offer link
         # would measure the limiter, not the page.

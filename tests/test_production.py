@@ -48,6 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
         "SECRET_KEY": "p" * 20 + "-production-secret-with-enough-entropy-4c1d",
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
         "ALLOWED_HOSTS": "127.0.0.1",
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "2",

@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite:///" + str(ROOT / "unused-check.sqlite3"),
     "ALLOWED_HOSTS": "portal.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/5",
+    "PORTAL_BASE_URL": "https://portal.example.com",
 }
 
 
@@ -37,9 +38,18 @@ def test_check_deploy_reports_nothing_under_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL", "PORTAL_BASE_URL"]
+)
 def test_production_settings_refuse_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_locally_links_follow_the_port_the_portal_runs_on():
+    env = {"DJANGO_SETTINGS_MODULE": "partnerportal.settings.local", "PORT": "8101"}
+    code = "from django.conf import settings; print(settings.PORTAL_BASE_URL)"
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8101", result.stderr

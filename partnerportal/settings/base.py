@@ -285,7 +285,8 @@ OFFER_LINK_RATE_LIMIT = env("OFFER_LINK_RATE_LIMIT", "60/m") or "60/m"
 OFFER_ANSWER_RATE_LIMIT = env("OFFER_ANSWER_RATE_LIMIT", "20/m") or "20/m"
 
 # Absolute links in mail and offer texts.
-PORTAL_BASE_URL = (env("PORTAL_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# Locally it follows PORT (``PORT=8101 make run``); production requires it.
+PORTAL_BASE_URL = (env("PORTAL_BASE_URL") or f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -86,6 +86,7 @@ def production(tmp_path_factory) -> dict:
         "SECRET_KEY": "p" * 20 + "-production-secret-with-enough-entropy-5b1e77d0aa",
         "DATABASE_URL": f"sqlite:///{db}",
         "ALLOWED_HOSTS": "portal.example.com",
+        "PORTAL_BASE_URL": "https://portal.example.com",
         "REDIS_URL": REDIS_URL,
     }
     result = subprocess.run(  # noqa: S603 - fixed arguments
