@@ -51,10 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not isinstance(user, User):  # login_required has let only users through
-        return redirect("account_login")
-    roles = RoleAssignment.objects.filter(user=user)
+    roles = RoleAssignment.objects.filter(user=_actor(request))
     return render(request, "tenants/profile.html", {"roles": roles})
 
 
@@ -76,11 +73,7 @@ def admin_center(request: HttpRequest, tenant_id: str) -> HttpResponse:
 
 
 # --- The admin center's pages ---------------------------------------------------------------
-#
-# Every page loads the tenant through ``tenant_rights_or_404`` and then asks for the one
-# permission it needs; a missing permission is a 404, like a missing tenant, so no page
-# confirms what exists. Objects are looked up within the tenant only. Writes are POST
-# only, call one service, leave a message and redirect.
+# A missing permission is a 404, like a missing tenant: no page confirms what exists.
 
 
 def _actor(request: HttpRequest) -> User:
@@ -102,7 +95,6 @@ def _rights_or_404(
 def _render(
     request: HttpRequest, template: str, rights: Rights, context: dict[str, Any] | None = None
 ) -> HttpResponse:
-    # A "*.jinja" page is a Jinja2 one (docs/decisions/0002-templates.md).
     using = "jinja2" if template.endswith(".jinja") else None
     context = {"rights": rights, "tenant": rights.tenant, **(context or {})}
     return render(request, template, context, using=using)
@@ -306,10 +298,6 @@ def _change_role_now(request: HttpRequest, rights: Rights, target: User) -> Http
 # Domains -------------------------------------------------------------------------------------
 
 
-def _domains_url(rights: Rights) -> str:
-    return reverse("tenants:domains", kwargs={"tenant_id": rights.tenant.pk})
-
-
 @require_safe
 @login_required
 def domains(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
@@ -332,39 +320,32 @@ def domain_add(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
             form.add_error("name", exc)
         else:
             messages.success(request, f"Added {domain.name}. It is not verified yet.")
-            return redirect(_domains_url(rights))
+            return redirect("tenants:domains", tenant_id=rights.tenant.pk)
     return _render(request, "tenants/domain_add.html", rights, {"form": form})
 
 
-def _domain_write(
-    request: HttpRequest, tenant_id: UUID, domain_id: UUID
-) -> tuple[Rights, Domain] | HttpResponse:
+def _domain_or_404(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> tuple[Rights, Domain]:
     rights = _rights_or_404(request, tenant_id, Permission.MANAGE_DOMAINS)
-    domain = get_object_or_404(rights.tenant.domains.all(), pk=domain_id)
-    if response := _method_not_allowed(request):
-        return response
-    return rights, domain
+    return rights, get_object_or_404(rights.tenant.domains.all(), pk=domain_id)
 
 
 @login_required
 def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
-    loaded = _domain_write(request, tenant_id, domain_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    rights, domain = loaded
+    rights, domain = _domain_or_404(request, tenant_id, domain_id)
+    if response := _method_not_allowed(request):
+        return response
     if services.domain_verify(acting_user=_actor(request), tenant=rights.tenant, domain=domain):
         messages.success(request, f"{domain.name} is verified.")
     else:
         messages.info(request, f"{domain.name} was already verified.")
-    return redirect(_domains_url(rights))
+    return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 
 @login_required
 def domain_default(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
-    loaded = _domain_write(request, tenant_id, domain_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    rights, domain = loaded
+    rights, domain = _domain_or_404(request, tenant_id, domain_id)
+    if response := _method_not_allowed(request):
+        return response
     try:
         changed = services.domain_make_default(
             acting_user=_actor(request), tenant=rights.tenant, domain=domain
@@ -376,29 +357,24 @@ def domain_default(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> Ht
             messages.success(request, f"{domain.name} is now the default domain.")
         else:
             messages.info(request, f"{domain.name} was already the default domain.")
-    return redirect(_domains_url(rights))
+    return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 
 @login_required
 def domain_remove(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
-    loaded = _domain_write(request, tenant_id, domain_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    rights, domain = loaded
+    rights, domain = _domain_or_404(request, tenant_id, domain_id)
+    if response := _method_not_allowed(request):
+        return response
     try:
         services.domain_remove(acting_user=_actor(request), tenant=rights.tenant, domain=domain)
     except ValidationError as exc:
         _error(request, exc)
     else:
         messages.success(request, f"Removed {domain.name}.")
-    return redirect(_domains_url(rights))
+    return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 
 # Subscriptions -------------------------------------------------------------------------------
-
-
-def _subscriptions_url(rights: Rights) -> str:
-    return reverse("tenants:subscriptions", kwargs={"tenant_id": rights.tenant.pk})
 
 
 @require_safe
@@ -437,7 +413,7 @@ def subscription_seats(
                 )
             else:
                 messages.info(request, f"{subscription.plan} already had that many seats.")
-            return redirect(_subscriptions_url(rights))
+            return redirect("tenants:subscriptions", tenant_id=rights.tenant.pk)
     return _render(
         request,
         "tenants/subscription_seats.html",
@@ -460,7 +436,7 @@ def subscription_cancel(
         messages.success(request, f"{subscription.plan} is cancelled.")
     else:
         messages.info(request, f"{subscription.plan} was already cancelled.")
-    return redirect(_subscriptions_url(rights))
+    return redirect("tenants:subscriptions", tenant_id=rights.tenant.pk)
 
 
 # Service requests ----------------------------------------------------------------------------
