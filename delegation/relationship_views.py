@@ -39,8 +39,7 @@ class EndRelationshipForm(forms.Form):
 
 
 def _customer_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
-    """Only the customer's own global admins manage its relationships; for anyone
-    else, including every partner agent, the pages do not exist."""
+    """Only the customer's own global admins; for anyone else, agents too, a 404."""
     rights = tenant_rights_or_404(request, tenant_id)
     if not rights.tenant.is_customer or not rights.has(Permission.MANAGE_PARTNERS):
         raise Http404("No such page.")

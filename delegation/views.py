@@ -82,11 +82,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     """The partner's own users and the delegated access each holds (partner admins)."""
     admin = partner_admin_or_404(request)
     page = Paginator(partner_staff(admin.tenant), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "delegation/staff_list.html",
-        {"partner": admin.tenant, "page": page},
-    )
+    return render(request, "delegation/staff_list.html", {"partner": admin.tenant, "page": page})
 
 
 @login_required
