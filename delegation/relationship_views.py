@@ -80,11 +80,7 @@ def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: Any) -> HttpResponse:
     rights = _customer_rights_or_404(request, tenant_id)
-    return _remove(request, rights, _relationship_or_404(rights, relationship_id))
-
-
-@recent_sign_in_required
-def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
+    rel = _relationship_or_404(rights, relationship_id)
     return _terminate(
         request,
         rel,
@@ -95,6 +91,7 @@ def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResp
     )
 
 
+@recent_sign_in_required
 def _terminate(
     request: HttpRequest,
     rel: Relationship,
@@ -176,11 +173,6 @@ def customer_relationship_end(request: HttpRequest, relationship_id: Any) -> Htt
         pk=relationship_id,
         partner_id=user.tenant_id,
     )
-    return _end(request, rel)
-
-
-@recent_sign_in_required
-def _end(request: HttpRequest, rel: Relationship) -> HttpResponse:
     return _terminate(
         request,
         rel,
