@@ -151,14 +151,7 @@ def user_create(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            response = _render(
-                request,
-                "tenants/user_password_shown.html",
-                rights,
-                {"target": user, "password": password, "created": True},
-            )
-            add_never_cache_headers(response)
-            return response
+            return _password_shown(request, rights, user, password, created=True)
     return _render(request, "tenants/user_form.html", rights, {"form": form, "target": None})
 
 
@@ -254,13 +247,17 @@ def _reset_password_now(request: HttpRequest, rights: Rights, target: User) -> H
     password = services.user_password_reset(
         acting_user=_actor(request), tenant=rights.tenant, user=target
     )
-    # Rendered, not redirected: the password lives in this response only.
-    return _render(
-        request,
-        "tenants/user_password_shown.html",
-        rights,
-        {"target": target, "password": password, "created": False},
-    )
+    return _password_shown(request, rights, target, password, created=False)
+
+
+def _password_shown(
+    request: HttpRequest, rights: Rights, target: User, password: str, *, created: bool
+) -> HttpResponse:
+    # Rendered, not redirected, never cached: the password lives in this response only.
+    context = {"target": target, "password": password, "created": created}
+    response = _render(request, "tenants/user_password_shown.html", rights, context)
+    add_never_cache_headers(response)
+    return response
 
 
 @login_required
