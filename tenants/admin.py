@@ -1,8 +1,5 @@
-"""Django admin for the directory: platform operators (superusers) see everything.
-
-A partner admin with ``is_staff`` sees only its own tenant's users, read-only but for the
-delegated access inline, whose changes go through ``delegation.services``.
-"""
+"""Django admin for the directory: platform operators (superusers) see everything; a
+partner admin with ``is_staff`` only its own users, read-only but for delegated access."""
 
 from typing import Any
 
