@@ -287,13 +287,8 @@ def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
         if exc.code == services.OfferErrorCode.NOT_ALLOWED:
             return _not_allowed(request, offer)
         return _unavailable(request, offer, exc.code.value)
-    messages.info(
-        request,
-        f"You declined {possessive(offer.partner.name)} offer. Nothing was granted"
-        + (
-            "; your existing relationship with it is unchanged."
-            if relationship_change(offer, user.tenant)
-            else "."
-        ),
-    )
+    kept = "; your existing relationship with it is unchanged."
+    rest = kept if relationship_change(offer, user.tenant) else "."
+    partner = possessive(offer.partner.name)
+    messages.info(request, f"You declined {partner} offer. Nothing was granted{rest}")
     return redirect("tenants:admin-center", tenant_id=user.tenant_id)
