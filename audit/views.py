@@ -127,9 +127,7 @@ def log(request: HttpRequest, tenant_id: Any) -> HttpResponse:
 def csv_safe(value: object) -> str:
     """A cell a spreadsheet shows as text: formulas are defused with a leading quote."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class _Echo:
