@@ -142,7 +142,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
         )
         context["page"] = page
         context["results"] = lookup_results(agent, page.tenants)
-    # Ten cards a page: a Jinja2 page (docs/decisions/0002-templates.md).
     return render(request, "delegation/lookup.jinja", context, using="jinja2")
 
 
