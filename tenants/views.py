@@ -378,12 +378,8 @@ def domain_remove(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> Htt
 @login_required
 def subscriptions(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     rights = _rights_or_404(request, tenant_id, Permission.VIEW_BILLING)
-    return _render(
-        request,
-        "tenants/subscriptions.html",
-        rights,
-        {"subscriptions": rights.tenant.subscriptions.all()},
-    )
+    context = {"subscriptions": rights.tenant.subscriptions.all()}
+    return _render(request, "tenants/subscriptions.html", rights, context)
 
 
 @login_required
@@ -411,12 +407,8 @@ def subscription_seats(
             else:
                 messages.info(request, f"{subscription.plan} already had that many seats.")
             return redirect("tenants:subscriptions", tenant_id=rights.tenant.pk)
-    return _render(
-        request,
-        "tenants/subscription_seats.html",
-        rights,
-        {"form": form, "subscription": subscription},
-    )
+    context = {"form": form, "subscription": subscription}
+    return _render(request, "tenants/subscription_seats.html", rights, context)
 
 
 @login_required
@@ -486,17 +478,13 @@ def service_request_detail(request: HttpRequest, tenant_id: UUID, request_id: UU
     rights = _rights_or_404(request, tenant_id, Permission.VIEW_SERVICE_REQUESTS)
     service_request = _service_request_or_404(rights, request_id)
     comments = service_request.comments.select_related("author__tenant")
-    return _render(
-        request,
-        "tenants/service_request_detail.html",
-        rights,
-        {
-            "service_request": service_request,
-            "comments": comments,
-            "comment_form": ServiceRequestCommentForm(),
-            "can_manage": rights.has(Permission.MANAGE_SERVICE_REQUESTS),
-        },
-    )
+    context = {
+        "service_request": service_request,
+        "comments": comments,
+        "comment_form": ServiceRequestCommentForm(),
+        "can_manage": rights.has(Permission.MANAGE_SERVICE_REQUESTS),
+    }
+    return _render(request, "tenants/service_request_detail.html", rights, context)
 
 
 @login_required
@@ -548,12 +536,7 @@ def service_request_close(request: HttpRequest, tenant_id: UUID, request_id: UUI
 def administrators(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     """ "Show all administrators": the tenant's role holders and its partners' access."""
     rights = _rights_or_404(request, tenant_id, Permission.VIEW_ADMINISTRATORS)
-    return _render(
-        request,
-        "tenants/administrators.html",
-        rights,
-        {
-            "admins": tenant_administrators(rights.tenant),
-            "relationships": tenant_partner_relationships(rights.tenant),
-        },
-    )
+    admins = tenant_administrators(rights.tenant)
+    relationships = tenant_partner_relationships(rights.tenant)
+    context = {"admins": admins, "relationships": relationships}
+    return _render(request, "tenants/administrators.html", rights, context)
