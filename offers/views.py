@@ -148,25 +148,14 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 
 
 def _unavailable(request: HttpRequest, offer: Offer, status: str) -> HttpResponse:
-    return render(
-        request,
-        "offers/unavailable.html",
-        {"offer": offer, "partner": offer.partner, "status": status},
-        status=410,
-    )
+    context = {"offer": offer, "partner": offer.partner, "status": status}
+    return render(request, "offers/unavailable.html", context, status=410)
 
 
 def _not_allowed(request: HttpRequest, offer: Offer) -> HttpResponse:
-    return render(
-        request,
-        "offers/not_allowed.html",
-        {
-            "offer": offer,
-            "partner": offer.partner,
-            "refusal": answer_refusal(request.user, offer.partner),
-        },
-        status=403,
-    )
+    refusal = answer_refusal(request.user, offer.partner)
+    context = {"offer": offer, "partner": offer.partner, "refusal": refusal}
+    return render(request, "offers/not_allowed.html", context, status=403)
 
 
 # Answering needs a recent sign-in; otherwise the password is asked again.
