@@ -69,11 +69,8 @@ def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
     now = timezone.now()
     current = [r for r in rows if r.is_effective(now)]
     history = [r for r in rows if not r.is_effective(now)]
-    return render(
-        request,
-        "delegation/relationships.html",
-        {"rights": rights, "tenant": rights.tenant, "current": current, "history": history},
-    )
+    context = {"rights": rights, "tenant": rights.tenant, "current": current, "history": history}
+    return render(request, "delegation/relationships.html", context)
 
 
 @login_required
@@ -147,18 +144,14 @@ def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpRespo
             f"{timezone.localtime(renewed.expires):%d %B %Y}.",
         )
         return back
-    new_expires = timezone.now() + timedelta(days=rel.duration_days)
-    return render(
-        request,
-        "delegation/relationships_renew.html",
-        {
-            "rights": rights,
-            "tenant": rights.tenant,
-            "relationship": rel,
-            "new_expires": new_expires,
-            "renewable": rel.is_effective(),
-        },
-    )
+    context = {
+        "rights": rights,
+        "tenant": rights.tenant,
+        "relationship": rel,
+        "new_expires": timezone.now() + timedelta(days=rel.duration_days),
+        "renewable": rel.is_effective(),
+    }
+    return render(request, "delegation/relationships_renew.html", context)
 
 
 @login_required

@@ -64,16 +64,13 @@ def partner_overview(request: HttpRequest) -> HttpResponse:
     """The partner's home: its customers at a glance and the ways to get more."""
     user = partner_user_or_404(request)
     active = Relationship.objects.effective().filter(partner_id=user.tenant_id)
-    return render(
-        request,
-        "delegation/partner_overview.html",
-        {
-            "partner": user.tenant,
-            "active_count": active.count(),
-            "is_partner_admin": is_partner_admin(user),
-            "has_agent_access": has_agent_access(user),
-        },
-    )
+    context = {
+        "partner": user.tenant,
+        "active_count": active.count(),
+        "is_partner_admin": is_partner_admin(user),
+        "has_agent_access": has_agent_access(user),
+    }
+    return render(request, "delegation/partner_overview.html", context)
 
 
 @login_required
