@@ -107,21 +107,17 @@ def log(request: HttpRequest, tenant_id: Any) -> HttpResponse:
         events = AuditEvent.objects.for_tenant(r.tenant.pk).matching(**filters)
         page = keyset_page(events, request, "seq")
     items = form.query_items()
-    return render(
-        request,
-        "audit/log.jinja",
-        {
-            "rights": r,
-            "tenant": r.tenant,
-            "form": form,
-            "page": page,
-            "newer_url": _link(items, after=page.newer) if page.newer else "",
-            "older_url": _link(items, before=page.older) if page.older else "",
-            "export_query": urlencode(items),
-            "filtered": bool(items),
-        },
-        using="jinja2",
-    )
+    context = {
+        "rights": r,
+        "tenant": r.tenant,
+        "form": form,
+        "page": page,
+        "newer_url": _link(items, after=page.newer) if page.newer else "",
+        "older_url": _link(items, before=page.older) if page.older else "",
+        "export_query": urlencode(items),
+        "filtered": bool(items),
+    }
+    return render(request, "audit/log.jinja", context, using="jinja2")
 
 
 def csv_safe(value: object) -> str:
@@ -208,16 +204,12 @@ def activity(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(actor_id=user.pk)
     page = keyset_page(qs, request, "id")
     organisations = Tenant.objects.in_bulk({e.tenant_id for e in page.events})
-    return render(
-        request,
-        "audit/activity.jinja",
-        {
-            "partner": user.tenant,
-            "sees_all": sees_all,
-            "events": page.events,
-            "organisations": organisations,
-            "newer_url": _link([], after=page.newer) if page.newer else "",
-            "older_url": _link([], before=page.older) if page.older else "",
-        },
-        using="jinja2",
-    )
+    context = {
+        "partner": user.tenant,
+        "sees_all": sees_all,
+        "events": page.events,
+        "organisations": organisations,
+        "newer_url": _link([], after=page.newer) if page.newer else "",
+        "older_url": _link([], before=page.older) if page.older else "",
+    }
+    return render(request, "audit/activity.jinja", context, using="jinja2")
