@@ -39,8 +39,7 @@ class EndRelationshipForm(forms.Form):
 
 
 def _customer_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
-    """Only the customer's own global admins manage its relationships; for anyone
-    else, including every partner agent, the pages do not exist."""
+    """Only the customer's own global admins; for anyone else, agents too, a 404."""
     rights = tenant_rights_or_404(request, tenant_id)
     if not rights.tenant.is_customer or not rights.has(Permission.MANAGE_PARTNERS):
         raise Http404("No such page.")
@@ -70,22 +69,15 @@ def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
     now = timezone.now()
     current = [r for r in rows if r.is_effective(now)]
     history = [r for r in rows if not r.is_effective(now)]
-    return render(
-        request,
-        "delegation/relationships.html",
-        {"rights": rights, "tenant": rights.tenant, "current": current, "history": history},
-    )
+    context = {"rights": rights, "tenant": rights.tenant, "current": current, "history": history}
+    return render(request, "delegation/relationships.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: Any) -> HttpResponse:
     rights = _customer_rights_or_404(request, tenant_id)
-    return _remove(request, rights, _relationship_or_404(rights, relationship_id))
-
-
-@recent_sign_in_required
-def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
+    rel = _relationship_or_404(rights, relationship_id)
     return _terminate(
         request,
         rel,
@@ -96,6 +88,7 @@ def _remove(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResp
     )
 
 
+@recent_sign_in_required
 def _terminate(
     request: HttpRequest,
     rel: Relationship,
@@ -151,18 +144,14 @@ def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpRespo
             f"{timezone.localtime(renewed.expires):%d %B %Y}.",
         )
         return back
-    new_expires = timezone.now() + timedelta(days=rel.duration_days)
-    return render(
-        request,
-        "delegation/relationships_renew.html",
-        {
-            "rights": rights,
-            "tenant": rights.tenant,
-            "relationship": rel,
-            "new_expires": new_expires,
-            "renewable": rel.is_effective(),
-        },
-    )
+    context = {
+        "rights": rights,
+        "tenant": rights.tenant,
+        "relationship": rel,
+        "new_expires": timezone.now() + timedelta(days=rel.duration_days),
+        "renewable": rel.is_effective(),
+    }
+    return render(request, "delegation/relationships_renew.html", context)
 
 
 @login_required
@@ -177,11 +166,6 @@ def customer_relationship_end(request: HttpRequest, relationship_id: Any) -> Htt
         pk=relationship_id,
         partner_id=user.tenant_id,
     )
-    return _end(request, rel)
-
-
-@recent_sign_in_required
-def _end(request: HttpRequest, rel: Relationship) -> HttpResponse:
     return _terminate(
         request,
         rel,

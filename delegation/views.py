@@ -64,16 +64,13 @@ def partner_overview(request: HttpRequest) -> HttpResponse:
     """The partner's home: its customers at a glance and the ways to get more."""
     user = partner_user_or_404(request)
     active = Relationship.objects.effective().filter(partner_id=user.tenant_id)
-    return render(
-        request,
-        "delegation/partner_overview.html",
-        {
-            "partner": user.tenant,
-            "active_count": active.count(),
-            "is_partner_admin": is_partner_admin(user),
-            "has_agent_access": has_agent_access(user),
-        },
-    )
+    context = {
+        "partner": user.tenant,
+        "active_count": active.count(),
+        "is_partner_admin": is_partner_admin(user),
+        "has_agent_access": has_agent_access(user),
+    }
+    return render(request, "delegation/partner_overview.html", context)
 
 
 @login_required
@@ -82,11 +79,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     """The partner's own users and the delegated access each holds (partner admins)."""
     admin = partner_admin_or_404(request)
     page = Paginator(partner_staff(admin.tenant), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "delegation/staff_list.html",
-        {"partner": admin.tenant, "page": page},
-    )
+    return render(request, "delegation/staff_list.html", {"partner": admin.tenant, "page": page})
 
 
 @login_required
@@ -146,7 +139,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
         )
         context["page"] = page
         context["results"] = lookup_results(agent, page.tenants)
-    # Ten cards a page: a Jinja2 page (docs/decisions/0002-templates.md).
     return render(request, "delegation/lookup.jinja", context, using="jinja2")
 
 

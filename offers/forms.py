@@ -16,8 +16,7 @@ from .services import DEFAULT_OFFER_VALIDITY_DAYS, MAX_SEND_RECIPIENTS, parse_re
 
 @dataclass(frozen=True)
 class DescribedChoice:
-    """A choice's label, drawn by ``includes/field.html``: its title in bold, a summary,
-    and a line of detail (a dataclass: a tuple would read as a group of choices)."""
+    """A choice's label for ``includes/field.html`` (not a tuple: that reads as a group)."""
 
     title: str
     summary: str

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -40,10 +40,9 @@ from .selectors import (
 
 def _partner_offer_or_404(request: HttpRequest, offer_id: Any) -> tuple[User, Offer]:
     user = partner_user_or_404(request)
-    offer = offers_of_partner(user.tenant).select_related("partner").filter(pk=offer_id).first()
-    if offer is None:
-        raise Http404("No such offer.")
-    return user, offer
+    return user, get_object_or_404(
+        offers_of_partner(user.tenant).select_related("partner"), pk=offer_id
+    )
 
 
 @require_safe
@@ -149,25 +148,14 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 
 
 def _unavailable(request: HttpRequest, offer: Offer, status: str) -> HttpResponse:
-    return render(
-        request,
-        "offers/unavailable.html",
-        {"offer": offer, "partner": offer.partner, "status": status},
-        status=410,
-    )
+    context = {"offer": offer, "partner": offer.partner, "status": status}
+    return render(request, "offers/unavailable.html", context, status=410)
 
 
 def _not_allowed(request: HttpRequest, offer: Offer) -> HttpResponse:
-    return render(
-        request,
-        "offers/not_allowed.html",
-        {
-            "offer": offer,
-            "partner": offer.partner,
-            "refusal": answer_refusal(request.user, offer.partner),
-        },
-        status=403,
-    )
+    refusal = answer_refusal(request.user, offer.partner)
+    context = {"offer": offer, "partner": offer.partner, "refusal": refusal}
+    return render(request, "offers/not_allowed.html", context, status=403)
 
 
 # Answering needs a recent sign-in; otherwise the password is asked again.
@@ -175,9 +163,8 @@ answer_requires_recent_sign_in = recent_sign_in_required(allow_get=True)
 
 
 def token_shape_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A token that cannot be one gets the "not valid" page at once, before any sign-in
-    is asked for: signing in would only lead back to the same dead link (and a huge one
-    would not even fit in the way back)."""
+    """A token that cannot be one gets the "not valid" page before any sign-in is asked
+    for: signing in would only lead back to the same dead link."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -221,15 +208,17 @@ def offer_public(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "offers/public.html", context)
 
 
-def _answer(request: HttpRequest, token: str) -> tuple[Offer | None, HttpResponse | None]:
+def _answer(request: HttpRequest, token: str) -> tuple[Offer, User] | HttpResponse:
+    """The offer and the user who may answer it (POST), or the page to show instead."""
     offer = offer_by_token(token)
     if offer is None:
-        return None, _invalid(request)
+        return _invalid(request)
     if request.method == "GET":
-        return offer, redirect(offer.get_public_path())
-    if not isinstance(request.user, User) or answer_refusal(request.user, offer.partner):
-        return offer, _not_allowed(request, offer)
-    return offer, None
+        return redirect(offer.get_public_path())
+    user = request.user
+    if not isinstance(user, User) or answer_refusal(user, offer.partner):
+        return _not_allowed(request, offer)
+    return offer, user
 
 
 @require_http_methods(["GET", "POST"])
@@ -237,11 +226,10 @@ def _answer(request: HttpRequest, token: str) -> tuple[Offer | None, HttpRespons
 @token_shape_required
 @answer_requires_recent_sign_in
 def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
-    offer, response = _answer(request, token)
-    if response is not None or offer is None:
-        return response or _invalid(request)
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - _answer let only users through
+    answer = _answer(request, token)
+    if isinstance(answer, HttpResponse):
+        return answer
+    offer, user = answer
     try:
         acceptance = services.offer_accept(
             offer=offer, acting_user=user, seen=request.POST.get("seen")
@@ -278,24 +266,18 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
 @token_shape_required
 @answer_requires_recent_sign_in
 def offer_decline(request: HttpRequest, token: str) -> HttpResponse:
-    offer, response = _answer(request, token)
-    if response is not None or offer is None:
-        return response or _invalid(request)
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - _answer let only users through
+    answer = _answer(request, token)
+    if isinstance(answer, HttpResponse):
+        return answer
+    offer, user = answer
     try:
         services.offer_decline(offer=offer, acting_user=user)
     except services.OfferError as exc:
         if exc.code == services.OfferErrorCode.NOT_ALLOWED:
             return _not_allowed(request, offer)
         return _unavailable(request, offer, exc.code.value)
-    messages.info(
-        request,
-        f"You declined {possessive(offer.partner.name)} offer. Nothing was granted"
-        + (
-            "; your existing relationship with it is unchanged."
-            if relationship_change(offer, user.tenant)
-            else "."
-        ),
-    )
+    kept = "; your existing relationship with it is unchanged."
+    rest = kept if relationship_change(offer, user.tenant) else "."
+    partner = possessive(offer.partner.name)
+    messages.info(request, f"You declined {partner} offer. Nothing was granted{rest}")
     return redirect("tenants:admin-center", tenant_id=user.tenant_id)

@@ -1,9 +1,6 @@
-"""Probes for a load balancer or orchestrator: ``/healthz`` and ``/readyz``.
+"""Unauthenticated probes for a load balancer: ``/healthz`` (alive) and ``/readyz``.
 
-Both are unauthenticated and cheap. ``healthz`` says the process answers and touches
-nothing else. ``readyz`` says whether this process can serve: without the database it
-cannot (503); without Redis (broker, cache, rate-limit counts) it still serves, and says
-so (200, ``degraded``), since mail only waits and the cache fails open.
+Without Redis the portal still serves (mail waits, the cache fails open): ``degraded``.
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ BROKER_TIMEOUT = 0.5  # seconds; a probe must answer well within the balancer's 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """The process is alive and serving requests."""
     return JsonResponse({"status": "ok"})
 
 

@@ -1,9 +1,5 @@
-"""The Jinja2 environment of the pages whose repeated rows Django's template language
-draws too slowly (docs/decisions/0002-templates.md).
-
-Values are escaped by the engine itself (Jinja2 writes a quote as ``&#39;``, Django as
-``&#x27;``: the same character). The filters are Django's own.
-"""
+"""The Jinja2 environment of the pages with many rows (docs/decisions/0002-templates.md);
+the filters are Django's own."""
 
 from __future__ import annotations
 
@@ -26,8 +22,7 @@ def url(viewname: str, *args: Any, **kwargs: Any) -> str:
 
 
 def field(bound_field: Any) -> str:
-    """``{{ field(form.q) }}``: a form's field as every page draws one, with the Django
-    template ``includes/field.html``."""
+    """``{{ field(form.q) }}``: a form's field drawn by ``includes/field.html``."""
     return render_to_string("includes/field.html", {"field": bound_field})
 
 
@@ -50,12 +45,7 @@ def environment(**options: Any) -> jinja2.Environment:
     # Always escaped; a misspelt name is an error, not an empty string.
     options.pop("autoescape", None)
     options["undefined"] = jinja2.StrictUndefined
-    env = jinja2.Environment(
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        **options,
-    )
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True, **options)
     env.globals.update(url=url, static=static, field=field, dash="—")
     env.filters.update(
         day=day,

@@ -7,11 +7,7 @@ from django.shortcuts import render
 
 
 def baseline(request: HttpRequest) -> HttpResponse:
-    """The cheapest signed-in page: the base layout and nothing of its own.
-
-    The benchmark divides every page's throughput by this one's, measured on the same
-    server with the same session. It exists only when ``BENCHMARK_ENDPOINTS`` is on.
-    """
+    """The cheapest signed-in page, the benchmark's yardstick (``BENCHMARK_ENDPOINTS`` only)."""
     if not settings.BENCHMARK_ENDPOINTS:
         raise Http404("No such page.")
     return _baseline(request)

@@ -1,8 +1,5 @@
-"""Django admin for the directory: platform operators (superusers) see everything.
-
-A partner admin with ``is_staff`` sees only its own tenant's users, read-only but for the
-delegated access inline, whose changes go through ``delegation.services``.
-"""
+"""Django admin for the directory: platform operators (superusers) see everything; a
+partner admin with ``is_staff`` only its own users, read-only but for delegated access."""
 
 from typing import Any
 
@@ -15,11 +12,7 @@ from django.http import HttpRequest, HttpResponse
 
 from delegation.models import AccessLevel, AgentAccess
 from delegation.selectors import is_partner_admin
-from delegation.services import (
-    agent_access_check,
-    agent_access_set,
-    agent_access_set_by_operator,
-)
+from delegation.services import agent_access_check, agent_access_set, agent_access_set_by_operator
 
 from .models import (
     Domain,
@@ -106,10 +99,7 @@ class TenantAdmin(OperatorOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="Default domain")
     def default_domain_name(self, obj: Tenant) -> str:
-        for d in obj.domains.all():
-            if d.is_default:
-                return d.name
-        return "—"
+        return next((d.name for d in obj.domains.all() if d.is_default), "—")
 
 
 @admin.register(Domain)
@@ -200,10 +190,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["id", "email", "password", "tenant"]}),
         ("Personal details", {"fields": ["first_name", "last_name", "job_title"]}),
-        (
-            "Status",
-            {"fields": ["is_active", "must_change_password", "last_login", "date_joined"]},
-        ),
+        ("Status", {"fields": ["is_active", "must_change_password", "last_login", "date_joined"]}),
         (
             "Platform permissions",
             {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -286,18 +273,12 @@ class UserAdmin(DjangoUserAdmin):
                 continue
             existed = not inline_form.instance._state.adding
             level = str(inline_form.cleaned_data["level"])
-            if is_operator(request):
-                access = agent_access_set_by_operator(
-                    operator=request.user,  # type: ignore[arg-type]
-                    staff_user=form.instance,
-                    level=level,
-                )
-            else:
-                access = agent_access_set(
-                    partner_admin=request.user,  # type: ignore[arg-type]
-                    staff_user=form.instance,
-                    level=level,
-                )
+            actor: User = request.user  # type: ignore[assignment]
+            access = (
+                agent_access_set_by_operator(operator=actor, staff_user=form.instance, level=level)
+                if is_operator(request)
+                else agent_access_set(partner_admin=actor, staff_user=form.instance, level=level)
+            )
             if existed:
                 formset.changed_objects.append((access, ["level"]))
             else:

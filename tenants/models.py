@@ -251,8 +251,7 @@ class OutboundEmailStatus(models.TextChoices):
 
 
 class OutboundEmail(models.Model):
-    """One message to one recipient, written in the transaction that caused it; sent after
-    commit, retried by a periodic sweep."""
+    """One message to one recipient, written in its cause's transaction, sent after commit."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     to = models.EmailField(max_length=254)
@@ -307,8 +306,7 @@ class ServiceRequestStatus(models.TextChoices):
 
 class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
     def visible_in(self, rights: Any) -> "ServiceRequestQuerySet":
-        """Requests of ``rights.tenant`` its holder may read: a partner agent only those
-        its own partner filed."""
+        """Requests of ``rights.tenant`` its holder may read: an agent only its partner's."""
         qs = self.filter(tenant=rights.tenant)
         if rights.is_agent:
             qs = qs.filter(filed_on_behalf_by_partner_id=rights.relationship.partner_id)
@@ -316,8 +314,7 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
 
 
 class ServiceRequest(models.Model):
-    """A request for help a tenant files with the platform's support; people name it by
-    ``reference``."""
+    """A request for help a tenant files with the platform's support."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="service_requests")

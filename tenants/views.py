@@ -51,10 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not isinstance(user, User):  # login_required has let only users through
-        return redirect("account_login")
-    roles = RoleAssignment.objects.filter(user=user)
+    roles = RoleAssignment.objects.filter(user=_actor(request))
     return render(request, "tenants/profile.html", {"roles": roles})
 
 
@@ -76,11 +73,7 @@ def admin_center(request: HttpRequest, tenant_id: str) -> HttpResponse:
 
 
 # --- The admin center's pages ---------------------------------------------------------------
-#
-# Every page loads the tenant through ``tenant_rights_or_404`` and then asks for the one
-# permission it needs; a missing permission is a 404, like a missing tenant, so no page
-# confirms what exists. Objects are looked up within the tenant only. Writes are POST
-# only, call one service, leave a message and redirect.
+# A missing permission is a 404, like a missing tenant: no page confirms what exists.
 
 
 def _actor(request: HttpRequest) -> User:
@@ -102,7 +95,6 @@ def _rights_or_404(
 def _render(
     request: HttpRequest, template: str, rights: Rights, context: dict[str, Any] | None = None
 ) -> HttpResponse:
-    # A "*.jinja" page is a Jinja2 one (docs/decisions/0002-templates.md).
     using = "jinja2" if template.endswith(".jinja") else None
     context = {"rights": rights, "tenant": rights.tenant, **(context or {})}
     return render(request, template, context, using=using)
@@ -159,14 +151,7 @@ def user_create(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            response = _render(
-                request,
-                "tenants/user_password_shown.html",
-                rights,
-                {"target": user, "password": password, "created": True},
-            )
-            add_never_cache_headers(response)
-            return response
+            return _password_shown(request, rights, user, password, created=True)
     return _render(request, "tenants/user_form.html", rights, {"form": form, "target": None})
 
 
@@ -262,13 +247,17 @@ def _reset_password_now(request: HttpRequest, rights: Rights, target: User) -> H
     password = services.user_password_reset(
         acting_user=_actor(request), tenant=rights.tenant, user=target
     )
-    # Rendered, not redirected: the password lives in this response only.
-    return _render(
-        request,
-        "tenants/user_password_shown.html",
-        rights,
-        {"target": target, "password": password, "created": False},
-    )
+    return _password_shown(request, rights, target, password, created=False)
+
+
+def _password_shown(
+    request: HttpRequest, rights: Rights, target: User, password: str, *, created: bool
+) -> HttpResponse:
+    # Rendered, not redirected, never cached: the password lives in this response only.
+    context = {"target": target, "password": password, "created": created}
+    response = _render(request, "tenants/user_password_shown.html", rights, context)
+    add_never_cache_headers(response)
+    return response
 
 
 @login_required
@@ -306,10 +295,6 @@ def _change_role_now(request: HttpRequest, rights: Rights, target: User) -> Http
 # Domains -------------------------------------------------------------------------------------
 
 
-def _domains_url(rights: Rights) -> str:
-    return reverse("tenants:domains", kwargs={"tenant_id": rights.tenant.pk})
-
-
 @require_safe
 @login_required
 def domains(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
@@ -332,39 +317,32 @@ def domain_add(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
             form.add_error("name", exc)
         else:
             messages.success(request, f"Added {domain.name}. It is not verified yet.")
-            return redirect(_domains_url(rights))
+            return redirect("tenants:domains", tenant_id=rights.tenant.pk)
     return _render(request, "tenants/domain_add.html", rights, {"form": form})
 
 
-def _domain_write(
-    request: HttpRequest, tenant_id: UUID, domain_id: UUID
-) -> tuple[Rights, Domain] | HttpResponse:
+def _domain_or_404(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> tuple[Rights, Domain]:
     rights = _rights_or_404(request, tenant_id, Permission.MANAGE_DOMAINS)
-    domain = get_object_or_404(rights.tenant.domains.all(), pk=domain_id)
-    if response := _method_not_allowed(request):
-        return response
-    return rights, domain
+    return rights, get_object_or_404(rights.tenant.domains.all(), pk=domain_id)
 
 
 @login_required
 def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
-    loaded = _domain_write(request, tenant_id, domain_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    rights, domain = loaded
+    rights, domain = _domain_or_404(request, tenant_id, domain_id)
+    if response := _method_not_allowed(request):
+        return response
     if services.domain_verify(acting_user=_actor(request), tenant=rights.tenant, domain=domain):
         messages.success(request, f"{domain.name} is verified.")
     else:
         messages.info(request, f"{domain.name} was already verified.")
-    return redirect(_domains_url(rights))
+    return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 
 @login_required
 def domain_default(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
-    loaded = _domain_write(request, tenant_id, domain_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    rights, domain = loaded
+    rights, domain = _domain_or_404(request, tenant_id, domain_id)
+    if response := _method_not_allowed(request):
+        return response
     try:
         changed = services.domain_make_default(
             acting_user=_actor(request), tenant=rights.tenant, domain=domain
@@ -376,41 +354,32 @@ def domain_default(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> Ht
             messages.success(request, f"{domain.name} is now the default domain.")
         else:
             messages.info(request, f"{domain.name} was already the default domain.")
-    return redirect(_domains_url(rights))
+    return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 
 @login_required
 def domain_remove(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
-    loaded = _domain_write(request, tenant_id, domain_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    rights, domain = loaded
+    rights, domain = _domain_or_404(request, tenant_id, domain_id)
+    if response := _method_not_allowed(request):
+        return response
     try:
         services.domain_remove(acting_user=_actor(request), tenant=rights.tenant, domain=domain)
     except ValidationError as exc:
         _error(request, exc)
     else:
         messages.success(request, f"Removed {domain.name}.")
-    return redirect(_domains_url(rights))
+    return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 
 # Subscriptions -------------------------------------------------------------------------------
-
-
-def _subscriptions_url(rights: Rights) -> str:
-    return reverse("tenants:subscriptions", kwargs={"tenant_id": rights.tenant.pk})
 
 
 @require_safe
 @login_required
 def subscriptions(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     rights = _rights_or_404(request, tenant_id, Permission.VIEW_BILLING)
-    return _render(
-        request,
-        "tenants/subscriptions.html",
-        rights,
-        {"subscriptions": rights.tenant.subscriptions.all()},
-    )
+    context = {"subscriptions": rights.tenant.subscriptions.all()}
+    return _render(request, "tenants/subscriptions.html", rights, context)
 
 
 @login_required
@@ -437,13 +406,9 @@ def subscription_seats(
                 )
             else:
                 messages.info(request, f"{subscription.plan} already had that many seats.")
-            return redirect(_subscriptions_url(rights))
-    return _render(
-        request,
-        "tenants/subscription_seats.html",
-        rights,
-        {"form": form, "subscription": subscription},
-    )
+            return redirect("tenants:subscriptions", tenant_id=rights.tenant.pk)
+    context = {"form": form, "subscription": subscription}
+    return _render(request, "tenants/subscription_seats.html", rights, context)
 
 
 @login_required
@@ -460,7 +425,7 @@ def subscription_cancel(
         messages.success(request, f"{subscription.plan} is cancelled.")
     else:
         messages.info(request, f"{subscription.plan} was already cancelled.")
-    return redirect(_subscriptions_url(rights))
+    return redirect("tenants:subscriptions", tenant_id=rights.tenant.pk)
 
 
 # Service requests ----------------------------------------------------------------------------
@@ -513,17 +478,13 @@ def service_request_detail(request: HttpRequest, tenant_id: UUID, request_id: UU
     rights = _rights_or_404(request, tenant_id, Permission.VIEW_SERVICE_REQUESTS)
     service_request = _service_request_or_404(rights, request_id)
     comments = service_request.comments.select_related("author__tenant")
-    return _render(
-        request,
-        "tenants/service_request_detail.html",
-        rights,
-        {
-            "service_request": service_request,
-            "comments": comments,
-            "comment_form": ServiceRequestCommentForm(),
-            "can_manage": rights.has(Permission.MANAGE_SERVICE_REQUESTS),
-        },
-    )
+    context = {
+        "service_request": service_request,
+        "comments": comments,
+        "comment_form": ServiceRequestCommentForm(),
+        "can_manage": rights.has(Permission.MANAGE_SERVICE_REQUESTS),
+    }
+    return _render(request, "tenants/service_request_detail.html", rights, context)
 
 
 @login_required
@@ -575,12 +536,7 @@ def service_request_close(request: HttpRequest, tenant_id: UUID, request_id: UUI
 def administrators(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     """ "Show all administrators": the tenant's role holders and its partners' access."""
     rights = _rights_or_404(request, tenant_id, Permission.VIEW_ADMINISTRATORS)
-    return _render(
-        request,
-        "tenants/administrators.html",
-        rights,
-        {
-            "admins": tenant_administrators(rights.tenant),
-            "relationships": tenant_partner_relationships(rights.tenant),
-        },
-    )
+    admins = tenant_administrators(rights.tenant)
+    relationships = tenant_partner_relationships(rights.tenant)
+    context = {"admins": admins, "relationships": relationships}
+    return _render(request, "tenants/administrators.html", rights, context)

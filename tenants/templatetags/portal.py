@@ -23,8 +23,7 @@ def role_label(value: str) -> str:
 
 @cache
 def _role_labels() -> dict[str, str]:
-    """Each role's label by its code (a ``Role`` by value costs an enum lookup, and a list
-    of fifty users asks for a label for each of their roles)."""
+    """Each role's label by its code, without an enum lookup per row."""
     from tenants.roles import Role
 
     return {code: str(label) for code, label in Role.choices}
@@ -32,11 +31,8 @@ def _role_labels() -> dict[str, str]:
 
 @register.filter
 def has_perm(rights: Any, permission: str) -> bool:
-    """``{% if rights|has_perm:"users.manage" %}``: whether ``rights`` carries a permission.
-
-    An unknown permission code raises, so a typo in a template cannot hide a link silently.
-    """
+    """``{% if rights|has_perm:"users.manage" %}``; an unknown code raises, so a typo
+    cannot hide a link. No rights (None, or a missing variable) permit nothing."""
     from tenants.roles import Permission
 
-    # No rights (None, or a missing variable): nothing is permitted.
     return Permission(permission) in getattr(rights, "permissions", ())
