@@ -127,13 +127,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
-# The catalogue's codes, for the membership tests of every request: ``Role.values``
-# builds a list of every choice, labels included, each time it is read.
+# ``Role.values`` builds a new list each time it is read.
 ROLE_CODES: frozenset[str] = frozenset(role.value for role in Role)
-
-# Roles whose holders count as administrators (for "Show all administrators" and for
-# the password rule: a password admin may reset only non-admins and password admins).
-ADMIN_ROLES: frozenset[Role] = frozenset(Role)
 
 
 def permissions_for(roles: "set[Role] | frozenset[Role] | list[Role]") -> frozenset[Permission]:
@@ -142,7 +137,3 @@ def permissions_for(roles: "set[Role] | frozenset[Role] | list[Role]") -> frozen
     for role in roles:
         result |= ROLE_PERMISSIONS[Role(role)]
     return frozenset(result)
-
-
-def role_info(role: "Role | str") -> RoleInfo:
-    return ROLE_INFO[Role(role)]
