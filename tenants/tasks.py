@@ -19,25 +19,22 @@ def send_outbound_email(message_id: str) -> str:
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_outbound_emails(message_ids: list[str]) -> int:
-    """Send outbox rows written together, one after the other (each idempotent, so a
-    second run of the task sends only what the first did not); returns how many were
-    tried. Rows left when the budget is spent wait for the sweep."""
-    started = time.monotonic()
-    tried = 0
-    for message_id in message_ids:
-        if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
-            break
-        mail.outbox_deliver(message_id)
-        tried += 1
-    return tried
+    """Send outbox rows written together (each idempotent); returns how many were tried."""
+    return _deliver_within_budget(message_ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def outbox_sweep() -> int:
     """Deliver every pending message that is due; returns how many were tried."""
+    return _deliver_within_budget(mail.outbox_due_ids())
+
+
+def _deliver_within_budget(message_ids: list[str]) -> int:
+    """Deliver ``message_ids`` in turn; those left when the budget is spent wait for the
+    next sweep."""
     started = time.monotonic()
     tried = 0
-    for message_id in mail.outbox_due_ids():
+    for message_id in message_ids:
         if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
             break
         mail.outbox_deliver(message_id)
