@@ -5,6 +5,7 @@ list) reads its label and description here, and the authorisation rule maps role
 permissions through ``ROLE_PERMISSIONS`` only.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -131,9 +132,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 ROLE_CODES: frozenset[str] = frozenset(role.value for role in Role)
 
 
-def permissions_for(roles: "set[Role] | frozenset[Role] | list[Role]") -> frozenset[Permission]:
+def permissions_for(roles: Iterable[Role]) -> frozenset[Permission]:
     """The union of the permissions of ``roles``."""
-    result: set[Permission] = set()
-    for role in roles:
-        result |= ROLE_PERMISSIONS[Role(role)]
-    return frozenset(result)
+    return frozenset[Permission]().union(*(ROLE_PERMISSIONS[Role(role)] for role in roles))
