@@ -1,13 +1,10 @@
 """The one authorisation rule: what a user may do in a tenant, and why.
 
-``rights`` decides, and nothing else does. At home a user holds its own directory
-roles (``tenants.selectors.user_roles``, which every other rule reads too); a partner's
-agent holds the roles of its partner's effective relationship with a customer,
-narrowed by its level, less what acting on a customer's behalf never allows. Views
-load a tenant through ``tenant_rights_or_404`` (a 404 whatever the reason), services
-re-check with ``require``, and the lookup's cards read their actions and whether they
-show the customer's details from the same ``Rights``. Nothing is kept beyond the
-request: the user's roles and level live on the instance, loaded afresh each request.
+At home a user holds its own directory roles; a partner's agent holds the roles of its
+partner's effective relationship with a customer, narrowed by its level, less what
+acting on a customer's behalf never allows. Views load a tenant through
+``tenant_rights_or_404`` (a 404 whatever the reason) and services re-check with
+``require``.
 """
 
 from __future__ import annotations
@@ -21,17 +18,17 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from audit.services import audit_agent_entered_once
 from tenants.models import Tenant, TenantKind, User
 from tenants.roles import ROLE_CODES, Permission, Role, permissions_for
 from tenants.selectors import user_roles
 
 from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
 
-# Acting on a customer's behalf never allows these, whatever the relationship grants:
-# an agent cannot change the customer's partner relationships (so never grant roles to
-# a partner, its own included) nor weaken the customer's security settings.
 LEVEL_CODES: frozenset[str] = frozenset(level.value for level in AccessLevel)
 
+# Acting on a customer's behalf never allows these, whatever the relationship grants:
+# an agent cannot change the customer's partner relationships nor its security settings.
 AGENT_EXCLUDED: frozenset[Permission] = frozenset(
     {Permission.MANAGE_PARTNERS, Permission.MANAGE_SETTINGS}
 )
@@ -45,10 +42,8 @@ PASSWORD_RESETTABLE_ROLES: frozenset[Role] = frozenset({Role.PASSWORD_ADMIN})
 class Rights:
     """What a user may do in ``tenant``, and the path that granted it.
 
-    Decide with ``permissions`` (or ``has``) only. ``roles`` names the path: the
-    user's own roles at home, or the roles the relationship grants when acting as an
-    agent, *before* the agent's level narrows them (a Limited agent on a relationship
-    granting Global administrator still holds only a password admin's permissions).
+    Decide with ``permissions`` (or ``has``) only: for an agent, ``roles`` are what the
+    relationship grants *before* the agent's level narrows them.
     """
 
     tenant: Tenant
@@ -70,9 +65,8 @@ class Rights:
 
     @property
     def shows_details(self) -> bool:
-        """Whether the tenant's contact details and subscriptions may be shown (a lookup
-        card shows them): at home, or to an agent through a relationship in force, never
-        through one that has ended."""
+        """Whether the tenant's contact details and subscriptions may be shown: at home,
+        or through a relationship in force."""
         return self.via != "none"
 
     def has(self, permission: Permission) -> bool:
@@ -129,15 +123,9 @@ def _may_act_as_agent(user: User | object, tenant: Tenant) -> bool:
 
 
 def rights(user: User | object, tenant: Tenant) -> Rights:
-    """The permissions ``user`` holds in ``tenant``.
-
-    At home: its own directory roles. Otherwise, for a partner agent: the roles of its
-    partner's effective relationship with ``tenant`` (active and within its window)
-    intersected with its level, less ``AGENT_EXCLUDED``. Else nothing.
-
-    Queries: one for the roles at home; for an agent, one for the relationship plus,
-    the first time on a user instance, its tenant and its access level.
-    """
+    """The permissions ``user`` holds in ``tenant``: its own roles at home; for a partner
+    agent, its partner's effective relationship's roles intersected with its level, less
+    ``AGENT_EXCLUDED``; else nothing."""
     if not isinstance(user, User) or not user.is_active:
         return Rights(tenant=tenant)
     if user.tenant_id == tenant.pk:
@@ -156,8 +144,7 @@ def rights(user: User | object, tenant: Tenant) -> Rights:
 
 def _effective_relationship(user: User, customer_id: Any) -> Relationship | None:
     """The effective relationship of the user's partner with the customer, with the
-    customer and the partner (the banner names it): one query. The partner is the
-    user's own tenant, which ``agent_level`` has loaded by now: it is not read again."""
+    customer, and the partner taken from the user."""
     relationship = (
         Relationship.objects.effective()
         .filter(partner_id=user.tenant_id, customer_id=customer_id)
@@ -173,12 +160,8 @@ def _effective_relationship(user: User, customer_id: Any) -> Relationship | None
 def rights_via_relationship(
     user: User | object, relationship: Relationship, *, now: datetime | None = None
 ) -> Rights:
-    """``rights(user, relationship.customer)`` for a relationship already loaded.
-
-    For lists (the lookup) that hold the relationships of many customers: the same
-    rule, without a query per row. The customer must be loaded with it, or is fetched.
-    A home user gets nothing here: this is the agent path only.
-    """
+    """``rights(user, relationship.customer)`` on the agent path only, for a relationship
+    already loaded (with its customer): no query per row of a list."""
     tenant = relationship.customer
     if not isinstance(user, User) or not _may_act_as_agent(user, tenant):
         return Rights(tenant=tenant)
@@ -196,14 +179,9 @@ def require(user: User | object, tenant: Tenant, permission: Permission) -> Righ
 
 
 def can_reset_password(actor_rights: Rights, target_user: User) -> bool:
-    """Whether the holder of ``actor_rights`` may reset ``target_user``'s password.
-
-    Microsoft's rule: with ``RESET_ADMIN_PASSWORDS`` (a global admin's) anyone in the
-    tenant; with ``RESET_PASSWORDS`` only users who hold no directory role or only
-    the password admin role. Never a user of another tenant. An agent's rights are
-    already narrowed by its level, so a Limited agent resets like a password admin.
-    Costs one query for the target's roles unless they are cached on the instance.
-    """
+    """Whether the holder of ``actor_rights`` may reset ``target_user``'s password: with
+    ``RESET_ADMIN_PASSWORDS`` anyone in the tenant; with ``RESET_PASSWORDS`` only users
+    holding no role but the password admin's."""
     if target_user.tenant_id != actor_rights.tenant.pk:
         return False
     if actor_rights.has(Permission.RESET_ADMIN_PASSWORDS):
@@ -214,13 +192,8 @@ def can_reset_password(actor_rights: Rights, target_user: User) -> bool:
 
 
 def rights_in(user: User | object, tenant_id: UUID) -> Rights | None:
-    """``rights(user, tenant)`` for the tenant with id ``tenant_id``, loading the tenant
-    on the way: with no query at home (the user's own tenant came with it), with one as
-    an agent (the effective relationship with its customer and partner).
-
-    None, or rights without a permission, where the user has no way into such a
-    tenant, whether it exists or not. The agent path is ``rights_via_relationship``'s.
-    """
+    """``rights(user, tenant)`` for the tenant with id ``tenant_id``, loaded on the way;
+    None, or rights without a permission, where the user has no way in."""
     if not isinstance(user, User) or not user.is_active:
         return None
     if user.tenant_id == tenant_id:
@@ -242,7 +215,5 @@ def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
     r = rights_in(request.user, tenant_pk)
     if r is None or Permission.VIEW_TENANT not in r:
         raise Http404("No such tenant.")
-    from audit.services import audit_agent_entered_once
-
     audit_agent_entered_once(request, r)
     return r

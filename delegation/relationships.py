@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.actions import Action
@@ -58,12 +59,14 @@ def _describe(relationship: Relationship) -> str:
     return f"{relationship.partner.name} → {relationship.customer.name}"
 
 
-def _lock(relationship: Relationship) -> Relationship:
-    return (
-        Relationship.objects.select_for_update(of=("self",))
-        .select_related("partner", "customer")
-        .get(pk=relationship.pk)
+def _locking() -> QuerySet[Relationship]:
+    return Relationship.objects.select_for_update(of=("self",)).select_related(
+        "partner", "customer"
     )
+
+
+def _context(rel: Relationship, **extra: Any) -> dict[str, Any]:
+    return {"relationship": rel, "partner": rel.partner, "customer": rel.customer, **extra}
 
 
 def _refuse_unless_effective(relationship: Relationship, now: datetime) -> None:
@@ -82,13 +85,9 @@ def _refuse_unless_effective(relationship: Relationship, now: datetime) -> None:
 def relationship_terminate(
     *, relationship: Relationship, acting_user: User, reason: str
 ) -> Relationship:
-    """End ``relationship`` at once, from either side, with the reason given.
-
-    The customer's global admins (permission ``MANAGE_PARTNERS``, which no one acting
-    on the customer's behalf ever holds) remove it; the partner's global admins end it
-    from their side. Access stops on the agents' next request, since the authorisation
-    rule reads the relationship's status each time. The partner is told (and, when it
-    ended the relationship itself, the customer's global admins too).
+    """End ``relationship`` at once, with the reason given: the customer's global admins
+    (``MANAGE_PARTNERS``, which no agent holds) remove it, the partner's end it from their
+    side. The partner is told, and when it ended the relationship, the customer too.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -98,7 +97,7 @@ def relationship_terminate(
             f"Keep the reason under {REASON_MAX_LENGTH} characters.", code="max_length"
         )
     with transaction.atomic():
-        rel = _lock(relationship)
+        rel = _locking().get(pk=relationship.pk)
         by_partner = acting_user.tenant_id == rel.partner_id
         if by_partner:
             if not is_admin_of_partner(acting_user, rel.partner):
@@ -134,33 +133,23 @@ def relationship_terminate(
                 "reason": [None, reason],
             },
         )
-        context: dict[str, Any] = {
-            "relationship": rel,
-            "partner": rel.partner,
-            "customer": rel.customer,
-            "acting_user": acting_user,
-            "reason": reason,
-            "by_partner": by_partner,
-        }
         recipients = partner_recipients(rel.partner)
         if by_partner:
             recipients += global_admin_emails(rel.customer)
         outbox_enqueue(
-            to=recipients, template_prefix="emails/relationships/terminated", context=context
+            to=recipients,
+            template_prefix="emails/relationships/terminated",
+            context=_context(rel, acting_user=acting_user, reason=reason, by_partner=by_partner),
         )
     return rel
 
 
 def relationship_renew(*, relationship: Relationship, acting_user: User) -> Relationship:
-    """Extend an active relationship: the same roles for the same duration, from now.
-
-    Only the customer's global admins renew. Expired and removed relationships stay
-    as they are: a new offer is the only way back. A renewal within
-    ``RENEW_REPEAT_WINDOW`` of the relationship's start (its acceptance or last renewal)
-    is a repeat: the relationship is returned unchanged, nothing is audited or sent.
-    """
+    """Extend an active relationship, as the customer's global admin: the same roles for
+    the same duration, from now. A renewal within ``RENEW_REPEAT_WINDOW`` of its start
+    changes nothing."""
     with transaction.atomic():
-        rel = _lock(relationship)
+        rel = _locking().get(pk=relationship.pk)
         require(acting_user, rel.customer, Permission.MANAGE_PARTNERS)
         now = timezone.now()
         _refuse_unless_effective(rel, now)
@@ -184,13 +173,7 @@ def relationship_renew(*, relationship: Relationship, acting_user: User) -> Rela
         outbox_enqueue(
             to=partner_recipients(rel.partner),
             template_prefix="emails/relationships/renewed",
-            context={
-                "relationship": rel,
-                "partner": rel.partner,
-                "customer": rel.customer,
-                "acting_user": acting_user,
-                "previous_expires": old_expires,
-            },
+            context=_context(rel, acting_user=acting_user, previous_expires=old_expires),
         )
     return rel
 
@@ -198,28 +181,23 @@ def relationship_renew(*, relationship: Relationship, acting_user: User) -> Rela
 def relationships_expire_due(*, now: datetime | None = None) -> int:
     """Mark every active relationship past its end ``expired``; returns how many.
 
-    Access has already stopped at the end time (the rule compares times); this only
-    brings the stored status in line and records it. Each relationship is handled in
-    its own short transaction, so a rerun or a concurrent run does each one once.
+    Access stopped at the end time already. Each relationship has its own short
+    transaction, so a rerun or a concurrent run does each one once.
     """
     now = now or timezone.now()
     done = 0
+    due = Q(status=RelationshipStatus.ACTIVE, expires__lte=now)
     while True:
-        due = list(
-            Relationship.objects.filter(status=RelationshipStatus.ACTIVE, expires__lte=now)
+        pks = list(
+            Relationship.objects.filter(due)
             .order_by("expires")
             .values_list("pk", flat=True)[:EXPIRE_BATCH]
         )
-        if not due:
+        if not pks:
             return done
-        for pk in due:
+        for pk in pks:
             with transaction.atomic():
-                rel = (
-                    Relationship.objects.select_for_update(of=("self",))
-                    .select_related("partner", "customer")
-                    .filter(pk=pk, status=RelationshipStatus.ACTIVE, expires__lte=now)
-                    .first()
-                )
+                rel = _locking().filter(due, pk=pk).first()
                 if rel is None:
                     continue
                 rel.status = RelationshipStatus.EXPIRED
@@ -229,12 +207,7 @@ def relationships_expire_due(*, now: datetime | None = None) -> int:
                     action=Action.RELATIONSHIP_EXPIRED,
                     target=rel,
                     target_repr=_describe(rel),
-                    changes={
-                        "status": [
-                            RelationshipStatus.ACTIVE.value,
-                            RelationshipStatus.EXPIRED.value,
-                        ]
-                    },
+                    changes={"status": [RelationshipStatus.ACTIVE, RelationshipStatus.EXPIRED]},
                 )
                 done += 1
 
@@ -253,10 +226,8 @@ def reminder_threshold(expires: datetime, now: datetime) -> int | None:
 def relationship_reminders_send(*, now: datetime | None = None) -> int:
     """Queue the reminders due (30, 7 and 1 day before the end); returns messages written.
 
-    Each reminder goes once to the partner's admins and the customer's global admins:
-    the outbox's deduplication key names the relationship, the threshold and the end
-    time, so reruns write nothing new, and a renewed relationship (a new end time)
-    gets its reminders afresh. A task that missed a threshold sends only the nearest.
+    The deduplication key names the relationship, the threshold and the end time, so
+    reruns write nothing new and a renewed relationship gets its reminders afresh.
     """
     now = now or timezone.now()
     written = 0
@@ -274,12 +245,7 @@ def relationship_reminders_send(*, now: datetime | None = None) -> int:
             rows = outbox_enqueue(
                 to=[*global_admin_emails(rel.partner), *global_admin_emails(rel.customer)],
                 template_prefix="emails/relationships/reminder",
-                context={
-                    "relationship": rel,
-                    "partner": rel.partner,
-                    "customer": rel.customer,
-                    "days": days,
-                },
+                context=_context(rel, days=days),
                 dedupe_key=f"rel-reminder:{rel.pk}:{days}:{rel.expires.isoformat()}",
             )
         written += len(rows)

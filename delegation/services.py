@@ -37,18 +37,9 @@ def agent_access_check(*, actor: User, staff_user: User, old_level: str, new_lev
         )
 
 
-def current_level(staff_user: User) -> str:
-    """The stored level of ``staff_user`` (``none`` without a row), read from the database."""
-    level = (
-        AgentAccess.objects.filter(user_id=staff_user.pk).values_list("level", flat=True).first()
-    )
-    return str(level) if level else AccessLevel.NONE
-
-
 def _agent_access_write(*, actor: User, staff_user: User, level: str) -> AgentAccess:
-    """Lock ``staff_user``, apply ``level`` if it changes anything, audit it once."""
-    # Locking the user row serialises changes to its level, even when no access row
-    # exists yet; the row read after the lock is the truth the audit reports.
+    """Lock ``staff_user`` (there may be no access row to lock yet), apply ``level`` if it
+    changes anything, and audit it once."""
     locked = User.objects.select_for_update().select_related("tenant").get(pk=staff_user.pk)
     access = AgentAccess.objects.filter(user=locked).first()
     old_level = str(access.level) if access else AccessLevel.NONE
@@ -76,13 +67,7 @@ def _agent_access_write(*, actor: User, staff_user: User, level: str) -> AgentAc
 
 @transaction.atomic
 def agent_access_set(*, partner_admin: User, staff_user: User, level: str) -> AgentAccess:
-    """Set a partner staff member's delegated access to its partner's customers.
-
-    ``partner_admin`` must be an enabled global admin of the partner ``staff_user``
-    belongs to; it may lower its own level but not raise it. The change is audited in
-    the partner's chain with the old and new level, and takes effect on the next
-    request of ``staff_user``.
-    """
+    """Set a partner staff member's delegated access, as a global admin of its partner."""
     if not is_partner_admin(partner_admin) or partner_admin.tenant_id != staff_user.tenant_id:
         raise PermissionDenied("Only an admin of the same partner may change delegated access.")
     return _agent_access_write(actor=partner_admin, staff_user=staff_user, level=level)
@@ -90,10 +75,7 @@ def agent_access_set(*, partner_admin: User, staff_user: User, level: str) -> Ag
 
 @transaction.atomic
 def agent_access_set_by_operator(*, operator: User, staff_user: User, level: str) -> AgentAccess:
-    """Set a partner staff member's delegated access as a platform operator (superuser).
-
-    Audited in the partner's chain like a partner admin's change.
-    """
+    """Set a partner staff member's delegated access as a platform operator (superuser)."""
     if not (operator.is_active and operator.is_superuser):
         raise PermissionDenied("Only a platform operator may change this here.")
     return _agent_access_write(actor=operator, staff_user=staff_user, level=level)

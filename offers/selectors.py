@@ -6,22 +6,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from delegation.models import Relationship, RelationshipStatus
 from tenants.models import Tenant, User
 from tenants.roles import ROLE_INFO, Role, RoleInfo
 from tenants.selectors import user_roles
 from tenants.text import possessive
 
 from .models import Offer
-
-if TYPE_CHECKING:
-    from delegation.models import Relationship
 
 # What ``new_offer_token`` produces: URL-safe base64 of 32 random bytes.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -150,14 +147,6 @@ class RelationshipChange:
         return self.relationship.offer_id == self.offer_id and not self.roles_changed
 
 
-def active_relationship(partner: Tenant, customer: Tenant) -> Relationship | None:
-    from delegation.models import Relationship, RelationshipStatus
-
-    return Relationship.objects.filter(
-        partner=partner, customer=customer, status=RelationshipStatus.ACTIVE
-    ).first()
-
-
 def relationship_seen(relationship: Relationship | None, now: datetime | None = None) -> str:
     """What the consent page showed of the relationship in force: accepting checks it is
     still the same, so nobody replaces access they have not seen."""
@@ -174,7 +163,9 @@ def relationship_change(
     """The difference accepting ``offer`` would make to ``customer``'s current
     relationship with the offer's partner; ``None`` when there is none in force."""
     now = now or timezone.now()
-    current = active_relationship(offer.partner, customer)
+    current = Relationship.objects.filter(
+        partner=offer.partner, customer=customer, status=RelationshipStatus.ACTIVE
+    ).first()
     if current is None or not current.is_effective(now):
         return None
     old = set(ordered_roles(current.roles))

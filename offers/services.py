@@ -276,23 +276,13 @@ def _require_may_answer(offer: Offer, acting_user: User) -> None:
 def offer_accept(
     *, offer: Offer, acting_user: User, notify: bool = True, seen: str | None = None
 ) -> Acceptance:
-    """Accept ``offer`` for ``acting_user``'s organisation (a customer; it must be its global
-    admin).
+    """Accept ``offer`` for ``acting_user``'s organisation, as its global admin.
 
     Creates the relationship, or replaces the roles and end date of the one already
-    active with this partner; counts a use; audits; writes the partner's confirmation
-    and the customer's receipt to the outbox. Accepting again what is already in force
-    from this offer changes nothing. Answers for one customer serialise on its
-    relationship with the partner (and the database's one-active-relationship-per-pair
-    index settles any race left); the use is counted by one conditional update of the
-    offer row, which refuses (and undoes everything) when the offer was revoked, ran out
-    or reached its cap meanwhile. An offer's roles and duration never change, so
-    ``offer`` as read before is what is accepted.
-
-    ``notify=False`` writes no mail (demo data, relationships recorded after the fact).
-    ``seen`` is what the consent page showed of the relationship in force
-    (``selectors.relationship_seen``); when it has changed since, nothing is written and
-    ``OfferError(CHANGED)`` asks for the page to be read again.
+    active with this partner, counts a use, audits and writes the mail; accepting again
+    what is already in force changes nothing. ``notify=False`` writes no mail. ``seen``
+    is what the consent page showed (``selectors.relationship_seen``): when it has
+    changed since, ``OfferError(CHANGED)`` asks for the page to be read again.
     """
     _require_may_answer(offer, acting_user)
     customer = acting_user.tenant
@@ -435,10 +425,8 @@ def _accept_locked(
             outcome=outcome,
             old_roles=old_roles,
         )
-    # Last, the rows every acceptance of this offer and of this partner shares: the
-    # offer's use count and the partner's audit chain. Their locks are held from here to
-    # the commit only, so answers to the same offer queue for as short a time as can be:
-    # the events are made before.
+    # Last, the rows every acceptance of this offer shares, so that their locks are held
+    # for as short a time as can be.
     prepared = audit_prepare(events)
     _count_use(offer, now)
     audit_append(prepared)
@@ -446,12 +434,8 @@ def _accept_locked(
 
 
 def _count_use(offer: Offer, now: datetime) -> None:
-    """Count one use of ``offer`` if it may still be answered, else refuse.
-
-    One statement checks and counts under the row's lock, so a revocation, the end of
-    the link or the last allowed use that came first is seen here, and the refusal
-    undoes everything the caller's transaction wrote.
-    """
+    """Count one use of ``offer`` if it may still be answered, else refuse (undoing the
+    caller's transaction): one statement checks and counts under the row's lock."""
     counted = (
         Offer.objects.filter(pk=offer.pk, status=OfferStatus.ACTIVE)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -469,15 +453,14 @@ def _count_use(offer: Offer, now: datetime) -> None:
 
 def _notification_addresses(partner: Tenant, admins: Iterable[str]) -> list[str]:
     """The partner's enabled global admins (``admins``) and its contact address."""
-    addresses = [*admins, partner.contact_email]
-    return list(dict.fromkeys(a.lower() for a in addresses if a))
+    return list(dict.fromkeys(a.lower() for a in [*admins, partner.contact_email] if a))
 
 
 @dataclass(frozen=True)
 class _MailFacts:
-    partner_domain: str  # the partner's verified domain (``verified_domain``)
-    customer_domain: str  # the customer's default domain, or ""
-    partner_addresses: list[str]  # ``partner_notification_addresses``
+    partner_domain: str
+    customer_domain: str
+    partner_addresses: list[str]
 
 
 def _text(value: str) -> Cast:
@@ -487,10 +470,8 @@ def _text(value: str) -> Cast:
 
 
 def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
-    """What the acceptance mail needs of both tenants beyond their rows, in one query
-    (a union): the partner's domains, the customer's default domain and the partner's
-    global admins' addresses (``partner_notification_addresses``). Each row is (kind,
-    name, verified, is_default); an admin's address is its name."""
+    """What the acceptance mail needs of both tenants beyond their rows, in one union of
+    (kind, name, verified, is_default) rows; an admin's address is its name."""
     columns = ("kind", "row_name", "row_verified", "row_default")
 
     def domains(kind: str, **filters: Any) -> QuerySet[Any]:
@@ -562,8 +543,7 @@ def _write_acceptance_mail(
         "renewed": outcome == AcceptOutcome.UPDATED,
         "admin_center_path": reverse("tenants:admin-center", args=[customer.pk]),
     }
-    # No deduplication key: the answer these messages tell of was recorded in this very
-    # transaction, so nothing can have written them before.
+    # No deduplication key: the answer they tell of is recorded in this very transaction.
     outbox_enqueue_many(
         [
             Mail(
@@ -582,11 +562,8 @@ def _write_acceptance_mail(
 
 @transaction.atomic
 def offer_decline(*, offer: Offer, acting_user: User) -> OfferResponse:
-    """Record that ``acting_user``'s organisation declines ``offer``.
-
-    Nothing else changes: a relationship already in force with the partner stays as it
-    is. Declining again, with no other answer in between, records nothing new.
-    """
+    """Record that ``acting_user``'s organisation declines ``offer``; a relationship in
+    force stays as it is. Declining again records nothing new."""
     _require_may_answer(offer, acting_user)
     customer = acting_user.tenant
     locked = Offer.objects.select_for_update().select_related("partner").get(pk=offer.pk)
@@ -618,7 +595,3 @@ def offer_decline(*, offer: Offer, acting_user: User) -> OfferResponse:
         changes={"customer": [None, customer.name]},
     )
     return response
-
-
-def default_offer_expiry(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) + timedelta(days=DEFAULT_OFFER_VALIDITY_DAYS)

@@ -74,14 +74,8 @@ def outbox_enqueue_many(mails: Sequence[Mail]) -> list[OutboundEmail]:
     rows: list[OutboundEmail] = []
     for mail in mails:
         subject, text, html = render_email(mail.template_prefix, mail.context)
-        rows += _rows(
-            to=mail.to,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            kind=mail.template_prefix.rsplit("/", 1)[-1],
-            dedupe_key=mail.dedupe_key,
-        )
+        kind = mail.template_prefix.rsplit("/", 1)[-1]
+        rows += _rows(mail.to, subject, text, html, kind, mail.dedupe_key)
     return _store(rows)
 
 
@@ -95,45 +89,25 @@ def outbox_write(
     dedupe_key: str | None = None,
 ) -> list[OutboundEmail]:
     """Write already rendered mail to the outbox and queue its delivery after commit."""
-    return _store(
-        _rows(
-            to=to,
-            subject=subject,
-            body_text=body_text,
-            body_html=body_html,
-            kind=kind,
-            dedupe_key=dedupe_key,
-        )
-    )
+    return _store(_rows(to, subject, body_text, body_html, kind, dedupe_key))
 
 
 def _rows(
-    *,
-    to: Iterable[str],
-    subject: str,
-    body_text: str,
-    body_html: str,
-    kind: str,
-    dedupe_key: str | None,
+    to: Iterable[str], subject: str, text: str, html: str, kind: str, dedupe_key: str | None
 ) -> list[OutboundEmail]:
-    rows: list[OutboundEmail] = []
-    seen: set[str] = set()
-    for address in to:
-        address = (address or "").strip().lower()
-        if not address or address in seen:
-            continue
-        seen.add(address)
-        rows.append(
-            OutboundEmail(
-                to=address,
-                subject=" ".join(subject.split())[:255],
-                body_text=body_text,
-                body_html=body_html,
-                kind=kind[:64],
-                dedupe_key=f"{dedupe_key}:{address}"[:255] if dedupe_key else None,
-            )
+    """One row per distinct recipient."""
+    addresses = dict.fromkeys(a for a in ((a or "").strip().lower() for a in to) if a)
+    return [
+        OutboundEmail(
+            to=address,
+            subject=" ".join(subject.split())[:255],
+            body_text=text,
+            body_html=html,
+            kind=kind[:64],
+            dedupe_key=f"{dedupe_key}:{address}"[:255] if dedupe_key else None,
         )
-    return rows
+        for address in addresses
+    ]
 
 
 def _store(rows: list[OutboundEmail]) -> list[OutboundEmail]:

@@ -5,6 +5,7 @@ list) reads its label and description here, and the authorisation rule maps role
 permissions through ``ROLE_PERMISSIONS`` only.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -127,22 +128,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
-# The catalogue's codes, for the membership tests of every request: ``Role.values``
-# builds a list of every choice, labels included, each time it is read.
+# ``Role.values`` builds a new list each time it is read.
 ROLE_CODES: frozenset[str] = frozenset(role.value for role in Role)
 
-# Roles whose holders count as administrators (for "Show all administrators" and for
-# the password rule: a password admin may reset only non-admins and password admins).
-ADMIN_ROLES: frozenset[Role] = frozenset(Role)
 
-
-def permissions_for(roles: "set[Role] | frozenset[Role] | list[Role]") -> frozenset[Permission]:
+def permissions_for(roles: Iterable[Role]) -> frozenset[Permission]:
     """The union of the permissions of ``roles``."""
-    result: set[Permission] = set()
-    for role in roles:
-        result |= ROLE_PERMISSIONS[Role(role)]
-    return frozenset(result)
-
-
-def role_info(role: "Role | str") -> RoleInfo:
-    return ROLE_INFO[Role(role)]
+    return frozenset[Permission]().union(*(ROLE_PERMISSIONS[Role(role)] for role in roles))

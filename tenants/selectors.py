@@ -32,10 +32,8 @@ def role_flags() -> dict[str, Exists]:
 
 
 def user_roles(user: User) -> frozenset[Role]:
-    """The directory roles ``user`` holds in its home tenant: what every rule asks.
-
-    Read from the ``role_flags`` annotations where the user was loaded with them (the
-    request's user is), else with a query; kept on the instance either way."""
+    """The directory roles ``user`` holds in its home tenant, kept on the instance; read
+    from the ``role_flags`` annotations where the user was loaded with them."""
     cached = getattr(user, "_roles_cache", None)
     if cached is None:
         if all(hasattr(user, flag) for flag in ROLE_FLAGS):
@@ -50,8 +48,7 @@ def user_roles(user: User) -> frozenset[Role]:
 def forget_roles(user: User) -> None:
     """Drop the roles kept on ``user``, so that ``user_roles`` reads them again.
 
-    ``delattr`` rather than the instance's ``__dict__``: the user of a request is a lazy
-    proxy, whose own ``__dict__`` is not the user's.
+    ``delattr``, for the user of a request is a lazy proxy with a ``__dict__`` of its own.
     """
     for name in ("_roles_cache", *ROLE_FLAGS):
         if hasattr(user, name):
@@ -64,18 +61,9 @@ def landing_url(user: User) -> str:
         return reverse("delegation:partner-overview")
     if user.tenant.kind == TenantKind.OPERATOR and user.is_staff:
         return reverse("admin:index")
-    roles = user_roles(user)
-    if roles:
+    if user_roles(user):
         return reverse("tenants:admin-center", kwargs={"tenant_id": user.tenant_id})
     return reverse("tenants:profile")
-
-
-def is_tenant_admin(user: User) -> bool:
-    return bool(user_roles(user))
-
-
-def is_global_admin(user: User) -> bool:
-    return Role.GLOBAL_ADMIN in user_roles(user)
 
 
 def is_partner_admin(user: User | object) -> bool:
@@ -96,12 +84,9 @@ USER_COUNT_CAP = 10_000
 
 
 def user_count_display(tenant: Tenant, cap: int = USER_COUNT_CAP) -> str:
-    """How many users ``tenant`` has, for the overview: exact up to ``cap``, "more than
-    <cap>" above it. Counts at most ``cap + 1`` index entries, so a tenant of a million
-    users costs what one of ten thousand does."""
-    # No order: any index on the tenant (an index-only scan where the table is vacuumed)
-    # can stop after ``cap + 1`` entries; an order would let PostgreSQL fetch and sort
-    # every user of the tenant first, when it guesses that cheaper than the index.
+    """How many users ``tenant`` has: exact up to ``cap``, "more than <cap>" above it.
+
+    Unordered, so that an index scan can stop after ``cap + 1`` entries."""
     counted = tenant.users.order_by().values("pk")[: cap + 1].count()
     return f"more than {cap:,}" if counted > cap else f"{counted:,}"
 
@@ -150,14 +135,10 @@ def users_page(
     before: UUID | None = None,
     size: int = USERS_PAGE_SIZE,
 ) -> UsersPage:
-    """A page of users by keyset on the (unique) email: no OFFSET and no COUNT, so a page
-    costs the same however many users the tenant has. Cursors are user ids, looked up
-    within the tenant, so no address appears in a URL. Each user carries ``role_codes``
-    (its roles' codes, sorted), read in the same query."""
+    """A page of users by keyset on the (unique) email. Cursors are user ids, looked up
+    within the tenant, so no address appears in a URL."""
     after = after if before is None else None  # ``before`` wins
-    # Whether to read a tenant's users in address order or to sort them depends on how
-    # many it has (ten, or a hundred thousand), and a search is a LIKE pattern: planned
-    # for the tenant and the words each time, never with a generic plan.
+    # The best plan depends on the tenant's size and the search words: never a generic one.
     with planned_each_run():
         found = list(_users_query(tenant.pk, q=q, after=after, before=before, size=size))
     rows, next_after, previous_before = keyset_result(
@@ -192,12 +173,8 @@ def keyset_query(
     before: Q | None = None,
     size: int,
 ) -> QuerySet[Any]:
-    """A page of ``qs`` in ``order`` (a unique order): one row more than a page, backwards
-    with ``before``; ``keyset_result`` makes the page of its rows.
-
-    ``after`` (the rows past the previous page's last one) or ``before`` (the rows short of
-    the next page's first one; it wins when both are given) is the caller's condition for
-    its cursor. No OFFSET and no COUNT: a page costs the same however deep it lies.
+    """A page of ``qs`` in ``order`` (a unique order) plus one row, backwards with
+    ``before`` (which wins over ``after``); ``keyset_result`` makes the page of its rows.
     """
     if before is not None:
         reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
@@ -210,10 +187,8 @@ def keyset_query(
 def keyset_result(
     rows: list[Any], *, after: bool, before: bool, size: int
 ) -> tuple[list[Any], Any, Any]:
-    """Up to ``size`` rows of those ``keyset_query`` gave (with the cursor conditions
-    named), with the cursors of the pages beside them: ``(rows, next_after,
-    previous_before)``, each cursor the primary key of the row at that end, or None where
-    there is no page."""
+    """``(rows, next_after, previous_before)`` of the rows ``keyset_query`` gave: each
+    cursor the primary key of the row at that end, or None where there is no page."""
     if before:
         has_previous = len(rows) > size
         rows = rows[:size][::-1]

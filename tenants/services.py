@@ -15,7 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.actions import Action
+from audit.services import audit_in, audit_record
+from delegation.access import Rights, can_reset_password, require
 
+from .mail import outbox_enqueue
 from .models import (
     Domain,
     RoleAssignment,
@@ -33,8 +36,6 @@ from .selectors import forget_roles, user_roles
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
-
-    from delegation.access import Rights
 
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)(?!-)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
@@ -124,9 +125,8 @@ def user_create(
 def user_end_sessions(user: User) -> int:
     """End every open session of ``user``; returns how many were ended.
 
-    Each tracked session is ended outright: allauth's ``purge_and_list`` would only drop
-    the tracking row of a session whose user can no longer sign in (a disabled user),
-    leaving the session itself to come back to life when the user is enabled again.
+    Not allauth's ``purge_and_list``: for a disabled user it drops only the tracking row,
+    and the session would come back to life when the user is enabled again.
     """
     from allauth.usersessions.models import UserSession
 
@@ -159,27 +159,13 @@ def partner_create(*, name: str, domain: str, admin_email: str, contact_email: s
     return user_create(tenant=tenant, email=admin_email, roles=[Role.GLOBAL_ADMIN])
 
 
-# --- The admin center: acts in a tenant, each one permission-checked and audited ---------
+# --- The admin center: acts in a tenant, each one permission-checked and audited ---
 
 # Letters and digits that cannot be mistaken for one another when read out or retyped.
 TEMP_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
 
-
 # The same service request or comment sent again within this time is the same one.
 RESUBMIT_WINDOW = timedelta(minutes=2)
-
-
-def _require(acting_user: User, tenant: Tenant, permission: Permission) -> Rights:
-    # Imported here: ``delegation.access`` itself imports this module.
-    from delegation.access import require
-
-    return require(acting_user, tenant, permission)
-
-
-def _audit(rights: Rights, **kwargs: Any) -> None:
-    from audit.services import audit_in
-
-    audit_in(rights, **kwargs)
 
 
 def _lock_tenant(tenant: Tenant) -> Tenant:
@@ -189,15 +175,21 @@ def _lock_tenant(tenant: Tenant) -> Tenant:
 
 
 def _require_under_lock(acting_user: User, tenant: Tenant, permission: Permission) -> Rights:
-    """Lock the tenant, then check ``permission`` again with the actor's roles read afresh.
-
-    Writers of tenant-wide rules (roles, enabling) queue on the tenant row; one that
-    waited may have lost its own rights meanwhile (another admin took its role), and
-    must not act on what it held when its request began.
-    """
+    """Check ``permission``, lock the tenant, then check again with the roles read afresh:
+    a writer that waited for the lock may have lost its rights meanwhile."""
+    require(acting_user, tenant, permission)
     _lock_tenant(tenant)
     forget_roles(acting_user)
-    return _require(acting_user, tenant, permission)
+    return require(acting_user, tenant, permission)
+
+
+def _change(rights: Rights, acting_user: User, obj: Any, action: Action, **values: Any) -> None:
+    """Save ``values`` on ``obj`` and audit the change of each."""
+    changes = {name: [getattr(obj, name), value] for name, value in values.items()}
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(values))
+    audit_in(rights, action=action, acting_user=acting_user, target=obj, changes=changes)
 
 
 def _lock_user(tenant: Tenant, user: User) -> User:
@@ -212,21 +204,16 @@ def temporary_password() -> str:
 
 
 def password_reset_allowed(*, rights: Rights, actor: User, target: User) -> bool:
-    """Whether ``actor`` (holding ``rights``) may reset ``target``'s password here.
-
-    Nobody resets its own password in the admin center: that is the change-password page.
-    """
-    from delegation.access import can_reset_password
-
+    """Whether ``actor`` (holding ``rights``) may reset ``target``'s password here; its
+    own is changed on the change-password page."""
     return actor.pk != target.pk and can_reset_password(rights, target)
 
 
 def user_manage_allowed(*, rights: Rights, actor: User, target: User) -> bool:
-    """Whether ``actor`` may edit, disable or enable ``target``.
+    """Whether ``actor`` may edit, disable or enable ``target`` (never itself).
 
-    Users are managed with ``MANAGE_USERS``; administrators other than password admins
-    only by a global admin (a user admin must not take over an admin's account).
-    Nobody disables or edits itself here.
+    Administrators other than password admins are managed only by a global admin, so
+    that a user admin cannot take over an admin's account.
     """
     if actor.pk == target.pk or target.tenant_id != rights.tenant.pk:
         return False
@@ -250,17 +237,14 @@ def user_add(
     last_name: str = "",
     job_title: str = "",
 ) -> tuple[User, str]:
-    """Create a user in ``tenant`` with a temporary password it must change at first
-    sign-in; returns the user and that password (shown once, stored nowhere else).
-
-    The address must be in one of the tenant's verified domains.
-    """
+    """Create a user, in one of ``tenant``'s verified domains, with a temporary password
+    it must change at first sign-in; returns the user and that password (shown once)."""
     from allauth.account.models import EmailAddress
 
     email = email.strip().lower()
     password = temporary_password()
     with transaction.atomic():
-        rights = _require(acting_user, tenant, Permission.MANAGE_USERS)
+        rights = require(acting_user, tenant, Permission.MANAGE_USERS)
         _lock_tenant(tenant)
         domain = email.rpartition("@")[2]
         if not tenant.domains.filter(name=domain, verified=True).exists():
@@ -289,7 +273,7 @@ def user_add(
             ) from exc
         # The tenant has verified the domain, so the address counts as verified.
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        _audit(
+        audit_in(
             rights,
             action=Action.USER_CREATED,
             acting_user=acting_user,
@@ -315,7 +299,7 @@ def user_update(
     job_title: str,
 ) -> User:
     """Change a user's name and job title; records only what changed."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_USERS)
+    rights = require(acting_user, tenant, Permission.MANAGE_USERS)
     target = _lock_user(tenant, user)
     if not user_manage_allowed(rights=rights, actor=acting_user, target=target):
         raise PermissionDenied("This user cannot be edited by you.")
@@ -335,7 +319,7 @@ def user_update(
         setattr(target, name, value)
     target.full_clean(exclude=["password"])
     target.save(update_fields=list(changes))
-    _audit(
+    audit_in(
         rights, action=Action.USER_UPDATED, acting_user=acting_user, target=target, changes=changes
     )
     return target
@@ -345,7 +329,6 @@ def _user_set_enabled_audited(
     *, acting_user: User, tenant: Tenant, user: User, enabled: bool
 ) -> bool:
     with transaction.atomic():
-        _require(acting_user, tenant, Permission.MANAGE_USERS)
         rights = _require_under_lock(acting_user, tenant, Permission.MANAGE_USERS)
         target = _lock_user(tenant, user)
         if not user_manage_allowed(rights=rights, actor=acting_user, target=target):
@@ -363,7 +346,7 @@ def _user_set_enabled_audited(
                 code="last_global_admin",
             )
         user_set_enabled(user=target, enabled=enabled)
-        _audit(
+        audit_in(
             rights,
             action=Action.USER_ENABLED if enabled else Action.USER_DISABLED,
             acting_user=acting_user,
@@ -392,7 +375,7 @@ def user_password_reset(*, acting_user: User, tenant: Tenant, user: User) -> str
     its sessions. Returns the password, to be shown once; it is never audited."""
     password = temporary_password()
     with transaction.atomic():
-        rights = _require(acting_user, tenant, Permission.RESET_PASSWORDS)
+        rights = require(acting_user, tenant, Permission.RESET_PASSWORDS)
         target = _lock_user(tenant, user)
         if not password_reset_allowed(rights=rights, actor=acting_user, target=target):
             raise PermissionDenied("This user's password cannot be reset by you.")
@@ -400,7 +383,7 @@ def user_password_reset(*, acting_user: User, tenant: Tenant, user: User) -> str
         target.set_password(password)
         target.must_change_password = True
         target.save(update_fields=["password", "must_change_password"])
-        _audit(
+        audit_in(
             rights,
             action=Action.USER_PASSWORD_RESET,
             acting_user=acting_user,
@@ -415,13 +398,12 @@ def user_password_reset(*, acting_user: User, tenant: Tenant, user: User) -> str
 def user_role_assign(*, acting_user: User, tenant: Tenant, user: User, role: Role) -> bool:
     """Give ``user`` (a user of ``tenant``) a directory role; ``False`` if it held it."""
     role = Role(role)
-    _require(acting_user, tenant, Permission.ASSIGN_ROLES)
     rights = _require_under_lock(acting_user, tenant, Permission.ASSIGN_ROLES)
     target = _lock_user(tenant, user)
     if RoleAssignment.objects.filter(user=target, role=role).exists():
         return False
     RoleAssignment.objects.create(user=target, role=role)
-    _audit(
+    audit_in(
         rights,
         action=Action.ROLE_ASSIGNED,
         acting_user=acting_user,
@@ -438,7 +420,6 @@ def user_role_remove(*, acting_user: User, tenant: Tenant, user: User, role: Rol
     The last enabled global admin of a tenant keeps its role.
     """
     role = Role(role)
-    _require(acting_user, tenant, Permission.ASSIGN_ROLES)
     rights = _require_under_lock(acting_user, tenant, Permission.ASSIGN_ROLES)
     target = _lock_user(tenant, user)
     assignment = RoleAssignment.objects.filter(user=target, role=role).first()
@@ -454,7 +435,7 @@ def user_role_remove(*, acting_user: User, tenant: Tenant, user: User, role: Rol
             code="last_global_admin",
         )
     assignment.delete()
-    _audit(
+    audit_in(
         rights,
         action=Action.ROLE_REMOVED,
         acting_user=acting_user,
@@ -474,7 +455,7 @@ def user_clear_must_change_password(*, user: User) -> None:
 @transaction.atomic
 def domain_add(*, acting_user: User, tenant: Tenant, name: str) -> Domain:
     """Add an unverified domain to ``tenant``."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    rights = require(acting_user, tenant, Permission.MANAGE_DOMAINS)
     name = normalize_domain(name)
     if domain_is_taken(name):
         raise ValidationError(
@@ -489,7 +470,7 @@ def domain_add(*, acting_user: User, tenant: Tenant, name: str) -> Domain:
         raise ValidationError(
             "This domain already belongs to an organisation on the portal.", code="taken"
         ) from exc
-    _audit(
+    audit_in(
         rights,
         action=Action.DOMAIN_ADDED,
         acting_user=acting_user,
@@ -506,26 +487,18 @@ def _lock_domain(tenant: Tenant, domain: Domain) -> Domain:
 @transaction.atomic
 def domain_verify(*, acting_user: User, tenant: Tenant, domain: Domain) -> bool:
     """Mark a domain verified; ``False`` if it was already."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    rights = require(acting_user, tenant, Permission.MANAGE_DOMAINS)
     locked = _lock_domain(tenant, domain)
     if locked.verified:
         return False
-    locked.verified = True
-    locked.save(update_fields=["verified"])
-    _audit(
-        rights,
-        action=Action.DOMAIN_VERIFIED,
-        acting_user=acting_user,
-        target=locked,
-        changes={"verified": [False, True]},
-    )
+    _change(rights, acting_user, locked, Action.DOMAIN_VERIFIED, verified=True)
     return True
 
 
 @transaction.atomic
 def domain_make_default(*, acting_user: User, tenant: Tenant, domain: Domain) -> bool:
     """Make a verified domain the tenant's default; ``False`` if it was already."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    rights = require(acting_user, tenant, Permission.MANAGE_DOMAINS)
     _lock_tenant(tenant)
     locked = _lock_domain(tenant, domain)
     if locked.is_default:
@@ -537,7 +510,7 @@ def domain_make_default(*, acting_user: User, tenant: Tenant, domain: Domain) ->
     tenant.domains.filter(is_default=True).update(is_default=False)
     locked.is_default = True
     locked.save(update_fields=["is_default"])
-    _audit(
+    audit_in(
         rights,
         action=Action.DOMAIN_DEFAULT_SET,
         acting_user=acting_user,
@@ -550,7 +523,7 @@ def domain_make_default(*, acting_user: User, tenant: Tenant, domain: Domain) ->
 @transaction.atomic
 def domain_remove(*, acting_user: User, tenant: Tenant, domain: Domain) -> None:
     """Remove a domain that is neither the default nor used by any user's address."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    rights = require(acting_user, tenant, Permission.MANAGE_DOMAINS)
     _lock_tenant(tenant)
     locked = _lock_domain(tenant, domain)
     if locked.is_default:
@@ -563,7 +536,7 @@ def domain_remove(*, acting_user: User, tenant: Tenant, domain: Domain) -> None:
             "Users still have addresses in this domain; change or remove them first.",
             code="in_use",
         )
-    _audit(
+    audit_in(
         rights,
         action=Action.DOMAIN_REMOVED,
         acting_user=acting_user,
@@ -582,7 +555,7 @@ def subscription_change_seats(
     *, acting_user: User, tenant: Tenant, subscription: Subscription, seats: int
 ) -> bool:
     """Change the number of seats of an active subscription; ``False`` if unchanged."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_BILLING)
+    rights = require(acting_user, tenant, Permission.MANAGE_BILLING)
     locked = _lock_subscription(tenant, subscription)
     if locked.status != SubscriptionStatus.ACTIVE:
         raise ValidationError("Only an active subscription's seats can change.", code="inactive")
@@ -590,36 +563,19 @@ def subscription_change_seats(
         raise ValidationError("A subscription needs at least one seat.", code="min")
     if locked.seats == seats:
         return False
-    old = locked.seats
-    locked.seats = seats
-    locked.save(update_fields=["seats"])
-    _audit(
-        rights,
-        action=Action.SUBSCRIPTION_SEATS_CHANGED,
-        acting_user=acting_user,
-        target=locked,
-        changes={"seats": [old, seats]},
-    )
+    _change(rights, acting_user, locked, Action.SUBSCRIPTION_SEATS_CHANGED, seats=seats)
     return True
 
 
 @transaction.atomic
 def subscription_cancel(*, acting_user: User, tenant: Tenant, subscription: Subscription) -> bool:
     """Cancel a subscription; ``False`` if it was cancelled already."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_BILLING)
+    rights = require(acting_user, tenant, Permission.MANAGE_BILLING)
     locked = _lock_subscription(tenant, subscription)
     if locked.status == SubscriptionStatus.CANCELLED:
         return False
-    old = locked.status
-    locked.status = SubscriptionStatus.CANCELLED
-    locked.save(update_fields=["status"])
-    _audit(
-        rights,
-        action=Action.SUBSCRIPTION_CANCELLED,
-        acting_user=acting_user,
-        target=locked,
-        changes={"status": [old, str(SubscriptionStatus.CANCELLED)]},
-    )
+    status = SubscriptionStatus.CANCELLED
+    _change(rights, acting_user, locked, Action.SUBSCRIPTION_CANCELLED, status=status)
     return True
 
 
@@ -635,9 +591,8 @@ def service_request_create(
     contact_email: str,
     contact_phone: str = "",
 ) -> ServiceRequest:
-    """File a service request in ``tenant``. Filed by an agent, it records the partner
-    and the relationship; the tenant's running number is taken under the tenant's lock."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
+    """File a service request in ``tenant`` (by an agent: with its partner and relationship)."""
+    rights = require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
     _lock_tenant(tenant)
     repeated = tenant.service_requests.filter(
         created_by=acting_user,
@@ -665,7 +620,7 @@ def service_request_create(
     )
     request.full_clean()
     request.save(force_insert=True)
-    _audit(
+    audit_in(
         rights,
         action=Action.SERVICE_REQUEST_CREATED,
         acting_user=acting_user,
@@ -684,7 +639,7 @@ def service_request_comment(
     *, acting_user: User, tenant: Tenant, service_request: ServiceRequest, body: str
 ) -> ServiceRequestComment:
     """Add the requester side's comment to an open request."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
+    rights = require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
     locked = _lock_service_request(rights, service_request)
     if locked.is_closed:
         raise ValidationError("This request is closed; file a new one.", code="closed")
@@ -698,7 +653,7 @@ def service_request_comment(
         return repeated
     comment = ServiceRequestComment.objects.create(request=locked, author=acting_user, body=body)
     locked.save(update_fields=["updated"])
-    _audit(
+    audit_in(
         rights,
         action=Action.SERVICE_REQUEST_COMMENTED,
         acting_user=acting_user,
@@ -713,14 +668,14 @@ def service_request_close(
     *, acting_user: User, tenant: Tenant, service_request: ServiceRequest
 ) -> bool:
     """Close a request from the requester's side; ``False`` if it was closed already."""
-    rights = _require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
+    rights = require(acting_user, tenant, Permission.MANAGE_SERVICE_REQUESTS)
     locked = _lock_service_request(rights, service_request)
     if locked.is_closed:
         return False
     old = locked.status
     locked.status = ServiceRequestStatus.CLOSED
     locked.save(update_fields=["status", "updated"])
-    _audit(
+    audit_in(
         rights,
         action=Action.SERVICE_REQUEST_CLOSED,
         acting_user=acting_user,
@@ -736,8 +691,6 @@ def _require_operator(operator: User) -> None:
 
 
 def _notify_requester(service_request: ServiceRequest, *, update: str, comment: str = "") -> None:
-    from .mail import outbox_enqueue
-
     outbox_enqueue(
         to=[service_request.created_by.email, service_request.contact_email],
         template_prefix="emails/service_requests/updated",
@@ -758,10 +711,8 @@ def _notify_requester(service_request: ServiceRequest, *, update: str, comment: 
 def service_request_set_status(
     *, operator: User, service_request: ServiceRequest, status: str
 ) -> bool:
-    """A platform operator changes a request's status; the requester is emailed.
+    """A platform operator changes a request's status and the requester is emailed;
     ``False`` if the status was already ``status``."""
-    from audit.services import audit_record
-
     _require_operator(operator)
     status = ServiceRequestStatus(status)
     locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
@@ -786,8 +737,6 @@ def service_request_answer(
     *, operator: User, service_request: ServiceRequest, body: str
 ) -> ServiceRequestComment:
     """A platform operator answers a request with a comment; the requester is emailed."""
-    from audit.services import audit_record
-
     _require_operator(operator)
     body = body.strip()
     if not body:

@@ -1,6 +1,7 @@
 """Tasks of the directory: delivering the outbox."""
 
 import time
+from collections.abc import Callable
 
 from celery import shared_task
 
@@ -19,27 +20,25 @@ def send_outbound_email(message_id: str) -> str:
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_outbound_emails(message_ids: list[str]) -> int:
-    """Send outbox rows written together, one after the other (each idempotent, so a
-    second run of the task sends only what the first did not); returns how many were
-    tried. Rows left when the budget is spent wait for the sweep."""
-    started = time.monotonic()
-    tried = 0
-    for message_id in message_ids:
-        if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
-            break
-        mail.outbox_deliver(message_id)
-        tried += 1
-    return tried
+    """Send outbox rows written together (each idempotent); returns how many were tried."""
+    return _deliver_within_budget(lambda: message_ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def outbox_sweep() -> int:
     """Deliver every pending message that is due, batch after batch, until none is left
     or the budget is spent (a backlog after a mail server outage drains in one sweep);
-    returns how many were tried. A row another worker holds is tried once at most."""
+    returns how many were tried."""
+    return _deliver_within_budget(mail.outbox_due_ids)
+
+
+def _deliver_within_budget(batches: Callable[[], list[str]]) -> int:
+    """Deliver each id ``batches()`` gives, asking again until it gives none not tried
+    yet (a row another worker holds is tried once at most); those left when the budget
+    is spent wait for the next sweep."""
     started = time.monotonic()
     seen: set[str] = set()
-    while batch := [pk for pk in mail.outbox_due_ids() if pk not in seen]:
+    while batch := [pk for pk in batches() if pk not in seen]:
         for message_id in batch:
             if time.monotonic() - started > SWEEP_BUDGET_SECONDS:
                 return len(seen)
