@@ -16,16 +16,16 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from tenants.models import User
 from tenants.security import SECOND_FACTORS
-from tenants.selectors import role_flags
+from tenants.selectors import role_codes
 
 
 def users_for_request() -> QuerySet[User]:
-    """Users with their tenant, access level, roles (``role_flags``) and ``_has_mfa``."""
+    """Users with their tenant, access level, roles (``role_codes``) and ``_has_mfa``."""
     from allauth.mfa.models import Authenticator
 
     second_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=SECOND_FACTORS)
     return User.objects.select_related("tenant", "agent_access").annotate(
-        **role_flags(), _has_mfa=Exists(second_factor)
+        **role_codes(), _has_mfa=Exists(second_factor)
     )
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection
+from django.db.models import Aggregate, CharField, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from partnerportal.db import planned_each_run
@@ -18,26 +20,36 @@ from .roles import Role
 if TYPE_CHECKING:
     from delegation.models import Relationship
 
-# For a query of users: a column per role of the catalogue, whether the user holds it.
-ROLE_FLAGS = {f"holds_{role.value}": role for role in Role}
+
+class GroupConcat(Aggregate):
+    """SQLite's GROUP_CONCAT (its values joined by commas), where PostgreSQL has ArrayAgg."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
 
 
-def role_flags() -> dict[str, Exists]:
-    """Annotations (``ROLE_FLAGS``) that carry each user's roles in the users' own query,
-    one index probe per role, instead of a query of their own."""
-    return {
-        flag: Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), role=role))
-        for flag, role in ROLE_FLAGS.items()
-    }
+def role_codes() -> dict[str, Subquery]:
+    """The annotation ``role_codes``: the codes of each user's roles, in the users' own
+    query (one subquery, run for the rows returned), read with ``codes_of``."""
+    codes = ArrayAgg("role") if connection.vendor == "postgresql" else GroupConcat("role")
+    rows = RoleAssignment.objects.filter(user=OuterRef("pk")).values("user")
+    return {"role_codes": Subquery(rows.annotate(codes=codes).values("codes"))}
+
+
+def codes_of(value: str | list[str] | None) -> list[str]:
+    """The role codes a ``role_codes`` annotation holds, sorted."""
+    if not value:
+        return []
+    return sorted(value.split(",") if isinstance(value, str) else value)
 
 
 def user_roles(user: User) -> frozenset[Role]:
     """The directory roles ``user`` holds in its home tenant, kept on the instance; read
-    from the ``role_flags`` annotations where the user was loaded with them."""
+    from the ``role_codes`` annotation where the user was loaded with it."""
     cached = getattr(user, "_roles_cache", None)
     if cached is None:
-        if all(hasattr(user, flag) for flag in ROLE_FLAGS):
-            cached = frozenset(role for flag, role in ROLE_FLAGS.items() if getattr(user, flag))
+        if hasattr(user, "role_codes"):
+            cached = frozenset(Role(code) for code in codes_of(user.role_codes))
         else:
             codes = user.role_assignments.values_list("role", flat=True)
             cached = frozenset(Role(code) for code in codes)
@@ -50,7 +62,7 @@ def forget_roles(user: User) -> None:
 
     ``delattr``, for the user of a request is a lazy proxy with a ``__dict__`` of its own.
     """
-    for name in ("_roles_cache", *ROLE_FLAGS):
+    for name in ("_roles_cache", "role_codes"):
         if hasattr(user, name):
             delattr(user, name)
 
@@ -105,7 +117,7 @@ class UserRow(NamedTuple):
         return full_name(self.first_name, self.last_name, self.email)
 
 
-USER_ROW_FIELDS = ("pk", "email", "first_name", "last_name", "is_active", *ROLE_FLAGS)
+USER_ROW_FIELDS = ("pk", "email", "first_name", "last_name", "is_active", "role_codes")
 
 
 @dataclass(frozen=True)
@@ -155,7 +167,7 @@ def _users_query(
     tenant: UUID, *, q: str, after: UUID | None, before: UUID | None, size: int
 ) -> QuerySet[Any]:
     """The query of ``users_page``: rows of ``USER_ROW_FIELDS``."""
-    qs = users_search(tenant, q).annotate(**role_flags()).values_list(*USER_ROW_FIELDS, named=True)
+    qs = users_search(tenant, q).annotate(**role_codes()).values_list(*USER_ROW_FIELDS, named=True)
     mine = User.objects.filter(tenant=tenant)
     after_q = before_q = None
     if after is not None:
@@ -216,7 +228,7 @@ def uuid_or_none(value: str | None) -> UUID | None:
 
 def _user_row(row: Any) -> UserRow:
     """A row of ``USER_ROW_FIELDS``, its role codes sorted."""
-    codes = sorted(role.value for flag, role in ROLE_FLAGS.items() if getattr(row, flag))
+    codes = codes_of(row.role_codes)
     return UserRow(row.pk, row.email, row.first_name, row.last_name, row.is_active, codes)
 
 
