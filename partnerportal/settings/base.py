@@ -180,6 +180,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 TIME_ZONE = "UTC"
+# The portal speaks English only: Django skips its translation machinery (a lookup per
+# translated string, every date and every label of allauth's pages).
+USE_I18N = False
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
