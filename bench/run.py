@@ -575,7 +575,14 @@ def peer_comparisons(run_result: dict[str, Any]) -> list[str]:
         page = by_name.get(peer.get("peer_of") or "")
         if page is None:
             continue
-        times = page["rps"] / peer["rps"] if peer["rps"] else float("inf")
+        if not peer["rps"]:
+            lines.append(
+                f"{peer['compared_as']}: the peer answered no request within the run "
+                f"(each took longer than wrk's timeout), target ≥ {PEER_TARGET:g}{TIMES} "
+                f"(meets it; {page['rps']:.0f} against 0 requests a second)"
+            )
+            continue
+        times = page["rps"] / peer["rps"]
         met = "meets it" if times >= PEER_TARGET else "misses it"
         lines.append(
             f"{peer['compared_as']}: {times:.1f}{TIMES}, target ≥ {PEER_TARGET:g}{TIMES} ({met}; "

@@ -95,6 +95,14 @@ def test_the_lookup_is_given_as_a_multiple_of_its_peer_against_five_times():
     ]
 
 
+def test_a_peer_that_answered_nothing_is_said_to_have_answered_nothing():
+    lookup = page(name="lookup: part of a name", rps=40.0)
+    [line] = peer_comparisons({"pages": [lookup, peer(rps=0.0)]})
+    assert "the peer answered no request within the run" in line
+    assert "(meets it; 40 against 0 requests a second)" in line
+    assert "inf" not in line
+
+
 def test_a_peer_without_its_page_in_the_run_is_compared_with_nothing():
     assert peer_comparisons({"pages": [peer(rps=20.0)]}) == []
 
