@@ -235,7 +235,11 @@ class LookupResult:
     rights: Rights
     domains: list[DomainRow]
     subscriptions: list[SubscriptionRow]
-    shows_details: bool  # the contact details and subscriptions (``Rights.shows_details``)
+
+    @property
+    def shows_details(self) -> bool:
+        """Whether the card shows contact details and subscriptions: ``rights()`` decides."""
+        return self.rights.shows_details
 
     @property
     def is_active(self) -> bool:
@@ -266,15 +270,13 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
             continue
         current = next((r for r in relationships if r.is_effective(now)), relationships[0])
         current.customer = tenant  # already loaded: no query for it
-        rights = rights_via_relationship(user, current, now=now)
         results.append(
             LookupResult(
                 tenant=tenant,
                 relationship=current,
-                rights=rights,
+                rights=rights_via_relationship(user, current, now=now),
                 domains=_domains(tenant.domains.all()),
                 subscriptions=_subscriptions(tenant.subscriptions.all()),
-                shows_details=rights.shows_details,
             )
         )
     return results
