@@ -81,8 +81,11 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
 
     An address (contains ``@``) finds the tenant of the user with that email, exactly
     and in any case; a domain finds tenants with a domain equal to it or starting with
-    it; anything else finds tenants whose name contains it, in any case. Only tenants
-    with a relationship with ``partner``, in any status, are ever found, in the order of
+    it; anything else finds tenants whose name contains it, in any case. An address or a
+    domain reads the customer's directory, so it finds only customers whose relationship
+    with ``partner`` is in force: once it has ended, the lookup no longer says whether an
+    address belongs to the former customer nor which domains it has now. A name finds
+    customers with a relationship in any status, in the order of
     their names (any case) by the name index, so a page stops at its last row; each carries
     ``partner_relationships_here`` (newest first), its domains and its subscriptions,
     prefetched, so a page of results costs the same queries whatever its length.
@@ -113,10 +116,13 @@ def _customers_found(
     partner: Any, *, email: str | None, domain: str | None, name: str | None
 ) -> QuerySet[Tenant]:
     """The partner's customers with a user of ``email``, a domain starting with
-    ``domain`` or a name containing ``name`` (one of them given)."""
+    ``domain`` (both: through a relationship in force) or a name containing ``name``
+    (through a relationship in any status); one of them given."""
+    relationships = Relationship.objects.filter(partner_id=partner)
+    if name is None:
+        relationships = relationships.effective()
     tenants = Tenant.objects.filter(
-        kind=TenantKind.CUSTOMER,
-        pk__in=Relationship.objects.filter(partner_id=partner).values("customer_id"),
+        kind=TenantKind.CUSTOMER, pk__in=relationships.values("customer_id")
     )
     if email is not None:
         tenants = tenants.filter(pk__in=User.objects.filter(email=email).values("tenant_id"))
@@ -227,8 +233,8 @@ _SUBSCRIPTION_STATUS_LABELS = {code: str(label) for code, label in SubscriptionS
 @dataclass(frozen=True)
 class LookupResult:
     """One found customer, its current relationship with the partner, and what the
-    agent may do there right now; its domains (the default first, then by name) and
-    subscriptions (by plan)."""
+    agent may do there right now; while the relationship is in force, its domains (the
+    default first, then by name) and subscriptions (by plan), else none of them."""
 
     tenant: Tenant
     relationship: Relationship
@@ -260,8 +266,10 @@ class LookupResult:
 
 def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
     """Pair each tenant of a ``customer_lookup`` page with its current relationship
-    (the effective one, else the newest), the agent's rights there, its domains and its
-    subscriptions (prefetched: no queries)."""
+    (the effective one, else the newest), the agent's rights there and, where ``rights()``
+    lets the card show details, its domains and its subscriptions (prefetched: no
+    queries). A customer whose relationship has ended keeps its name and nothing of its
+    directory."""
     now = timezone.now()
     results = []
     for tenant in tenants:
@@ -270,13 +278,15 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
             continue
         current = next((r for r in relationships if r.is_effective(now)), relationships[0])
         current.customer = tenant  # already loaded: no query for it
+        rights = rights_via_relationship(user, current, now=now)
+        shown = rights.shows_details
         results.append(
             LookupResult(
                 tenant=tenant,
                 relationship=current,
-                rights=rights_via_relationship(user, current, now=now),
-                domains=_domains(tenant.domains.all()),
-                subscriptions=_subscriptions(tenant.subscriptions.all()),
+                rights=rights,
+                domains=_domains(tenant.domains.all()) if shown else [],
+                subscriptions=_subscriptions(tenant.subscriptions.all()) if shown else [],
             )
         )
     return results

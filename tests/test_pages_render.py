@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -129,7 +130,8 @@ def test_the_lookup_shows_details_and_actions_only_for_a_live_relationship(world
     assert "Contact details" in body
     assert reverse("tenants:admin-center", args=[customer.pk]) in body
     customer.partner_relationships.update(status="terminated")
-    body = get(agent, path)
+    assert "No customer found" in get(agent, path)  # a domain no longer finds it
+    body = get(agent, reverse("delegation:lookup") + "?" + urlencode({"q": customer.name}))
     assert "Terminated" in body
     assert "Contact details" not in body
     assert "no longer available to you" in body

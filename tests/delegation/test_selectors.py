@@ -1,6 +1,6 @@
 """The lookup: what a search finds, and that it finds only the partner's customers."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -126,6 +126,46 @@ def test_ended_relationships_are_found_and_marked_without_rights(partner):
     ]
     assert all(not r.is_active and not r.rights for r in results)
     assert not any(r.shows_details for r in results)
+    assert all(r.domains == [] and r.subscriptions == [] for r in results)
+
+
+@pytest.mark.parametrize(
+    "status", [RelationshipStatus.EXPIRED, RelationshipStatus.TERMINATED, "past its end"]
+)
+def test_an_ended_customer_is_found_by_name_only(partner, contoso, status):
+    # given: Contoso's relationship has ended (marked, or only past its end time)
+    relationship = Relationship.objects.get(partner=partner, customer=contoso)
+    if status == "past its end":
+        relationship.expires = timezone.now() - timedelta(seconds=1)
+        relationship.starts = relationship.expires - timedelta(days=30)
+    else:
+        relationship.status = status
+    relationship.save()
+    # then: neither an address nor a domain, old or new, says it is Contoso's
+    Domain.objects.create(tenant=contoso, name="contoso-new.example", verified=True)
+    for query in (
+        "megan@contoso.example",
+        "contoso.example",
+        "contoso-eu.example",
+        "contoso-new.example",
+        "contoso-",
+    ):
+        assert found(partner, query) == [], query
+    assert found(partner, "contoso") == [contoso]
+
+
+def test_an_address_or_domain_finds_a_customer_again_once_a_new_relationship_is_in_force(
+    partner, contoso
+):
+    # given: an ended relationship, then a new one
+    Relationship.objects.filter(partner=partner, customer=contoso).update(
+        status=RelationshipStatus.TERMINATED
+    )
+    assert found(partner, "megan@contoso.example") == []
+    make_relationship(partner, contoso)
+    # then
+    assert found(partner, "megan@contoso.example") == [contoso]
+    assert found(partner, "contoso-eu.example") == [contoso]
 
 
 def test_a_customer_with_an_old_and_a_current_relationship_is_one_result_on_the_current_one(
