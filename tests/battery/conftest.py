@@ -2,7 +2,8 @@
 
 Tests of the battery record what they tried with pytest's ``record_property``:
 ``battery.bad_inputs`` (one per input posted), ``battery.races`` (one per race run) and
-``battery.faults`` (one per fault injected). Only tests that passed count. The
+``battery.faults`` (one per fault injected) and ``battery.attacks`` (one per attack
+found from outside and replayed here, which must now fail). Only tests that passed count. The
 permission matrix is counted from its own table: each passed row is one cell per actor,
 each passed foreign-object row one cell per actor who reaches the object.
 """
@@ -17,6 +18,7 @@ FIGURES = {
     "battery.bad_inputs": "bad inputs tried",
     "battery.races": "races run",
     "battery.faults": "faults injected",
+    "battery.attacks": "attacks from outside replayed",
 }
 MATRIX_FILE = "test_permission_matrix.py::"
 

@@ -19,6 +19,11 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _counted(record_property):
+    record_property("battery.attacks", 1)
+
+
 @pytest.fixture
 def former(client):
     """A Full agent of Fabrikam, signed in, and Contoso, whose relationship has ended and
