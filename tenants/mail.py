@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -162,8 +162,22 @@ def outbox_deliver(message_id: str) -> str:
     """Send one pending message at most once; returns its resulting status.
 
     The row is locked for the whole attempt, so two runs of the task for the same row
-    send one email: the second finds it locked (and skips it) or no longer pending.
+    send one email: the second finds it locked (and skips it) or no longer pending. The
+    row is marked sent and committed as soon as the server has accepted the message, and
+    only then is the connection closed: a worker killed in between sends it again (with
+    the same Message-ID), which is why delivery is at least once.
     """
+    connection = get_connection(fail_silently=False)
+    try:
+        return _deliver_on(connection, message_id)
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the message is accepted, or failed and is retried
+            logger.warning("Closing the mail connection failed", exc_info=True)
+
+
+def _deliver_on(connection: Any, message_id: str) -> str:
     with transaction.atomic():
         message = (
             OutboundEmail.objects.select_for_update(skip_locked=True)
@@ -178,11 +192,13 @@ def outbox_deliver(message_id: str) -> str:
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
             headers={"Message-ID": message_id_header(message)},
+            connection=connection,
         )
         if message.body_html:
             email.attach_alternative(message.body_html, "text/html")
         message.attempts += 1
         try:
+            connection.open()  # opened here, the send leaves it open for after the commit
             email.send(fail_silently=False)
         except Exception as exc:
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]

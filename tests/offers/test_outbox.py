@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
@@ -142,6 +143,35 @@ class RefusingBackend(LocmemBackend):
     def send_messages(self, messages):
         RefusingBackend.seen.extend(m.extra_headers["Message-ID"] for m in messages)
         raise ConnectionRefusedError("mail server down")
+
+
+class WatchingBackend(SmtpBackend):
+    """Notes the row's status as the connection to the server closes (its QUIT)."""
+
+    status_at_close: list[str] = []
+    watched = ""
+
+    def close(self):
+        status = OutboundEmail.objects.filter(pk=WatchingBackend.watched).values_list(
+            "status", flat=True
+        )
+        WatchingBackend.status_at_close.extend(status)
+        super().close()
+
+
+def test_a_row_is_marked_sent_before_the_connection_closes(settings, smtp_sink):
+    # given
+    world = make_world()
+    accept(world)
+    row = OutboundEmail.objects.filter(to=world.customer_admin.email).get()
+    OutboundEmail.objects.filter(pk=row.pk).update(status="pending")
+    WatchingBackend.watched, WatchingBackend.status_at_close = str(row.pk), []
+    settings.EMAIL_BACKEND = "tests.offers.test_outbox.WatchingBackend"
+    # when
+    assert send_outbound_email(str(row.pk)) == "sent"
+    # then: marked (and committed) right after the server's acceptance, closed after
+    assert WatchingBackend.status_at_close == ["sent"]
+    assert len(smtp_sink.wait_for(1)) == 1
 
 
 def test_an_smtp_failure_is_kept_and_retried_by_the_sweep_after_its_backoff(
