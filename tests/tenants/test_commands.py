@@ -37,6 +37,15 @@ def test_seed_demo_twice_leaves_the_same_rows():
     assert "nothing changed" in out.getvalue()
 
 
+def test_no_two_demo_people_share_a_name():
+    call_command("seed_demo", stdout=io.StringIO())
+    names = [f"{u.first_name} {u.last_name}" for u in User.objects.all()]
+    first_names = [u.first_name for u in User.objects.all()]
+    assert len(names) == len(set(names))
+    # nor a first name, so "Adele" in a walk-through is one person
+    assert len(first_names) == len(set(first_names))
+
+
 def test_seed_demo_creates_the_documented_accounts():
     call_command("seed_demo", stdout=io.StringIO())
     fabrikam = Tenant.objects.get(name="Fabrikam Partners")

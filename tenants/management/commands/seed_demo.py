@@ -15,15 +15,17 @@ DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - demo data, written in the REA
 # The TOTP secret of every demo partner account (demo only; written in the README).
 DEMO_TOTP_SECRET = "53S6WDNFWULDT4OL3W3FFIJUNJG4254T"  # noqa: S105 - demo only, in the README  # nosec B105
 
+# Contoso's ordinary users, paired by position: no one shares a name with a named demo
+# person (Fabrikam's staff or a customer's admin), so an audit line names one person.
 FIRST_NAMES = [
-    "Adele", "Alex", "Allan", "Bianca", "Christie", "Debra", "Diego", "Emily", "Enrico",
-    "Grady", "Henrietta", "Irvin", "Isaiah", "Johanna", "Joni", "Lidia", "Lynne", "Miriam",
-    "Nestor", "Patti", "Pradeep", "Raul", "Sanjay", "Serena", "Zrinka",
+    "Allan", "Bianca", "Christie", "Debra", "Diego", "Emily", "Enrico", "Grady", "Henrietta",
+    "Irvin", "Isaiah", "Johanna", "Joni", "Lidia", "Lynne", "Miriam", "Pradeep", "Raul",
+    "Sanjay", "Serena", "Zrinka", "Cameron", "Delia", "Elvin", "Gerhart",
 ]  # fmt: skip
 LAST_NAMES = [
-    "Vance", "Wilber", "Deyoung", "Pham", "Cline", "Berg", "Siciliani", "Braun", "Gallo",
-    "Archie", "Cartwright", "Sims", "Hahn", "Lauer", "Sherman", "Holloway", "Riddell", "Ward",
-    "Wilke", "Fernandez", "Gupta", "Rodriguez", "Jain", "Davis", "Kim",
+    "Deyoung", "Pham", "Cline", "Berg", "Siciliani", "Braun", "Gallo", "Archie", "Cartwright",
+    "Sims", "Hahn", "Lauer", "Sherman", "Holloway", "Riddell", "Ward", "Gupta", "Rodriguez",
+    "Jain", "Davis", "Kim", "White", "Dunn", "Moore", "Moyer",
 ]  # fmt: skip
 
 TENANT_FIELDS = (
