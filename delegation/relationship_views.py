@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_safe
 
 from partnerportal.reauth import recent_sign_in_required
@@ -141,7 +142,7 @@ def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpRespo
         messages.success(
             request,
             f"Renewed: {renewed.partner.name} keeps its access until "
-            f"{timezone.localtime(renewed.expires):%d %B %Y}.",
+            f"{date_format(timezone.localtime(renewed.expires))}.",
         )
         return back
     context = {

@@ -243,7 +243,7 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
         return _unavailable(request, offer, exc.code.value)
     relationship = acceptance.relationship
     partner = offer.partner.name
-    until = date_format(timezone.localtime(relationship.expires), "j F Y")
+    until = date_format(timezone.localtime(relationship.expires))
     if acceptance.outcome == services.AcceptOutcome.CREATED:
         messages.success(
             request, f"You accepted {possessive(partner)} offer. Its access ends on {until}."

@@ -28,17 +28,19 @@ def field(bound_field: Any) -> str:
 
 
 def day(value: Any) -> str:
-    """A date as the portal shows one: "7 Mar 2026", in the current time zone."""
-    return defaultfilters.date(template_localtime(value), "j M Y")
+    """A date as the portal shows one (``DATE_FORMAT``: "7 Mar 2026"), in the current
+    time zone."""
+    return defaultfilters.date(template_localtime(value))
 
 
 def moment(value: Any) -> str:
-    """A moment as the portal shows one: "7 Mar 2026, 14:03:09", in the current time zone
-    (Django's "j M Y, H:i:s", written directly: the audit log shows fifty a page)."""
+    """A moment to the second, as the audit log shows one: "7 Mar 2026, 14:03:09 UTC",
+    ``DATE_FORMAT`` and the time with its zone in the current time zone (Django's
+    "j M Y, H:i:s T", written directly: the log shows fifty a page)."""
     if value is None:
         return ""
     local = template_localtime(value)
-    return f"{local.day} {MONTHS_3[local.month].title()} {local:%Y, %H:%M:%S}"
+    return f"{local.day} {MONTHS_3[local.month].title()} {local:%Y, %H:%M:%S} {local.tzname()}"
 
 
 def iso(value: Any) -> str:

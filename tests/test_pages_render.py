@@ -185,4 +185,4 @@ def test_dates_read_alike_on_every_converted_page(world):
     assert day.fullmatch(since.group(1))
     when = re.search(r'<time datetime="[^"]+">([^<]*)</time>', log)
     assert when
-    assert re.fullmatch(day.pattern + r", \d\d:\d\d:\d\d", when.group(1))
+    assert re.fullmatch(day.pattern + r", \d\d:\d\d:\d\d UTC", when.group(1))

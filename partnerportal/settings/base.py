@@ -180,6 +180,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 TIME_ZONE = "UTC"
+# One way to write a date for people: partnerportal/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["partnerportal.formats"]
 # The portal speaks English only: Django skips its translation machinery (a lookup per
 # translated string, every date and every label of allauth's pages).
 USE_I18N = False

@@ -186,7 +186,7 @@ def test_the_consent_page_names_the_partner_the_roles_the_end_and_the_way_out(cl
             assert item in body
     assert ROLE_INFO[Role.GLOBAL_ADMIN].label not in body
     ends = timezone.now() + timedelta(days=90)
-    assert f"{ends.day} {ends:%B %Y}" in body
+    assert f"{ends.day} {ends:%b %Y}" in body
     assert "You can remove Fabrikam Partners' access at any time" in body
     for name in ("accept", "decline"):
         action = reverse(f"offers:{name}", args=[offer.token])
