@@ -1,15 +1,18 @@
-"""The allauth account adapter: sign-up creates a customer tenant; mail goes to the outbox."""
+"""The allauth adapters: sign-up creates a customer tenant, mail goes to the outbox, and
+MFA secrets are stored encrypted."""
 
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.forms import ValidationError
 from django.http import HttpRequest
 
+from . import mfa_secrets
 from .mail import outbox_write
 from .models import RoleAssignment, TenantKind, User
 from .roles import Role
@@ -66,3 +69,13 @@ class AccountAdapter(DefaultAccountAdapter):
             body_html=html,
             kind=template_prefix.rsplit("/", 1)[-1],
         )
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Keeps the TOTP secret and the recovery codes' seed encrypted in the database."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa_secrets.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.decrypt(encrypted_text)

@@ -1,5 +1,7 @@
 """Settings shared by every environment; each value that varies comes from the environment."""
 
+import base64
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -265,6 +267,19 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Partner Portal"
 # Adding or removing an authenticator asks for a recent sign-in (allauth's default).
 MFA_REAUTHENTICATION_REQUIRED = True
+# TOTP secrets and recovery-code seeds are encrypted in the database (tenants/mfa_secrets.py).
+MFA_ADAPTER = "tenants.adapters.MFAAdapter"
+# MFA_ENCRYPTION_KEY: Fernet keys separated by commas; the first encrypts, all decrypt
+# (rotation: put the new key first, run ``manage.py rotate_mfa_key``, then drop the old).
+# Without it, a key derived from SECRET_KEY, so the local demo needs nothing set: not
+# for production, which requires the variable (a new SECRET_KEY would lose every secret).
+MFA_ENCRYPTION_KEYS = [
+    k.strip() for k in (env("MFA_ENCRYPTION_KEY", "") or "").split(",") if k.strip()
+] or [
+    base64.urlsafe_b64encode(
+        hashlib.sha256(b"partnerportal.mfa-encryption:" + (SECRET_KEY or "").encode()).digest()
+    ).decode("ascii")
+]
 
 # --- Email ---------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Partner Portal <portal@partnerportal.example>")
