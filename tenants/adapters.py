@@ -8,9 +8,12 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.forms import ValidationError
 from django.http import HttpRequest
+
+from partnerportal.clientip import client_ip
 
 from . import mfa_secrets
 from .mail import outbox_write
@@ -41,6 +44,14 @@ class AccountAdapter(DefaultAccountAdapter):
             user = super().save_user(request, user, form, commit=True)
             RoleAssignment.objects.create(user=user, role=Role.GLOBAL_ADMIN)
         return user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client behind our proxies (partnerportal/clientip.py), for allauth's rate
+        limits and sessions, instead of allauth's own reading of X-Forwarded-For."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user

@@ -76,3 +76,24 @@ def test_locally_the_mfa_key_is_derived_from_the_secret_key():
         assert result.returncode == 0, result.stderr
         keys.add(result.stdout.strip().splitlines()[-1])
     assert len(keys) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TRUSTED_PROXIES", "10.0.0.0/8,not-a-network"), ("TRUSTED_PROXY_COUNT", "-1")],
+)
+def test_a_malformed_proxy_setting_refuses_to_start(name, value):
+    env = {"DJANGO_SETTINGS_MODULE": "partnerportal.settings.local", name: value}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_trusted_proxies_are_read_comma_separated():
+    env = {
+        "DJANGO_SETTINGS_MODULE": "partnerportal.settings.local",
+        "TRUSTED_PROXIES": " 10.0.0.0/24, 2001:db8::1 ,",
+    }
+    code = "from django.conf import settings; print(settings.TRUSTED_PROXIES)"
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "['10.0.0.0/24', '2001:db8::1']"

@@ -23,8 +23,12 @@ if _missing:
         "Production settings need these environment variables: " + ", ".join(_missing) + "."
     )
 
+# Behind the proxy: TRUSTED_PROXIES (its networks, comma-separated) and/or
+# TRUSTED_PROXY_COUNT (base.py), so that the rate limits and the audit log see each
+# client's address, and X-Forwarded-Proto and X-Request-ID are believed from it alone.
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Read only from a trusted proxy: partnerportal.clientip drops it from anyone else.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
