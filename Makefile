@@ -80,6 +80,11 @@ serve: install
 	  echo "SECRET_KEY is not set: using a random key for this run (sessions end with it)."; \
 	  export SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
 	fi; \
+	if [ -z "$$MFA_ENCRYPTION_KEY" ]; then \
+	  [ -s .mfa-encryption-key ] || (umask 077; $(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > .mfa-encryption-key); \
+	  echo "MFA_ENCRYPTION_KEY is not set: using the key kept in .mfa-encryption-key."; \
+	  export MFA_ENCRYPTION_KEY="$$(cat .mfa-encryption-key)"; \
+	fi; \
 	$(BIN)/python -c "from bench.run import ensure_database as e; e('$$DATABASE_URL')" \
 	  && $(BIN)/python manage.py migrate --noinput \
 	  && $(BIN)/python manage.py collectstatic --noinput -v0 \

@@ -1,11 +1,14 @@
 """Where a request came from, for the audit events written while serving it."""
 
 import contextvars
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
+
+from partnerportal.clientip import from_trusted_proxy
 
 
 @dataclass(frozen=True)
@@ -24,23 +27,31 @@ def current() -> RequestContext:
     return _current.get() or RequestContext()
 
 
+# What a proxy's X-Request-ID may look like: no spaces, no newlines, nothing to escape.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def _incoming_request_id(request: HttpRequest) -> str | None:
+    """The proxy's ``X-Request-ID`` when a trusted proxy sent one of a sane shape."""
+    incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+    if incoming and from_trusted_proxy(request) and REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return None
+
+
 class RequestContextMiddleware:
-    """Gives each request an id (or keeps a sane ``X-Request-ID``) and remembers its origin."""
+    """Gives each request an id (or keeps a trusted proxy's sane ``X-Request-ID``) and
+    remembers its origin."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = (
-            incoming
-            if incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
-            else uuid.uuid4().hex
-        )
+        request_id = _incoming_request_id(request) or uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = _current.set(
             RequestContext(
-                # A forwarded address is the proxy's business (FORWARDED_ALLOW_IPS).
+                # The client's, behind our proxies (partnerportal.clientip).
                 ip_address=request.META.get("REMOTE_ADDR") or None,
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
                 request_id=request_id,

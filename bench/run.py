@@ -151,6 +151,10 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
+# Fernet key of the benchmark's data sets: they hold nothing worth protecting.
+BENCH_MFA_ENCRYPTION_KEY = "YmVuY2htYXJrLW9ubHktbWZhLWtleS0wMDAwMDAwMDA="
+
+
 # --- the server -----------------------------------------------------------------------
 def portal_env(db_url: str, redis_url: str, secret_key: str) -> dict[str, str]:
     """The portal's settings for a benchmark: production, with the benchmark endpoints."""
@@ -162,6 +166,8 @@ def portal_env(db_url: str, redis_url: str, secret_key: str) -> dict[str, str]:
         "ALLOWED_HOSTS": HOST,
         "PORTAL_BASE_URL": f"http://{HOST}",
         "BENCHMARK_ENDPOINTS": "1",
+        # A fixed key, so a reused data set's TOTP secrets still decrypt (benchmark only).
+        "MFA_ENCRYPTION_KEY": BENCH_MFA_ENCRYPTION_KEY,
         # One load generator on one address: the per-address limits of the offer link
         # would measure the limiter, not the page.
         "OFFER_LINK_RATE_LIMIT": "100000000/m",

@@ -1,15 +1,21 @@
-"""The allauth account adapter: sign-up creates a customer tenant; mail goes to the outbox."""
+"""The allauth adapters: sign-up creates a customer tenant, mail goes to the outbox, and
+MFA secrets are stored encrypted."""
 
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.forms import ValidationError
 from django.http import HttpRequest
 
+from partnerportal.clientip import client_ip
+
+from . import mfa_secrets
 from .mail import outbox_write
 from .models import RoleAssignment, TenantKind, User
 from .roles import Role
@@ -39,6 +45,14 @@ class AccountAdapter(DefaultAccountAdapter):
             RoleAssignment.objects.create(user=user, role=Role.GLOBAL_ADMIN)
         return user
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client behind our proxies (partnerportal/clientip.py), for allauth's rate
+        limits and sessions, instead of allauth's own reading of X-Forwarded-For."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user
         if isinstance(user, User):
@@ -66,3 +80,13 @@ class AccountAdapter(DefaultAccountAdapter):
             body_html=html,
             kind=template_prefix.rsplit("/", 1)[-1],
         )
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Keeps the TOTP secret and the recovery codes' seed encrypted in the database."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa_secrets.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.decrypt(encrypted_text)

@@ -49,6 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
         "ALLOWED_HOSTS": "127.0.0.1",
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "MFA_ENCRYPTION_KEY": "dGVzdC1vbmx5LW1mYS1lbmNyeXB0aW9uLWtleS0wMDA=",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "2",

@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/5",
     "PORTAL_BASE_URL": "https://portal.example.com",
+    "MFA_ENCRYPTION_KEY": "dGVzdC1vbmx5LW1mYS1lbmNyeXB0aW9uLWtleS0wMDA=",
 }
 
 
@@ -39,7 +40,15 @@ def test_check_deploy_reports_nothing_under_production_settings():
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL", "PORTAL_BASE_URL"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "ALLOWED_HOSTS",
+        "REDIS_URL",
+        "PORTAL_BASE_URL",
+        "MFA_ENCRYPTION_KEY",
+    ],
 )
 def test_production_settings_refuse_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
@@ -53,3 +62,38 @@ def test_locally_links_follow_the_port_the_portal_runs_on():
     code = "from django.conf import settings; print(settings.PORTAL_BASE_URL)"
     result = run_manage("shell", "-c", code, env=env)
     assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8101", result.stderr
+
+
+def test_locally_the_mfa_key_is_derived_from_the_secret_key():
+    code = (
+        "from cryptography.fernet import Fernet; from django.conf import settings; "
+        "[key] = settings.MFA_ENCRYPTION_KEYS; Fernet(key); print(key)"
+    )
+    keys = set()
+    for secret in ("first-local-secret-key", "second-local-secret-key", "first-local-secret-key"):
+        env = {"DJANGO_SETTINGS_MODULE": "partnerportal.settings.local", "SECRET_KEY": secret}
+        result = run_manage("shell", "-c", code, env=env)
+        assert result.returncode == 0, result.stderr
+        keys.add(result.stdout.strip().splitlines()[-1])
+    assert len(keys) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TRUSTED_PROXIES", "10.0.0.0/8,not-a-network"), ("TRUSTED_PROXY_COUNT", "-1")],
+)
+def test_a_malformed_proxy_setting_refuses_to_start(name, value):
+    env = {"DJANGO_SETTINGS_MODULE": "partnerportal.settings.local", name: value}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_trusted_proxies_are_read_comma_separated():
+    env = {
+        "DJANGO_SETTINGS_MODULE": "partnerportal.settings.local",
+        "TRUSTED_PROXIES": " 10.0.0.0/24, 2001:db8::1 ,",
+    }
+    code = "from django.conf import settings; print(settings.TRUSTED_PROXIES)"
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "['10.0.0.0/24', '2001:db8::1']"

@@ -1,5 +1,8 @@
 """Settings shared by every environment; each value that varies comes from the environment."""
 
+import base64
+import hashlib
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -51,6 +54,23 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in (env("CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()
 ]
 
+# The proxies in front (partnerportal/clientip.py): only their X-Forwarded-For,
+# X-Forwarded-Proto and X-Request-ID are believed. TRUSTED_PROXIES: the networks they
+# connect from (CIDR, comma-separated); TRUSTED_PROXY_COUNT: how many of them append to
+# X-Forwarded-For in turn (the client is that many entries from the right). With the
+# list empty and a count above 0, every peer is taken for a proxy. Default: none.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
+TRUSTED_PROXIES = [n.strip() for n in (env("TRUSTED_PROXIES", "") or "").split(",") if n.strip()]
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES must be addresses or networks (CIDR), not {_network!r}."
+        ) from exc
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -74,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address, and no proxy header from a peer that is not a proxy.
+    "partnerportal.clientip.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "audit.context.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -233,6 +255,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The offer link's limits (django-ratelimit): an unreachable cache lets requests through.
 RATELIMIT_FAIL_OPEN = True
+# Its "ip" key: the client behind our proxies, as allauth's limits count it.
+RATELIMIT_IP_META_KEY = "partnerportal.clientip.client_ip"
 
 # Sessions live in the database, so any number of web hosts can serve a user, and none
 # depends on Redis.
@@ -254,6 +278,9 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Partner Portal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("HTTP_PROTOCOL", "http") or "http"
+# allauth's limits and sessions take the client from partnerportal/clientip.py (the
+# adapter's get_client_ip), so ALLAUTH_TRUSTED_PROXY_COUNT stays 0: set, allauth would
+# read X-Forwarded-For itself, even from peers that are not our proxies.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -267,6 +294,19 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Partner Portal"
 # Adding or removing an authenticator asks for a recent sign-in (allauth's default).
 MFA_REAUTHENTICATION_REQUIRED = True
+# TOTP secrets and recovery-code seeds are encrypted in the database (tenants/mfa_secrets.py).
+MFA_ADAPTER = "tenants.adapters.MFAAdapter"
+# MFA_ENCRYPTION_KEY: Fernet keys separated by commas; the first encrypts, all decrypt
+# (rotation: put the new key first, run ``manage.py rotate_mfa_key``, then drop the old).
+# Without it, a key derived from SECRET_KEY, so the local demo needs nothing set: not
+# for production, which requires the variable (a new SECRET_KEY would lose every secret).
+MFA_ENCRYPTION_KEYS = [
+    k.strip() for k in (env("MFA_ENCRYPTION_KEY", "") or "").split(",") if k.strip()
+] or [
+    base64.urlsafe_b64encode(
+        hashlib.sha256(b"partnerportal.mfa-encryption:" + (SECRET_KEY or "").encode()).digest()
+    ).decode("ascii")
+]
 
 # --- Email ---------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Partner Portal <portal@partnerportal.example>")

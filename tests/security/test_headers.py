@@ -88,6 +88,7 @@ def production(tmp_path_factory) -> dict:
         "ALLOWED_HOSTS": "portal.example.com",
         "PORTAL_BASE_URL": "https://portal.example.com",
         "REDIS_URL": REDIS_URL,
+        "MFA_ENCRYPTION_KEY": "dGVzdC1vbmx5LW1mYS1lbmNyeXB0aW9uLWtleS0wMDA=",
     }
     result = subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "-c", SCRIPT],

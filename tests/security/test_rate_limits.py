@@ -172,3 +172,69 @@ def test_the_decorator_lets_requests_through_when_the_cache_is_unreachable(setti
     # then
     assert codes == [200] * 5
     assert "Redis unreachable" in caplog.text
+
+
+# --- clients behind our proxy ------------------------------------------------------------
+
+PROXY = "10.0.0.5"
+
+
+def behind_proxy(client_address: str, proxy: str = PROXY) -> Client:
+    return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=client_address)
+
+
+@pytest.mark.parametrize(("trusted", "separate"), [(["10.0.0.0/24"], True), ([], False)])
+def test_clients_behind_our_proxy_have_sign_in_limits_of_their_own(settings, trusted, separate):
+    # given: failed sign-ins counted per address, three a minute
+    settings.TRUSTED_PROXIES = trusted
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/m/ip"}
+    user = make_user(make_tenant())
+    first, second = behind_proxy("198.51.100.1"), behind_proxy("198.51.100.2")
+    for n in range(3):
+        first.post(reverse("account_login"), {"login": f"nobody{n}@x.example", "password": "no"})
+    # when
+    refused = first.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    other = second.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    # then: the first client is held back; the second only when the proxy is not trusted
+    assert "Too many failed login attempts" in refused.content.decode()
+    assert ("_auth_user_id" in second.session) is separate
+    assert (other.status_code == 302) is separate
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_sign_in_limit(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/m/ip"}
+    user = make_user(make_tenant())
+    for n in range(3):
+        forged = behind_proxy(f"198.51.100.{n}", proxy="203.0.113.9")
+        forged.post(reverse("account_login"), {"login": f"nobody{n}@x.example", "password": "no"})
+    response = behind_proxy("198.51.100.99", proxy="203.0.113.9").post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}
+    )
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+@pytest.mark.parametrize(("trusted", "separate"), [(["10.0.0.0/24"], True), ([], False)])
+def test_clients_behind_our_proxy_have_offer_link_limits_of_their_own(settings, trusted, separate):
+    # given
+    settings.TRUSTED_PROXIES = trusted
+    settings.OFFER_LINK_RATE_LIMIT = "3/h"
+    first, second = behind_proxy("198.51.100.1"), behind_proxy("198.51.100.2")
+    codes = [first.get(reverse("offers:public", args=["x" * 43])).status_code for _ in range(4)]
+    # when
+    other = second.get(reverse("offers:public", args=["y" * 43]))
+    # then
+    assert codes == [404, 404, 404, 429]
+    assert (other.status_code == 404) is separate
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_offer_link_limit(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    settings.OFFER_LINK_RATE_LIMIT = "3/h"
+    codes = [
+        behind_proxy(f"198.51.100.{n}", proxy="203.0.113.9")
+        .get(reverse("offers:public", args=["x" * 43]))
+        .status_code
+        for n in range(4)
+    ]
+    assert codes == [404, 404, 404, 429]
