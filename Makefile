@@ -17,10 +17,13 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(STAMP)
 
-## make run: set up, migrate, load the demo data and serve http://127.0.0.1:$(PORT)
+## make run: set up, migrate, load the demo data and serve http://127.0.0.1:$(PORT), with
+## the periodic work (expiry, reminders, the mail sweep) running beside it
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py run_periodic & periodic=$$!; \
+	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: lint, type-check, migration check and the whole suite
