@@ -92,15 +92,12 @@ class EventDisplay:
         return str(_action_labels().get(self.action, self.action))
 
     @property
-    def change_rows(self) -> list[tuple[str, object, object]]:
-        """``changes`` as (field, old, new) rows; a value that is not a pair is "new"."""
-        rows: list[tuple[str, object, object]] = []
-        for name, value in (self.changes or {}).items():
-            if isinstance(value, list) and len(value) == 2:
-                rows.append((name, value[0], value[1]))
-            else:
-                rows.append((name, None, value))
-        return rows
+    def change_rows(self) -> list[tuple[str, str | None, str | None]]:
+        """``changes`` as (field, old, new) rows, in words (``audit.display``); a value
+        that is not a pair is "new"."""
+        from .display import change_rows
+
+        return change_rows(self.changes)
 
     @property
     def actor_display(self) -> str:

@@ -183,6 +183,11 @@ def _require_under_lock(acting_user: User, tenant: Tenant, permission: Permissio
     return require(acting_user, tenant, permission)
 
 
+def _excerpt(text: str, limit: int = 500) -> str:
+    """What a comment said, for the audit log: its first ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _change(rights: Rights, acting_user: User, obj: Any, action: Action, **values: Any) -> None:
     """Save ``values`` on ``obj`` and audit the change of each."""
     changes = {name: [getattr(obj, name), value] for name, value in values.items()}
@@ -658,7 +663,7 @@ def service_request_comment(
         action=Action.SERVICE_REQUEST_COMMENTED,
         acting_user=acting_user,
         target=locked,
-        changes={"comment": [None, str(comment.pk)]},
+        changes={"comment": [None, _excerpt(comment.body)]},
     )
     return comment
 
@@ -751,7 +756,7 @@ def service_request_answer(
         action=Action.SERVICE_REQUEST_COMMENTED,
         acting_user=operator,
         target=locked,
-        changes={"comment": [None, str(comment.pk)]},
+        changes={"comment": [None, _excerpt(comment.body)]},
     )
     _notify_requester(locked, update="Support has answered it.", comment=body)
     return comment

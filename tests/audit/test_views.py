@@ -14,6 +14,7 @@ from audit.services import audit_in, audit_record
 from audit.views import PAGE_SIZE, csv_safe
 from delegation.access import rights
 from tenants.roles import Role
+from tenants.services import service_request_comment, service_request_create
 from tests.factories import (
     make_partner,
     make_partner_user,
@@ -297,3 +298,50 @@ def test_a_page_row_reads_as_its_event_does(world):
         assert row.action_label == event.action_label
         assert row.change_rows == event.change_rows
     assert any("(Fabrikam Partners, Full administration)" in r.actor_display for r in rows)
+
+
+def test_the_log_shows_values_in_words_and_the_csv_keeps_them_as_recorded(client, world):
+    # given: an event with role codes, a moment, a flag, a level and a comment
+    megan, contoso = world["megan"], world["contoso"]
+    ends = timezone.now().replace(year=2027, month=12, day=6, hour=4, minute=50)
+    act(
+        megan,
+        contoso,
+        changes={
+            "roles": [["user_admin"], ["user_admin", "password_admin"]],
+            "expires": [None, ends],
+            "is_active": [True, False],
+            "level": ["limited", "full"],
+        },
+    )
+    service_request = service_request_create(
+        acting_user=megan,
+        tenant=contoso,
+        title="Mailbox",
+        description="It bounces.",
+        severity="normal",
+        contact_name="Megan Bowen",
+        contact_email="megan@contoso.example",
+    )
+    service_request_comment(
+        acting_user=megan,
+        tenant=contoso,
+        service_request=service_request,
+        body="Mailbox fixed, thanks.",
+    )
+    sign_in(client, megan)
+    # when
+    page = client.get(log_url(contoso)).content.decode()
+    export = client.get(reverse("audit:export", kwargs={"tenant_id": contoso.pk}))
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    # then: the page speaks in words
+    assert "User administrator, Password administrator" in page
+    assert "user_admin" not in page
+    assert "6 Dec 2027, 04:50 UTC" in page
+    assert "<del>Yes</del> → No" in page
+    assert "Full administration" in page
+    assert "Mailbox fixed, thanks." in page
+    # and the CSV keeps what was recorded
+    changes = next(r["changes"] for r in rows if "is_active" in r["changes"])
+    assert '"roles": [["user_admin"], ["user_admin", "password_admin"]]' in changes
+    assert '"2027-12-06 04:50' in changes
