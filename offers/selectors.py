@@ -18,7 +18,7 @@ from tenants.roles import ROLE_INFO, Role, RoleInfo
 from tenants.selectors import user_roles
 from tenants.text import possessive
 
-from .models import Offer
+from .models import Offer, OfferResponse, OfferResponseKind
 
 # What ``new_offer_token`` produces: URL-safe base64 of 32 random bytes.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -193,3 +193,14 @@ def offer_text(offer: Offer) -> str:
             "url": offer.get_public_url(),
         },
     ).strip()
+
+
+def last_decline(offer: Offer, customer: Tenant) -> OfferResponse | None:
+    """The customer's last answer to ``offer`` if it was "No" (with who gave it)."""
+    last = (
+        OfferResponse.objects.filter(offer=offer, customer=customer)
+        .select_related("responded_by")
+        .order_by("-created")
+        .first()
+    )
+    return last if last is not None and last.response == OfferResponseKind.DECLINED else None

@@ -319,12 +319,6 @@ def _accept_locked(
     partner = offer.partner
     now = timezone.now()
     current = _lock_active_relationship(partner, customer)
-    if seen is not None and seen != relationship_seen(current, now):
-        raise OfferError(
-            OfferErrorCode.CHANGED,
-            f"Your organisation's access for {partner.name} changed while you were reading "
-            "this page. Review what accepting would change now, then answer again.",
-        )
     roles = [str(r) for r in ordered_roles(offer.roles)]
     if (
         current is not None
@@ -332,7 +326,15 @@ def _accept_locked(
         and current.is_effective(now)
         and [str(r) for r in ordered_roles(current.roles)] == roles
     ):
+        # What is in force is this offer already (a second click, or Back and Accept
+        # again): nothing to change, whatever the page showed then.
         return Acceptance(outcome=AcceptOutcome.UNCHANGED, relationship=current)
+    if seen is not None and seen != relationship_seen(current, now):
+        raise OfferError(
+            OfferErrorCode.CHANGED,
+            f"Your organisation's access for {partner.name} changed while you were reading "
+            "this page. Review what accepting would change now, then answer again.",
+        )
     _require_answerable(offer)
 
     events: list[Entry] = []

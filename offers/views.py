@@ -28,6 +28,7 @@ from .models import Offer, OfferStatus
 from .selectors import (
     TOKEN_RE,
     answer_refusal,
+    last_decline,
     offer_by_token,
     offer_text,
     offers_of_partner,
@@ -205,6 +206,7 @@ def offer_public(request: HttpRequest, token: str) -> HttpResponse:
     context["seen"] = relationship_seen(
         context["change"].relationship if context["change"] else None
     )
+    context["declined"] = last_decline(offer, user.tenant)
     return render(request, "offers/public.html", context)
 
 
@@ -251,6 +253,13 @@ def offer_accept(request: HttpRequest, token: str) -> HttpResponse:
     elif acceptance.outcome == services.AcceptOutcome.UPDATED:
         messages.success(
             request, f"{possessive(partner)} access is changed. It now ends on {until}."
+        )
+    elif relationship.offer_id == offer.pk and relationship.accepted_by_id == user.pk:
+        when = date_format(timezone.localtime(relationship.accepted_at), "DATETIME_FORMAT")
+        messages.info(
+            request,
+            f"You accepted this offer on {when}; its access ends on {until}. "
+            "Nothing more was changed.",
         )
     else:
         messages.info(

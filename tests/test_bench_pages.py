@@ -56,8 +56,8 @@ PAGE_QUERIES = {
     # (the customer's admin, whose tenant came with it) + partners for the filter, events
     "audit log: first page": 4,
     "audit log: filtered": 4,
-    # + offer with partner, verified domain, active relationship
-    "consent page": 5,
+    # + offer with partner, verified domain, active relationship, the last "No"
+    "consent page": 6,
     # + offer, then in one transaction: relationship lock and write, the response, both
     # tenants' domains with the partner's admins (one query), the two messages' outbox
     # rows, and last the use counted and three audit events in two chains (heads locked,

@@ -46,7 +46,7 @@ def test_the_list_shows_author_access_uses_and_status(client, django_assert_max_
     assert "1 of 1" in body
     assert "Exhausted" in body
     assert "Active" in body
-    assert body.count(">Revoke</button>") == 6  # a used-up offer can still be revoked
+    assert body.count(">Revoke</button>") == 5  # a used-up offer has nothing left to revoke
 
 
 def test_staff_see_the_list_but_cannot_create_or_revoke(client):
@@ -64,6 +64,18 @@ def test_staff_see_the_list_but_cannot_create_or_revoke(client):
     assert client.post(reverse("offers:revoke", args=[offer.pk])).status_code == 404
     assert client.post(reverse("offers:detail", args=[offer.pk]), {}).status_code == 404
     assert Offer.objects.get().current_status == "active"
+
+
+def test_the_overview_offers_staff_no_button_they_cannot_use(client):
+    world = make_world()
+    staff = make_partner_user(world.partner, level="full")
+    sign_in(client, staff)
+    body = text(client.get(reverse("delegation:partner-overview")))
+    assert reverse("offers:create") not in body
+    assert "partner admins send delegated administration offers" in body
+    client.logout()
+    sign_in(client, world.partner_admin)
+    assert reverse("offers:create") in text(client.get(reverse("delegation:partner-overview")))
 
 
 def test_customers_and_visitors_find_no_partner_pages(client):

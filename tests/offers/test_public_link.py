@@ -256,10 +256,39 @@ def test_accept_then_accept_again(client, django_capture_on_commit_callbacks):
     admin_center = reverse("tenants:admin-center", args=[world.customer.pk])
     assert first.redirect_chain[-1][0] == admin_center
     assert "You accepted Fabrikam Partners" in text(first)
-    assert "already has an active relationship with Fabrikam Partners" in text(second)
+    assert "You accepted this offer on" in text(second)
+    assert "Nothing more was changed" in text(second)
     assert Relationship.objects.filter(status="active").count() == 1
     offer.refresh_from_db()
     assert offer.uses == 1
+
+
+def test_back_and_accept_again_is_not_taken_for_someone_elses_change(client):
+    # given: the consent page read before accepting, then accepted
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    sign_in(client, world.customer_admin)
+    seen = client.get(offer.get_public_path()).context["seen"]
+    url = reverse("offers:accept", args=[offer.token])
+    client.post(url, {"seen": seen})
+    # when: Back, and Accept again with what the old page showed
+    again = client.post(url, {"seen": seen}, follow=True)
+    # then
+    body = text(again)
+    assert "changed while you were reading" not in body
+    assert "You accepted this offer on" in body
+    assert Relationship.objects.filter(status="active").count() == 1
+
+
+def test_an_offer_declined_before_says_so_when_opened_again(client):
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    sign_in(client, world.customer_admin)
+    client.post(reverse("offers:decline", args=[offer.token]))
+    body = text(client.get(offer.get_public_path()))
+    assert "Your organisation declined this offer" in body
+    assert f"{world.customer_admin.get_full_name()} declined it on" in body
+    assert reverse("offers:accept", args=[offer.token]) in body  # it may still say yes
 
 
 def test_decline(client):
