@@ -14,7 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from delegation.access import Rights, tenant_rights_or_404
+from delegation.access import Rights, grantable_roles, tenant_rights_or_404
 from partnerportal.reauth import recent_sign_in_required
 from tenants.roles import Permission, Role
 
@@ -142,7 +142,9 @@ def user_create(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     domains = list(
         rights.tenant.domains.filter(verified=True).order_by("name").values_list("name", flat=True)
     )
-    form = UserCreateForm(request.POST or None, verified_domains=domains)
+    form = UserCreateForm(
+        request.POST or None, verified_domains=domains, grantable=grantable_roles(rights)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user, password = services.user_add(
@@ -162,13 +164,15 @@ def user_detail(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpRes
     target = get_object_or_404(rights.tenant.users.prefetch_related("role_assignments"), pk=user_id)
     actor = _actor(request)
     held = {Role(a.role) for a in target.role_assignments.all()}
+    grantable = grantable_roles(rights)
     context = {
         "target": target,
         "held_roles": [r for r in Role if r in held],
-        "other_roles": [r for r in Role if r not in held],
+        "removable_roles": {r for r in grantable if r in held},
+        "other_roles": [r for r in grantable if r not in held],
         "can_manage": services.user_manage_allowed(rights=rights, actor=actor, target=target),
         "can_reset": services.password_reset_allowed(rights=rights, actor=actor, target=target),
-        "can_assign": rights.has(Permission.ASSIGN_ROLES),
+        "can_assign": bool(grantable),
     }
     return _render(request, "tenants/user_detail.html", rights, context)
 
@@ -272,7 +276,7 @@ def user_roles(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResp
 
 @recent_sign_in_required
 def _change_role_now(request: HttpRequest, rights: Rights, target: User) -> HttpResponse:
-    form = RoleChangeForm(request.POST)
+    form = RoleChangeForm(request.POST, grantable=grantable_roles(rights))
     if not form.is_valid():
         messages.error(request, "Choose a role and whether to assign or remove it.")
         return redirect(_user_url(rights, target))
