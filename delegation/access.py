@@ -9,6 +9,7 @@ acting on a customer's behalf never allows. Views load a tenant through
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -71,6 +72,17 @@ class Rights:
 
     def has(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+    def covers(self, roles: Iterable[Role]) -> bool:
+        """Whether every permission of ``roles`` is one of these rights' own."""
+        return permissions_for(roles) <= self.permissions
+
+    def may_grant(self, role: Role) -> bool:
+        """Whether these rights may assign ``role``, create a user with it or remove it:
+        only with ``ASSIGN_ROLES``, and only a role whose every permission they hold
+        themselves. Nobody grants what it could not do itself; an agent, denied
+        ``AGENT_EXCLUDED``, never makes (or unmakes) a global administrator."""
+        return self.has(Permission.ASSIGN_ROLES) and self.covers([role])
 
 
 def agent_level(user: User) -> str:
@@ -178,17 +190,48 @@ def require(user: User | object, tenant: Tenant, permission: Permission) -> Righ
     return r
 
 
+def grantable_roles(actor_rights: Rights) -> list[Role]:
+    """The roles ``actor_rights`` may grant (``Rights.may_grant``), in catalogue order."""
+    return [role for role in Role if actor_rights.may_grant(role)]
+
+
 def can_reset_password(actor_rights: Rights, target_user: User) -> bool:
     """Whether the holder of ``actor_rights`` may reset ``target_user``'s password: with
-    ``RESET_ADMIN_PASSWORDS`` anyone in the tenant; with ``RESET_PASSWORDS`` only users
-    holding no role but the password admin's."""
+    ``RESET_ADMIN_PASSWORDS`` anyone in the tenant whose roles it covers; with
+    ``RESET_PASSWORDS`` only users holding no role but the password admin's.
+
+    Taking over an account is holding its roles: nobody resets the password of a user
+    holding a permission the actor lacks (an agent, a customer's global admin's)."""
     if target_user.tenant_id != actor_rights.tenant.pk:
+        return False
+    roles = user_roles(target_user)
+    if not actor_rights.covers(roles):
         return False
     if actor_rights.has(Permission.RESET_ADMIN_PASSWORDS):
         return True
     if not actor_rights.has(Permission.RESET_PASSWORDS):
         return False
-    return user_roles(target_user) <= PASSWORD_RESETTABLE_ROLES
+    return roles <= PASSWORD_RESETTABLE_ROLES
+
+
+def can_manage_user(actor_rights: Rights, actor: User, target_user: User) -> bool:
+    """Whether ``actor`` (holding ``actor_rights``) may edit, disable or enable
+    ``target_user`` (never itself).
+
+    Administrators other than password admins are managed only with
+    ``RESET_ADMIN_PASSWORDS``, so that a user admin cannot take over an admin's account;
+    and, as for a password reset, never a user holding a permission the actor lacks.
+    """
+    if actor.pk == target_user.pk or target_user.tenant_id != actor_rights.tenant.pk:
+        return False
+    if not actor_rights.has(Permission.MANAGE_USERS):
+        return False
+    roles = user_roles(target_user)
+    if not actor_rights.covers(roles):
+        return False
+    if roles - PASSWORD_RESETTABLE_ROLES:
+        return actor_rights.has(Permission.RESET_ADMIN_PASSWORDS)
+    return True
 
 
 def rights_in(user: User | object, tenant_id: UUID) -> Rights | None:

@@ -74,8 +74,23 @@ def relationships(request: HttpRequest, tenant_id: Any) -> HttpResponse:
     return render(request, "delegation/relationships.html", context)
 
 
+def _customer_relationship_or_404(
+    request: HttpRequest, tenant_id: Any, relationship_id: Any
+) -> Relationship:
+    """A gate for the customer's acts on a relationship: a 404 for anyone else."""
+    return _relationship_or_404(_customer_rights_or_404(request, tenant_id), relationship_id)
+
+
+def _partner_admin_gate(request: HttpRequest, relationship_id: Any) -> None:
+    """A gate for the partner's side: a 404 for anyone but a partner admin."""
+    user = partner_user_or_404(request)
+    if not is_admin_of_partner(user, user.tenant):
+        raise Http404("No such page.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required(gate=_customer_relationship_or_404)
 def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: Any) -> HttpResponse:
     rights = _customer_rights_or_404(request, tenant_id)
     rel = _relationship_or_404(rights, relationship_id)
@@ -89,7 +104,6 @@ def relationship_remove(request: HttpRequest, tenant_id: Any, relationship_id: A
     )
 
 
-@recent_sign_in_required
 def _terminate(
     request: HttpRequest,
     rel: Relationship,
@@ -121,6 +135,7 @@ def _terminate(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required(gate=_customer_relationship_or_404)
 def relationship_renew_view(
     request: HttpRequest, tenant_id: Any, relationship_id: Any
 ) -> HttpResponse:
@@ -128,7 +143,6 @@ def relationship_renew_view(
     return _renew(request, rights, _relationship_or_404(rights, relationship_id))
 
 
-@recent_sign_in_required
 def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpResponse:
     back = redirect("delegation:relationships", tenant_id=rights.tenant.pk)
     if request.method == "POST":
@@ -157,6 +171,7 @@ def _renew(request: HttpRequest, rights: Rights, rel: Relationship) -> HttpRespo
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required(gate=_partner_admin_gate)
 def customer_relationship_end(request: HttpRequest, relationship_id: Any) -> HttpResponse:
     """A partner admin ends a relationship from the partner's side."""
     user = partner_user_or_404(request)

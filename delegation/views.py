@@ -82,19 +82,23 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "delegation/staff_list.html", {"partner": admin.tenant, "page": page})
 
 
+def _staff_user_or_404(request: HttpRequest, user_id: Any) -> tuple[User, User]:
+    admin = partner_admin_or_404(request)
+    return admin, get_object_or_404(partner_staff(admin.tenant), pk=user_id)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required(allow_get=True, gate=_staff_user_or_404)
 def staff_edit(request: HttpRequest, user_id: Any) -> HttpResponse:
     """Edit one staff member's "Assign administrative access to companies you support"."""
-    admin = partner_admin_or_404(request)
-    staff_user = get_object_or_404(partner_staff(admin.tenant), pk=user_id)
+    admin, staff_user = _staff_user_or_404(request, user_id)
     if request.method == "POST":
         return _staff_edit_save(request, admin=admin, staff_user=staff_user)
     form = AgentAccessForm.for_level(agent_level(staff_user))
     return _staff_edit_render(request, staff_user, form)
 
 
-@recent_sign_in_required(allow_get=True)
 def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> HttpResponse:
     form = AgentAccessForm(request.POST)
     if form.is_valid():

@@ -63,6 +63,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=partner_user_or_404)
 def offer_create(request: HttpRequest) -> HttpResponse:
     user = partner_user_or_404(request)
     if not is_partner_admin(user):
@@ -89,6 +90,7 @@ def offer_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_partner_offer_or_404)
 def offer_detail(request: HttpRequest, offer_id: Any) -> HttpResponse:
     """The offer text to copy, and (for admins) a form to email it."""
     user, offer = _partner_offer_or_404(request, offer_id)

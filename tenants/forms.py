@@ -69,17 +69,40 @@ class UserEditForm(forms.Form):
 
 
 class UserCreateForm(UserEditForm):
-    """A new user of the tenant; its address must be in one of the tenant's verified domains."""
+    """A new user of the tenant; its address must be in one of the tenant's verified domains.
+
+    It offers only the roles the actor may grant (``grantable``; none: no roles field).
+    Any role of the catalogue validates, so that a forged one reaches the service, which
+    refuses it with its reason.
+    """
 
     email = forms.EmailField(
         label="Email address (sign-in name)",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
+    roles = forms.TypedMultipleChoiceField(
+        label="Administrator roles",
+        choices=Role.choices,
+        coerce=Role,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only the roles whose every permission you hold yourself are offered.",
+    )
     field_order = ["email"]
 
-    def __init__(self, *args: Any, verified_domains: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        verified_domains: list[str],
+        grantable: list[Role] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if grantable:
+            self.fields["roles"].widget.choices = [(r.value, r.label) for r in grantable]
+        else:
+            del self.fields["roles"]
         self.verified_domains = verified_domains
         if verified_domains:
             self.fields["email"].help_text = "In one of these domains: " + ", ".join(
@@ -101,13 +124,21 @@ class UserCreateForm(UserEditForm):
 
 
 class RoleChangeForm(forms.Form):
-    """Assign or remove one directory role (POST from the user's page)."""
+    """Assign or remove one directory role (POST from the user's page).
+
+    It offers only ``grantable`` roles; any role of the catalogue validates, so that a
+    forged one reaches the service, which refuses it with its reason.
+    """
 
     ASSIGN = "assign"
     REMOVE = "remove"
 
     role = forms.TypedChoiceField(choices=Role.choices, coerce=Role)
     operation = forms.ChoiceField(choices=[(ASSIGN, "Assign"), (REMOVE, "Remove")])
+
+    def __init__(self, *args: Any, grantable: list[Role] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].widget.choices = [(r.value, r.label) for r in grantable or []]
 
 
 class DomainAddForm(forms.Form):

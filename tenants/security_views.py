@@ -1,6 +1,5 @@
 """The admin center's Security page: whether the tenant requires MFA of its administrators."""
 
-from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,7 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from delegation.access import tenant_rights_or_404
+from delegation.access import Rights, tenant_rights_or_404
+from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
 from tenants.roles import Permission
 
@@ -27,15 +27,21 @@ class TenantSecurityForm(forms.Form):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@reauthentication_required(enabled=lambda request: request.method == "POST")
-def security_settings(request: HttpRequest, tenant_id: str) -> HttpResponse:
-    """Show the tenant's security settings; a global admin at home may change them (POST)."""
+def _settings_rights_or_404(request: HttpRequest, tenant_id: str) -> tuple[Rights, User]:
+    """Whoever may change the settings, with its rights; anyone else finds no such page."""
     rights = tenant_rights_or_404(request, tenant_id)
     user = request.user
     if not rights.has(Permission.MANAGE_SETTINGS) or not isinstance(user, User):
         raise Http404("No such page.")
+    return rights, user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@recent_sign_in_required(allow_get=True, explicit=True, gate=_settings_rights_or_404)
+def security_settings(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    """Show the tenant's security settings; a global admin at home may change them (POST)."""
+    rights, user = _settings_rights_or_404(request, tenant_id)
     tenant = rights.tenant
     # An unticked checkbox posts nothing: a POST is bound even when empty.
     form = TenantSecurityForm(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import audit_in, audit_record
-from delegation.access import Rights, can_reset_password, require
+from delegation.access import Rights, can_manage_user, can_reset_password, require
 
 from .mail import outbox_enqueue
 from .models import (
@@ -215,22 +215,72 @@ def password_reset_allowed(*, rights: Rights, actor: User, target: User) -> bool
 
 
 def user_manage_allowed(*, rights: Rights, actor: User, target: User) -> bool:
-    """Whether ``actor`` may edit, disable or enable ``target`` (never itself).
-
-    Administrators other than password admins are managed only by a global admin, so
-    that a user admin cannot take over an admin's account.
-    """
-    if actor.pk == target.pk or target.tenant_id != rights.tenant.pk:
-        return False
-    if not rights.has(Permission.MANAGE_USERS):
-        return False
-    if user_roles(target) - {Role.PASSWORD_ADMIN}:
-        return rights.has(Permission.RESET_ADMIN_PASSWORDS)
-    return True
+    """Whether ``actor`` may edit, disable or enable ``target``: ``can_manage_user``."""
+    return can_manage_user(rights, actor, target)
 
 
 def _enabled_global_admins(tenant: Tenant) -> QuerySet[User]:
     return tenant.users.filter(is_active=True, role_assignments__role=Role.GLOBAL_ADMIN)
+
+
+NOT_GRANTABLE_MESSAGE = (
+    "You cannot grant or remove the role {role}: it carries permissions you do not "
+    "hold yourself here."
+)
+
+
+def _require_grant(rights: Rights, roles: Iterable[Role]) -> None:
+    """Refuse, with a clear message and before anything is written, a role ``rights``
+    may not grant (``Rights.may_grant``)."""
+    for role in roles:
+        if not rights.may_grant(role):
+            raise ValidationError(
+                NOT_GRANTABLE_MESSAGE.format(role=role.label), code="not_grantable"
+            )
+
+
+def _notify_admins_of_agent_grant(
+    rights: Rights, acting_user: User, target: User, roles: list[Role], *, created: bool
+) -> None:
+    """Tell the customer's global admins that a partner's technician made ``target`` an
+    administrator (mail on commit, through the outbox)."""
+    if not rights.is_agent or rights.relationship is None or not roles:
+        return
+    recipients = list(
+        _enabled_global_admins(rights.tenant)
+        .exclude(pk=target.pk)
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    outbox_enqueue(
+        to=recipients,
+        template_prefix="emails/tenants/admin_role_granted",
+        context={
+            "tenant": rights.tenant,
+            "partner": rights.relationship.partner,
+            "agent": acting_user,
+            "user": target,
+            "roles": [role.label for role in roles],
+            "created": created,
+            "path": reverse(
+                "tenants:user-detail", kwargs={"tenant_id": rights.tenant.pk, "user_id": target.pk}
+            ),
+        },
+    )
+
+
+def _assign_roles(rights: Rights, acting_user: User, target: User, roles: list[Role]) -> None:
+    """Write and audit ``roles`` for ``target`` (checked and new to it already)."""
+    RoleAssignment.objects.bulk_create([RoleAssignment(user=target, role=role) for role in roles])
+    for role in roles:
+        audit_in(
+            rights,
+            action=Action.ROLE_ASSIGNED,
+            acting_user=acting_user,
+            target=target,
+            changes={"role": [None, str(role)]},
+        )
 
 
 def user_add(
@@ -241,16 +291,19 @@ def user_add(
     first_name: str = "",
     last_name: str = "",
     job_title: str = "",
+    roles: Iterable[Role] = (),
 ) -> tuple[User, str]:
     """Create a user, in one of ``tenant``'s verified domains, with a temporary password
-    it must change at first sign-in; returns the user and that password (shown once)."""
+    it must change at first sign-in, holding ``roles`` (each one the actor may grant);
+    returns the user and that password (shown once)."""
     from allauth.account.models import EmailAddress
 
     email = email.strip().lower()
+    roles = [Role(role) for role in dict.fromkeys(roles)]
     password = temporary_password()
     with transaction.atomic():
-        rights = require(acting_user, tenant, Permission.MANAGE_USERS)
-        _lock_tenant(tenant)
+        rights = _require_under_lock(acting_user, tenant, Permission.MANAGE_USERS)
+        _require_grant(rights, roles)
         domain = email.rpartition("@")[2]
         if not tenant.domains.filter(name=domain, verified=True).exists():
             raise ValidationError(
@@ -290,6 +343,8 @@ def user_add(
                 "job_title": [None, user.job_title],
             },
         )
+        _assign_roles(rights, acting_user, user, roles)
+        _notify_admins_of_agent_grant(rights, acting_user, user, roles, created=True)
     return user, password
 
 
@@ -401,31 +456,29 @@ def user_password_reset(*, acting_user: User, tenant: Tenant, user: User) -> str
 
 @transaction.atomic
 def user_role_assign(*, acting_user: User, tenant: Tenant, user: User, role: Role) -> bool:
-    """Give ``user`` (a user of ``tenant``) a directory role; ``False`` if it held it."""
+    """Give ``user`` (a user of ``tenant``) a directory role the actor may grant;
+    ``False`` if it held it. An agent's grant is mailed to the customer's global admins."""
     role = Role(role)
     rights = _require_under_lock(acting_user, tenant, Permission.ASSIGN_ROLES)
+    _require_grant(rights, [role])
     target = _lock_user(tenant, user)
     if RoleAssignment.objects.filter(user=target, role=role).exists():
         return False
-    RoleAssignment.objects.create(user=target, role=role)
-    audit_in(
-        rights,
-        action=Action.ROLE_ASSIGNED,
-        acting_user=acting_user,
-        target=target,
-        changes={"role": [None, str(role)]},
-    )
+    _assign_roles(rights, acting_user, target, [role])
+    _notify_admins_of_agent_grant(rights, acting_user, target, [role], created=False)
     return True
 
 
 @transaction.atomic
 def user_role_remove(*, acting_user: User, tenant: Tenant, user: User, role: Role) -> bool:
-    """Take a directory role from ``user``; ``False`` if it did not hold it.
+    """Take a directory role the actor may grant from ``user``; ``False`` if it did not
+    hold it.
 
     The last enabled global admin of a tenant keeps its role.
     """
     role = Role(role)
     rights = _require_under_lock(acting_user, tenant, Permission.ASSIGN_ROLES)
+    _require_grant(rights, [role])
     target = _lock_user(tenant, user)
     assignment = RoleAssignment.objects.filter(user=target, role=role).first()
     if assignment is None:

@@ -1,5 +1,6 @@
 """Views of the directory: the landing redirect, the profile page and the admin center."""
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from delegation.access import Rights, tenant_rights_or_404
+from delegation.access import Rights, grantable_roles, tenant_rights_or_404
 from partnerportal.reauth import recent_sign_in_required
 from tenants.roles import Permission, Role
 
@@ -114,6 +115,16 @@ def _user_or_404(rights: Rights, user_id: UUID) -> User:
     return get_object_or_404(rights.tenant.users.all(), pk=user_id)
 
 
+def _may(permission: Permission) -> Callable[..., object]:
+    """A gate for ``recent_sign_in_required``: a 404 before any re-authentication for
+    whoever lacks ``permission`` in the tenant."""
+
+    def gate(request: HttpRequest, tenant_id: UUID, **kwargs: Any) -> object:
+        return _rights_or_404(request, tenant_id, permission)
+
+    return gate
+
+
 def _user_url(rights: Rights, user: User) -> str:
     return reverse(
         "tenants:user-detail", kwargs={"tenant_id": rights.tenant.pk, "user_id": user.pk}
@@ -137,12 +148,15 @@ def users(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_may(Permission.MANAGE_USERS))
 def user_create(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     rights = _rights_or_404(request, tenant_id, Permission.MANAGE_USERS)
     domains = list(
         rights.tenant.domains.filter(verified=True).order_by("name").values_list("name", flat=True)
     )
-    form = UserCreateForm(request.POST or None, verified_domains=domains)
+    form = UserCreateForm(
+        request.POST or None, verified_domains=domains, grantable=grantable_roles(rights)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user, password = services.user_add(
@@ -162,13 +176,15 @@ def user_detail(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpRes
     target = get_object_or_404(rights.tenant.users.prefetch_related("role_assignments"), pk=user_id)
     actor = _actor(request)
     held = {Role(a.role) for a in target.role_assignments.all()}
+    grantable = grantable_roles(rights)
     context = {
         "target": target,
         "held_roles": [r for r in Role if r in held],
-        "other_roles": [r for r in Role if r not in held],
+        "removable_roles": {r for r in grantable if r in held},
+        "other_roles": [r for r in grantable if r not in held],
         "can_manage": services.user_manage_allowed(rights=rights, actor=actor, target=target),
         "can_reset": services.password_reset_allowed(rights=rights, actor=actor, target=target),
-        "can_assign": rights.has(Permission.ASSIGN_ROLES),
+        "can_assign": bool(grantable),
     }
     return _render(request, "tenants/user_detail.html", rights, context)
 
@@ -184,6 +200,7 @@ def _managed_user_or_404(
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_managed_user_or_404)
 def user_edit(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
     rights, target = _managed_user_or_404(request, tenant_id, user_id)
     initial = {f: getattr(target, f) for f in ("first_name", "last_name", "job_title")}
@@ -198,6 +215,7 @@ def user_edit(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpRespo
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_managed_user_or_404)
 def user_disable(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
     rights, target = _managed_user_or_404(request, tenant_id, user_id)
     if response := _method_not_allowed(request):
@@ -217,6 +235,7 @@ def user_disable(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpRe
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_managed_user_or_404)
 def user_enable(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
     rights, target = _managed_user_or_404(request, tenant_id, user_id)
     if response := _method_not_allowed(request):
@@ -229,20 +248,27 @@ def user_enable(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpRes
     return redirect(_user_url(rights, target))
 
 
-@login_required
-@never_cache
-def user_reset_password(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
-    """Confirm (GET), then reset (POST, after a recent sign-in) and show the password once."""
+def _resettable_user_or_404(
+    request: HttpRequest, tenant_id: UUID, user_id: UUID
+) -> tuple[Rights, User]:
     rights = _rights_or_404(request, tenant_id, Permission.RESET_PASSWORDS)
     target = _user_or_404(rights, user_id)
     if not services.password_reset_allowed(rights=rights, actor=_actor(request), target=target):
         raise Http404("No such page.")
+    return rights, target
+
+
+@login_required
+@never_cache
+@recent_sign_in_required(allow_get=True, gate=_resettable_user_or_404)
+def user_reset_password(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    """Confirm (GET), then reset (POST, after a recent sign-in) and show the password once."""
+    rights, target = _resettable_user_or_404(request, tenant_id, user_id)
     if request.method == "POST":
         return _reset_password_now(request, rights, target)
     return _render(request, "tenants/user_reset_password.html", rights, {"target": target})
 
 
-@recent_sign_in_required
 def _reset_password_now(request: HttpRequest, rights: Rights, target: User) -> HttpResponse:
     password = services.user_password_reset(
         acting_user=_actor(request), tenant=rights.tenant, user=target
@@ -260,19 +286,25 @@ def _password_shown(
     return response
 
 
-@login_required
-def user_roles(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
-    """Assign or remove one directory role (global admins only, after a recent sign-in)."""
+def _role_target_or_404(
+    request: HttpRequest, tenant_id: UUID, user_id: UUID
+) -> tuple[Rights, User]:
     rights = _rights_or_404(request, tenant_id, Permission.ASSIGN_ROLES)
-    target = _user_or_404(rights, user_id)
+    return rights, _user_or_404(rights, user_id)
+
+
+@login_required
+@recent_sign_in_required(allow_get=True, gate=_role_target_or_404)
+def user_roles(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    """Assign or remove one directory role (after a recent sign-in)."""
+    rights, target = _role_target_or_404(request, tenant_id, user_id)
     if response := _method_not_allowed(request):
         return response
     return _change_role_now(request, rights, target)
 
 
-@recent_sign_in_required
 def _change_role_now(request: HttpRequest, rights: Rights, target: User) -> HttpResponse:
-    form = RoleChangeForm(request.POST)
+    form = RoleChangeForm(request.POST, grantable=grantable_roles(rights))
     if not form.is_valid():
         messages.error(request, "Choose a role and whether to assign or remove it.")
         return redirect(_user_url(rights, target))
@@ -305,6 +337,7 @@ def domains(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_may(Permission.MANAGE_DOMAINS))
 def domain_add(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     rights = _rights_or_404(request, tenant_id, Permission.MANAGE_DOMAINS)
     form = DomainAddForm(request.POST or None)
@@ -327,6 +360,7 @@ def _domain_or_404(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> tu
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_domain_or_404)
 def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
     rights, domain = _domain_or_404(request, tenant_id, domain_id)
     if response := _method_not_allowed(request):
@@ -339,6 +373,7 @@ def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> Htt
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_domain_or_404)
 def domain_default(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
     rights, domain = _domain_or_404(request, tenant_id, domain_id)
     if response := _method_not_allowed(request):
@@ -358,6 +393,7 @@ def domain_default(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> Ht
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_domain_or_404)
 def domain_remove(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
     rights, domain = _domain_or_404(request, tenant_id, domain_id)
     if response := _method_not_allowed(request):
@@ -383,6 +419,7 @@ def subscriptions(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_may(Permission.MANAGE_BILLING))
 def subscription_seats(
     request: HttpRequest, tenant_id: UUID, subscription_id: UUID
 ) -> HttpResponse:
@@ -412,6 +449,7 @@ def subscription_seats(
 
 
 @login_required
+@recent_sign_in_required(allow_get=True, gate=_may(Permission.MANAGE_BILLING))
 def subscription_cancel(
     request: HttpRequest, tenant_id: UUID, subscription_id: UUID
 ) -> HttpResponse:
