@@ -2,7 +2,8 @@
 
 import contextvars
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +23,18 @@ _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar
 
 def current() -> RequestContext:
     return _current.get() or RequestContext()
+
+
+@contextmanager
+def origin_withheld() -> Iterator[None]:
+    """Events written inside carry no address, user agent or request id: for an event
+    recorded in a tenant that the request's own user does not belong to (say, another
+    organisation told that it lost a domain), which must not learn where it came from."""
+    token = _current.set(RequestContext())
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 class RequestContextMiddleware:

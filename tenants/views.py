@@ -316,7 +316,11 @@ def domain_add(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
-            messages.success(request, f"Added {domain.name}. It is not verified yet.")
+            messages.success(
+                request,
+                f"Added {domain.name}. To verify it, create the TXT record shown below "
+                "at your DNS host, then choose Verify.",
+            )
             return redirect("tenants:domains", tenant_id=rights.tenant.pk)
     return _render(request, "tenants/domain_add.html", rights, {"form": form})
 
@@ -331,10 +335,17 @@ def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> Htt
     rights, domain = _domain_or_404(request, tenant_id, domain_id)
     if response := _method_not_allowed(request):
         return response
-    if services.domain_verify(acting_user=_actor(request), tenant=rights.tenant, domain=domain):
-        messages.success(request, f"{domain.name} is verified.")
+    try:
+        changed = services.domain_verify(
+            acting_user=_actor(request), tenant=rights.tenant, domain=domain
+        )
+    except ValidationError as exc:
+        _error(request, exc)
     else:
-        messages.info(request, f"{domain.name} was already verified.")
+        if changed:
+            messages.success(request, f"{domain.name} is verified.")
+        else:
+            messages.info(request, f"{domain.name} was already verified.")
     return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 
