@@ -81,7 +81,9 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
 
     An address (contains ``@``) finds the tenant of the user with that email, exactly
     and in any case; a domain finds tenants with a domain equal to it or starting with
-    it; anything else finds tenants whose name contains it, in any case. Only tenants
+    it, verified or only claimed (a customer signs up with an unverified domain; the
+    card says which are verified, and only the partner's own customers are searched);
+    anything else finds tenants whose name contains it, in any case. Only tenants
     with a relationship with ``partner``, in any status, are ever found, in the order of
     their names (any case) by the name index, so a page stops at its last row; each carries
     ``partner_relationships_here`` (newest first), its domains and its subscriptions,
@@ -207,6 +209,7 @@ def _beyond(partner: Any, cursor: UUID, way: str) -> Q:
 class DomainRow:
     name: str
     is_default: bool
+    verified: bool
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,7 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
 
 
 def _domains(domains: Iterable[Domain]) -> list[DomainRow]:
-    found = [DomainRow(name=d.name, is_default=d.is_default) for d in domains]
+    found = [DomainRow(name=d.name, is_default=d.is_default, verified=d.verified) for d in domains]
     return sorted(found, key=lambda d: (not d.is_default, d.name))
 
 
