@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from delegation.access import Rights, tenant_rights_or_404
+from partnerportal.ratelimit import ratelimit
 from partnerportal.reauth import recent_sign_in_required
 from tenants.roles import Permission, Role
 
@@ -331,7 +332,10 @@ def _domain_or_404(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> tu
 
 
 @login_required
+@ratelimit(key="user", rate="DOMAIN_VERIFY_RATE_LIMIT")
 def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
+    """Look the domain's TXT record up and verify it; each click asks DNS, so a user's
+    clicks are limited (``DOMAIN_VERIFY_RATE_LIMIT``)."""
     rights, domain = _domain_or_404(request, tenant_id, domain_id)
     if response := _method_not_allowed(request):
         return response

@@ -311,6 +311,8 @@ PORTAL_BASE_URL = (env("PORTAL_BASE_URL") or f"http://127.0.0.1:{env('PORT', '80
 DNS_NAMESERVERS = nameservers("DNS_NAMESERVERS")
 # Seconds one lookup may take in all, retries included, before it counts as failed.
 DNS_LIFETIME = float(env("DNS_LIFETIME", "3") or "3")
+# "Verify" clicks per user: each one asks DNS and may hold a web process for DNS_LIFETIME.
+DOMAIN_VERIFY_RATE_LIMIT = env("DOMAIN_VERIFY_RATE_LIMIT", "10/m") or "10/m"
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

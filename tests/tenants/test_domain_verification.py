@@ -300,3 +300,16 @@ def test_only_a_platform_operator_verifies_by_hand(actors):
         services.domain_verify_by_operator(operator=staff, domain=domain)
     domain.refresh_from_db()
     assert not domain.verified
+
+
+def test_verify_clicks_are_limited_per_user(client, actors, dns, settings):
+    # given
+    settings.DOMAIN_VERIFY_RATE_LIMIT = "2/m"
+    domain = _claim(actors.customer, "sales.contoso.test")
+    sign_in(client, actors.customer_admin)
+    url = reverse("tenants:domain-verify", args=[actors.customer.pk, domain.pk])
+    # when
+    statuses = [client.post(url).status_code for _ in range(3)]
+    # then
+    assert statuses == [302, 302, 429]
+    assert dns.queries == ["sales.contoso.test"] * 2
