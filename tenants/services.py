@@ -515,12 +515,17 @@ def domain_verify(*, acting_user: User, tenant: Tenant, domain: Domain) -> bool:
     most) runs before any transaction is opened or any row locked; then the write, the
     take-over of other organisations' claims and the audit happen in one transaction.
     Raises ``ValidationError`` with code ``not_found`` (no such record yet),
-    ``dns_failed`` (DNS could not be asked) or ``taken`` (verified elsewhere).
+    ``dns_failed`` (DNS could not be asked), ``taken`` (verified elsewhere) or ``gone``
+    (the claim was lost or removed meanwhile); the last two without asking DNS.
     """
     require(acting_user, tenant, Permission.MANAGE_DOMAINS)
-    current = tenant.domains.get(pk=domain.pk)
+    current = tenant.domains.filter(pk=domain.pk).first()
+    if current is None:
+        raise _domain_gone(domain)
     if current.verified:
         return False
+    if domain_is_taken(current.name):
+        raise ValidationError(DOMAIN_TAKEN, code="taken")
     try:
         records = txt_records(current.name)
     except DnsLookupFailedError as exc:
@@ -567,6 +572,13 @@ def domain_verify_by_operator(*, operator: User, domain: Domain) -> bool:
     return _domain_mark_verified(domain.tenant, domain, mark)
 
 
+def _domain_gone(domain: Domain) -> ValidationError:
+    """Another organisation proved the name meanwhile, or it was removed."""
+    return ValidationError(
+        f"{domain.name} is no longer one of the organisation's domains.", code="gone"
+    )
+
+
 def _domain_mark_verified(tenant: Tenant, domain: Domain, mark: Callable[[Domain], None]) -> bool:
     """In the caller's transaction: lock every row of the name (in one order, so two
     organisations verifying it at once queue up), ``mark`` this tenant's row verified
@@ -574,9 +586,7 @@ def _domain_mark_verified(tenant: Tenant, domain: Domain, mark: Callable[[Domain
     rows = list(Domain.objects.select_for_update().filter(name=domain.name).order_by("pk"))
     own = next((row for row in rows if row.pk == domain.pk and row.tenant_id == tenant.pk), None)
     if own is None:
-        raise ValidationError(
-            f"{domain.name} is no longer one of the organisation's domains.", code="gone"
-        )
+        raise _domain_gone(domain)
     if own.verified:
         return False
     if any(row.verified for row in rows):

@@ -240,6 +240,7 @@ def test_a_name_verified_elsewhere_is_not_verified_again(actors, dns):
             acting_user=actors.customer_admin, tenant=actors.customer, domain=mine
         )
     assert error.value.code == "taken"
+    assert dns.queries == []  # no lookup for a name that is not to be had
     mine.refresh_from_db()
     assert not mine.verified
 
@@ -313,3 +314,17 @@ def test_verify_clicks_are_limited_per_user(client, actors, dns, settings):
     # then
     assert statuses == [302, 302, 429]
     assert dns.queries == ["sales.contoso.test"] * 2
+
+
+def test_a_claim_lost_meanwhile_is_answered_without_asking_dns(actors, dns):
+    # given: the page was loaded, then another organisation proved the name
+    mine = _claim(actors.customer, "sales.contoso.test")
+    Domain.objects.filter(pk=mine.pk).delete()
+    _claim(actors.other_tenant, "sales.contoso.test", verified=True)
+    # when / then
+    with pytest.raises(services.ValidationError) as error:
+        services.domain_verify(
+            acting_user=actors.customer_admin, tenant=actors.customer, domain=mine
+        )
+    assert error.value.code == "gone"
+    assert dns.queries == []
