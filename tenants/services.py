@@ -628,6 +628,7 @@ def domain_take_over(domain: Domain) -> list[str]:
     for claim in losers:
         loser = tenants[claim.tenant_id]
         changes: dict[str, Any] = {"name": [claim.name, None]}
+        target = {"target_type": "domain", "target_id": str(claim.pk), "target_repr": claim.name}
         claim.delete()
         new_default: Domain | None = None
         if claim.is_default:
@@ -637,7 +638,7 @@ def domain_take_over(domain: Domain) -> list[str]:
                 new_default.save(update_fields=["is_default"])
             changes["default_domain"] = [claim.name, new_default.name if new_default else None]
         with origin_withheld():
-            audit_record(tenant=loser, action=Action.DOMAIN_LOST, target=claim, changes=changes)
+            audit_record(tenant=loser, action=Action.DOMAIN_LOST, changes=changes, **target)
         mails.append(
             Mail(
                 to=list(_enabled_global_admins(loser).values_list("email", flat=True)),

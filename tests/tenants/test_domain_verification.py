@@ -200,6 +200,7 @@ def test_verifying_moves_the_name_from_the_organisations_that_only_claimed_it(ac
     ).exists()
     event = AuditEvent.objects.get(tenant_id=squatter.pk, action=Action.DOMAIN_LOST)
     assert event.actor_id is None
+    assert (event.target_type, event.target_id) == ("domain", str(lost.pk))
     assert event.actor_tenant_id is None
     assert event.ip_address is None  # where the prover came from is not the loser's to read
     assert AuditEvent.objects.get(action=Action.DOMAIN_VERIFIED).ip_address == "203.0.113.9"
