@@ -26,6 +26,7 @@ class Action(models.TextChoices):
     DOMAIN_VERIFIED = "domain.verified", "Verified a domain"
     DOMAIN_DEFAULT_SET = "domain.default_set", "Made a domain the default"
     DOMAIN_REMOVED = "domain.removed", "Removed a domain"
+    DOMAIN_LOST = "domain.lost", "Lost an unverified domain to the organisation that verified it"
     SUBSCRIPTION_SEATS_CHANGED = "subscription.seats_changed", "Changed subscription seats"
     SUBSCRIPTION_CANCELLED = "subscription.cancelled", "Cancelled a subscription"
     SERVICE_REQUEST_CREATED = "service_request.created", "Filed a service request"

@@ -3,7 +3,8 @@
 import contextvars
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
@@ -37,6 +38,18 @@ def _incoming_request_id(request: HttpRequest) -> str | None:
     if incoming and from_trusted_proxy(request) and REQUEST_ID.fullmatch(incoming):
         return incoming
     return None
+
+
+@contextmanager
+def origin_withheld() -> Iterator[None]:
+    """Events written inside carry no address, user agent or request id: for an event
+    recorded in a tenant that the request's own user does not belong to (say, another
+    organisation told that it lost a domain), which must not learn where it came from."""
+    token = _current.set(RequestContext())
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 class RequestContextMiddleware:

@@ -35,14 +35,14 @@ class Data:
         from tenants.management.commands.seed_scale import MAIN_PARTNER_DOMAIN
         from tenants.models import Tenant
 
-        return Tenant.objects.get(domains__name=MAIN_PARTNER_DOMAIN)
+        return Tenant.objects.get(domains__name=MAIN_PARTNER_DOMAIN, domains__verified=True)
 
     @cached_property
     def big_customer(self) -> Tenant:
         from tenants.management.commands.seed_scale import BIG_CUSTOMER_DOMAIN
         from tenants.models import Tenant
 
-        return Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN)
+        return Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN, domains__verified=True)
 
     @cached_property
     def agent(self) -> User:

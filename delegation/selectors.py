@@ -81,11 +81,13 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
 
     An address (contains ``@``) finds the tenant of the user with that email, exactly
     and in any case; a domain finds tenants with a domain equal to it or starting with
-    it; anything else finds tenants whose name contains it, in any case. An address or a
-    domain reads the customer's directory, so it finds only customers whose relationship
-    with ``partner`` is in force: once it has ended, the lookup no longer says whether an
-    address belongs to the former customer nor which domains it has now. A name finds
-    customers with a relationship in any status, in the order of
+    it, verified or only claimed (a customer signs up with an unverified domain; the
+    card says which are verified); anything else finds tenants whose name contains it,
+    in any case. An address or a domain reads the customer's directory, so it finds only
+    customers whose relationship with ``partner`` is in force: once it has ended, the
+    lookup no longer says whether an address belongs to the former customer nor which
+    domains it has now. A name finds customers with a relationship in any status, in
+    the order of
     their names (any case) by the name index, so a page stops at its last row; each carries
     ``partner_relationships_here`` (newest first), its domains and its subscriptions,
     prefetched, so a page of results costs the same queries whatever its length.
@@ -213,6 +215,7 @@ def _beyond(partner: Any, cursor: UUID, way: str) -> Q:
 class DomainRow:
     name: str
     is_default: bool
+    verified: bool
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,7 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
 
 
 def _domains(domains: Iterable[Domain]) -> list[DomainRow]:
-    found = [DomainRow(name=d.name, is_default=d.is_default) for d in domains]
+    found = [DomainRow(name=d.name, is_default=d.is_default, verified=d.verified) for d in domains]
     return sorted(found, key=lambda d: (not d.is_default, d.name))
 
 

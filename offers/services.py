@@ -473,7 +473,8 @@ def _text(value: str) -> Cast:
 
 def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
     """What the acceptance mail needs of both tenants beyond their rows, in one union of
-    (kind, name, verified, is_default) rows; an admin's address is its name."""
+    (kind, name, verified, is_default) rows; an admin's address is its name. Each side
+    is named by a verified domain only: a claimed one proves nothing."""
     columns = ("kind", "row_name", "row_verified", "row_default")
 
     def domains(kind: str, **filters: Any) -> QuerySet[Any]:
@@ -504,7 +505,7 @@ def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
     )
     rows = list(
         domains("partner", tenant=partner).union(
-            domains("customer", tenant=customer, is_default=True), admins, all=True
+            domains("customer", tenant=customer, verified=True), admins, all=True
         )
     )
     return _MailFacts(
@@ -513,7 +514,11 @@ def _mail_facts(partner: Tenant, customer: Tenant) -> _MailFacts:
             for kind, name, verified, default in rows
             if kind == "partner"
         ),
-        customer_domain=next((name for kind, name, _, _ in rows if kind == "customer"), ""),
+        customer_domain=verified_domain(
+            (name, bool(verified), bool(default))
+            for kind, name, verified, default in rows
+            if kind == "customer"
+        ),
         partner_addresses=_notification_addresses(
             partner, (name for kind, name, _, _ in rows if kind == "admin")
         ),

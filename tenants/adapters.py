@@ -9,8 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.forms import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 
 from partnerportal.clientip import client_ip
@@ -28,18 +27,14 @@ class AccountAdapter(DefaultAccountAdapter):
         """Create the customer tenant, the user and its global admin role together."""
         data = form.cleaned_data
         with transaction.atomic():
-            try:
-                tenant = tenant_create(
-                    kind=TenantKind.CUSTOMER,
-                    name=data["organisation"],
-                    domain=data["domain"],
-                    contact_email=data["email"],
-                )
-            except IntegrityError as exc:
-                # The domain was taken between the form's check and this insert.
-                raise ValidationError(
-                    "This domain already belongs to an organisation on the portal."
-                ) from exc
+            # The domain starts unverified: it blocks no one, and whoever proves it by DNS
+            # first takes it over.
+            tenant = tenant_create(
+                kind=TenantKind.CUSTOMER,
+                name=data["organisation"],
+                domain=data["domain"],
+                contact_email=data["email"],
+            )
             user.tenant = tenant
             user = super().save_user(request, user, form, commit=True)
             RoleAssignment.objects.create(user=user, role=Role.GLOBAL_ADMIN)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from .models import ServiceRequestSeverity
 from .roles import Role
-from .services import domain_is_taken, normalize_domain
+from .services import DOMAIN_TAKEN, domain_is_taken, normalize_domain
 
 
 class OrganisationSignupForm(forms.Form):
@@ -39,7 +39,7 @@ class OrganisationSignupForm(forms.Form):
         name = normalize_domain(self.cleaned_data["domain"])
         if domain_is_taken(name):
             raise ValidationError(
-                "This domain already belongs to an organisation on the portal. "
+                "This domain is already verified by an organisation on the portal. "
                 "Ask that organisation's administrator to invite you instead."
             )
         return name
@@ -145,13 +145,13 @@ class DomainAddForm(forms.Form):
     name = forms.CharField(
         label="Domain name",
         max_length=253,
-        help_text="Such as contoso.com. It starts unverified.",
+        help_text="Such as contoso.com. It starts unverified: you then prove it by a TXT record.",
     )
 
     def clean_name(self) -> str:
         name = normalize_domain(self.cleaned_data["name"])
         if domain_is_taken(name):
-            raise ValidationError("This domain already belongs to an organisation on the portal.")
+            raise ValidationError(DOMAIN_TAKEN)
         return name
 
 

@@ -1,5 +1,6 @@
 """The directory: tenants, their domains, subscriptions, users and directory roles."""
 
+import secrets
 import uuid
 from typing import Any, ClassVar
 
@@ -61,19 +62,45 @@ class Tenant(models.Model):
         return self.domains.filter(is_default=True).first()
 
 
+# What the TXT record that proves a domain holds, before the domain's token.
+VERIFICATION_RECORD_PREFIX = "partner-portal-verification="
+
+
+def new_verification_token() -> str:
+    """A fresh random token for a domain's TXT record (128 bits, hex)."""
+    return secrets.token_hex(16)
+
+
 class Domain(models.Model):
-    """A DNS name of a tenant; names are unique across the platform and stored lower-case."""
+    """A DNS name of a tenant, stored lower-case.
+
+    A name is only claimed until it is verified by its TXT record: several tenants may
+    claim the same name, at most one holds it verified, and a tenant holds a name once.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains")
-    name = models.CharField(max_length=253, unique=True)
+    name = models.CharField(max_length=253)
     verified = models.BooleanField(default=False)
+    verification_token = models.CharField(
+        max_length=64,
+        default=new_verification_token,
+        editable=False,
+        help_text="Proves the domain when published in its TXT record.",
+    )
     is_default = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-is_default", "name"]
         constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="domain_once_per_tenant"),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(verified=True),
+                name="domain_verified_once",
+                violation_error_message="This domain is already verified by another organisation.",
+            ),
             models.UniqueConstraint(
                 fields=["tenant"],
                 condition=models.Q(is_default=True),
@@ -95,6 +122,11 @@ class Domain(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.name = self.name.strip().lower()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def txt_record(self) -> str:
+        """The value of the TXT record, at the domain's own name, that proves it."""
+        return f"{VERIFICATION_RECORD_PREFIX}{self.verification_token}"
 
 
 class SubscriptionStatus(models.TextChoices):

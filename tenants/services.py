@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.actions import Action
+from audit.context import origin_withheld
 from audit.services import audit_in, audit_record
 from delegation.access import Rights, can_manage_user, can_reset_password, require
 
-from .mail import outbox_enqueue
+from .dns import DnsLookupFailedError, txt_records
+from .mail import Mail, outbox_enqueue, outbox_enqueue_many
 from .models import (
     Domain,
     RoleAssignment,
@@ -52,8 +54,15 @@ def normalize_domain(value: str) -> str:
     return name
 
 
-def domain_is_taken(name: str) -> bool:
-    return Domain.objects.filter(name=name.lower()).exists()
+DOMAIN_TAKEN = "This domain is already verified by another organisation on the portal."
+DOMAIN_DUPLICATE = "This domain is already one of the organisation's domains."
+
+
+def domain_is_taken(name: str, *, tenant: Tenant | None = None) -> bool:
+    """Whether ``name`` is verified by an organisation, or already held (verified or not)
+    by ``tenant``. An unverified claim of another organisation takes nothing."""
+    held = Q(verified=True) | Q(tenant=tenant) if tenant is not None else Q(verified=True)
+    return Domain.objects.filter(held, name=name.lower()).exists()
 
 
 @transaction.atomic
@@ -69,7 +78,8 @@ def tenant_create(
     address: str = "",
     country: str = "",
 ) -> Tenant:
-    """Create a tenant with its default domain."""
+    """Create a tenant with its default domain; a domain created verified takes the
+    name over from other organisations' unverified claims (``domain_take_over``)."""
     tenant = Tenant(
         kind=kind,
         name=name.strip(),
@@ -86,6 +96,8 @@ def tenant_create(
     )
     dom.full_clean()
     dom.save()
+    if domain_verified:
+        domain_take_over(dom)
     return tenant
 
 
@@ -147,13 +159,23 @@ def user_set_enabled(*, user: User, enabled: bool) -> User:
 
 
 @transaction.atomic
-def partner_create(*, name: str, domain: str, admin_email: str, contact_email: str = "") -> User:
-    """Create a partner tenant and its first admin (global admin, no password yet)."""
+def partner_create(
+    *,
+    name: str,
+    domain: str,
+    admin_email: str,
+    contact_email: str = "",
+    domain_verified: bool = False,
+) -> User:
+    """Create a partner tenant and its first admin (global admin, no password yet).
+
+    Its domain stays unverified, and so speaks for nobody, until its TXT record is found
+    or an operator vouches for it (``domain_verified``)."""
     tenant = tenant_create(
         kind=TenantKind.PARTNER,
         name=name,
         domain=domain,
-        domain_verified=True,
+        domain_verified=domain_verified,
         contact_email=contact_email or admin_email,
     )
     return user_create(tenant=tenant, email=admin_email, roles=[Role.GLOBAL_ADMIN])
@@ -512,22 +534,24 @@ def user_clear_must_change_password(*, user: User) -> None:
 
 @transaction.atomic
 def domain_add(*, acting_user: User, tenant: Tenant, name: str) -> Domain:
-    """Add an unverified domain to ``tenant``."""
+    """Add an unverified domain to ``tenant``, with its own token for the TXT record.
+
+    Another organisation's unverified claim of the name does not stand in the way; one
+    that has verified it does."""
     rights = require(acting_user, tenant, Permission.MANAGE_DOMAINS)
     name = normalize_domain(name)
+    if tenant.domains.filter(name=name).exists():
+        raise ValidationError(DOMAIN_DUPLICATE, code="duplicate")
     if domain_is_taken(name):
-        raise ValidationError(
-            "This domain already belongs to an organisation on the portal.", code="taken"
-        )
+        raise ValidationError(DOMAIN_TAKEN, code="taken")
     domain = Domain(tenant=tenant, name=name)
     domain.full_clean()
     try:
         with transaction.atomic():
             domain.save(force_insert=True)
     except IntegrityError as exc:
-        raise ValidationError(
-            "This domain already belongs to an organisation on the portal.", code="taken"
-        ) from exc
+        # The same name added to this tenant at the same time.
+        raise ValidationError(DOMAIN_DUPLICATE, code="duplicate") from exc
     audit_in(
         rights,
         action=Action.DOMAIN_ADDED,
@@ -542,15 +566,152 @@ def _lock_domain(tenant: Tenant, domain: Domain) -> Domain:
     return tenant.domains.select_for_update().get(pk=domain.pk)
 
 
-@transaction.atomic
 def domain_verify(*, acting_user: User, tenant: Tenant, domain: Domain) -> bool:
-    """Mark a domain verified; ``False`` if it was already."""
-    rights = require(acting_user, tenant, Permission.MANAGE_DOMAINS)
-    locked = _lock_domain(tenant, domain)
-    if locked.verified:
+    """Verify a domain by its TXT record; ``False`` if it was verified already.
+
+    The record must hold ``domain.txt_record`` exactly. The lookup (a few seconds at
+    most) runs before any transaction is opened or any row locked; then the write, the
+    take-over of other organisations' claims and the audit happen in one transaction.
+    Raises ``ValidationError`` with code ``not_found`` (no such record yet),
+    ``dns_failed`` (DNS could not be asked), ``taken`` (verified elsewhere) or ``gone``
+    (the claim was lost or removed meanwhile); the last two without asking DNS.
+    """
+    require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+    current = tenant.domains.filter(pk=domain.pk).first()
+    if current is None:
+        raise _domain_gone(domain)
+    if current.verified:
         return False
-    _change(rights, acting_user, locked, Action.DOMAIN_VERIFIED, verified=True)
+    if domain_is_taken(current.name):
+        raise ValidationError(DOMAIN_TAKEN, code="taken")
+    try:
+        records = txt_records(current.name)
+    except DnsLookupFailedError as exc:
+        raise ValidationError(
+            f"We could not reach DNS to look up {current.name}. Try again in a few minutes.",
+            code="dns_failed",
+        ) from exc
+    if current.txt_record not in records:
+        raise ValidationError(
+            f"We could not find the TXT record {current.txt_record} at {current.name}. "
+            "DNS changes can take time to appear, from a few minutes to a few hours: "
+            "check the record at your DNS host and try again later.",
+            code="not_found",
+        )
+    with transaction.atomic():
+        rights = require(acting_user, tenant, Permission.MANAGE_DOMAINS)
+        return _domain_mark_verified(
+            tenant,
+            current,
+            lambda locked: _change(
+                rights, acting_user, locked, Action.DOMAIN_VERIFIED, verified=True
+            ),
+        )
+
+
+@transaction.atomic
+def domain_verify_by_operator(*, operator: User, domain: Domain) -> bool:
+    """A platform operator vouches for a domain without DNS (Django admin); audited in the
+    domain's tenant. ``False`` if it was verified already."""
+    if not (operator.is_active and operator.is_superuser):
+        raise PermissionDenied("Only platform operators verify domains by hand.")
+
+    def mark(locked: Domain) -> None:
+        locked.verified = True
+        locked.save(update_fields=["verified"])
+        audit_record(
+            tenant=locked.tenant,
+            action=Action.DOMAIN_VERIFIED,
+            acting_user=operator,
+            target=locked,
+            changes={"verified": [False, True], "by_operator": [None, True]},
+        )
+
+    return _domain_mark_verified(domain.tenant, domain, mark)
+
+
+def _domain_gone(domain: Domain) -> ValidationError:
+    """Another organisation proved the name meanwhile, or it was removed."""
+    return ValidationError(
+        f"{domain.name} is no longer one of the organisation's domains.", code="gone"
+    )
+
+
+def _domain_mark_verified(tenant: Tenant, domain: Domain, mark: Callable[[Domain], None]) -> bool:
+    """In the caller's transaction: lock every row of the name (in one order, so two
+    organisations verifying it at once queue up), ``mark`` this tenant's row verified
+    and take the name over from the others' claims. ``False`` if it was already."""
+    rows = list(Domain.objects.select_for_update().filter(name=domain.name).order_by("pk"))
+    own = next((row for row in rows if row.pk == domain.pk and row.tenant_id == tenant.pk), None)
+    if own is None:
+        raise _domain_gone(domain)
+    if own.verified:
+        return False
+    if any(row.verified for row in rows):
+        raise ValidationError(DOMAIN_TAKEN, code="taken")
+    own.tenant = tenant
+    try:
+        with transaction.atomic():
+            mark(own)
+    except IntegrityError as exc:  # verified elsewhere by a writer that locked nothing
+        raise ValidationError(DOMAIN_TAKEN, code="taken") from exc
+    domain_take_over(own)
     return True
+
+
+def domain_take_over(domain: Domain) -> list[str]:
+    """``domain`` is now verified: remove other organisations' unverified claims of its
+    name, in the caller's transaction; returns the names of the tenants that lost it.
+
+    The proof moves the name to the organisation that gave it. Each loser keeps its
+    tenant, its users (even those whose addresses are in the name) and its other
+    domains; its row of the name is deleted, the deletion is audited in its own tenant
+    (with no acting user: nobody of the loser acted) and its enabled global admins are
+    mailed, without naming the organisation that proved the name. If the lost name was
+    the loser's default domain, its oldest remaining verified domain becomes the
+    default; with none, the loser has no default until it verifies one and makes it so
+    (an unverified domain never becomes a default).
+    """
+    losers = list(
+        Domain.objects.select_for_update()
+        .filter(name=domain.name, verified=False)
+        .exclude(tenant_id=domain.tenant_id)
+        .order_by("pk")
+    )
+    if not losers:
+        return []
+    tenants = {t.pk: t for t in Tenant.objects.filter(pk__in={d.tenant_id for d in losers})}
+    lost: list[str] = []
+    mails: list[Mail] = []
+    for claim in losers:
+        loser = tenants[claim.tenant_id]
+        changes: dict[str, Any] = {"name": [claim.name, None]}
+        target = {"target_type": "domain", "target_id": str(claim.pk), "target_repr": claim.name}
+        claim.delete()
+        new_default: Domain | None = None
+        if claim.is_default:
+            new_default = loser.domains.filter(verified=True).order_by("created", "name").first()
+            if new_default is not None:
+                new_default.is_default = True
+                new_default.save(update_fields=["is_default"])
+            changes["default_domain"] = [claim.name, new_default.name if new_default else None]
+        with origin_withheld():
+            audit_record(tenant=loser, action=Action.DOMAIN_LOST, changes=changes, **target)
+        mails.append(
+            Mail(
+                to=list(_enabled_global_admins(loser).values_list("email", flat=True)),
+                template_prefix="emails/domains/lost",
+                context={
+                    "tenant": loser,
+                    "domain": claim.name,
+                    "was_default": claim.is_default,
+                    "new_default": new_default.name if new_default else "",
+                },
+            )
+        )
+        lost.append(loser.name)
+    outbox_enqueue_many(mails)
+    return lost
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from delegation.access import Rights, grantable_roles, tenant_rights_or_404
+from partnerportal.ratelimit import ratelimit
 from partnerportal.reauth import recent_sign_in_required
 from tenants.roles import Permission, Role
 
@@ -349,7 +350,11 @@ def domain_add(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
-            messages.success(request, f"Added {domain.name}. It is not verified yet.")
+            messages.success(
+                request,
+                f"Added {domain.name}. To verify it, create the TXT record shown below "
+                "at your DNS host, then choose Verify.",
+            )
             return redirect("tenants:domains", tenant_id=rights.tenant.pk)
     return _render(request, "tenants/domain_add.html", rights, {"form": form})
 
@@ -361,14 +366,24 @@ def _domain_or_404(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> tu
 
 @login_required
 @recent_sign_in_required(allow_get=True, gate=_domain_or_404)
+@ratelimit(key="user", rate="DOMAIN_VERIFY_RATE_LIMIT")
 def domain_verify(request: HttpRequest, tenant_id: UUID, domain_id: UUID) -> HttpResponse:
+    """Look the domain's TXT record up and verify it; each click asks DNS, so a user's
+    clicks are limited (``DOMAIN_VERIFY_RATE_LIMIT``)."""
     rights, domain = _domain_or_404(request, tenant_id, domain_id)
     if response := _method_not_allowed(request):
         return response
-    if services.domain_verify(acting_user=_actor(request), tenant=rights.tenant, domain=domain):
-        messages.success(request, f"{domain.name} is verified.")
+    try:
+        changed = services.domain_verify(
+            acting_user=_actor(request), tenant=rights.tenant, domain=domain
+        )
+    except ValidationError as exc:
+        _error(request, exc)
     else:
-        messages.info(request, f"{domain.name} was already verified.")
+        if changed:
+            messages.success(request, f"{domain.name} is verified.")
+        else:
+            messages.info(request, f"{domain.name} was already verified.")
     return redirect("tenants:domains", tenant_id=rights.tenant.pk)
 
 

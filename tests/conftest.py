@@ -6,6 +6,7 @@ the run. Tests marked ``postgres`` run only when the suite runs on PostgreSQL.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.test.signals import template_rendered
 
 from tests import services
 from tests.conftest_mail import smtp_sink  # noqa: F401 - the SMTP server fixture, for all tests
+from tests.dnsserver import DnsTestServer, SilentDnsServer, Zone
 
 _SKIPPED: dict[str, str] = {}
 
@@ -78,3 +80,30 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def _dns_server() -> Iterator[DnsTestServer]:
+    server = DnsTestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dns(_dns_server: DnsTestServer, settings: Any) -> Zone:
+    """A real DNS server on 127.0.0.1, the portal's only resolver, answering the TXT
+    records the test publishes with ``dns.txt(name, *values)``."""
+    _dns_server.zone.clear()
+    settings.DNS_NAMESERVERS = [_dns_server.address]
+    settings.DNS_LIFETIME = 2.0
+    return _dns_server.zone
+
+
+@pytest.fixture
+def silent_dns(settings: Any) -> Iterator[SilentDnsServer]:
+    """A resolver that never answers: every lookup times out, after a short lifetime."""
+    server = SilentDnsServer()
+    settings.DNS_NAMESERVERS = [server.address]
+    settings.DNS_LIFETIME = 0.3
+    yield server
+    server.stop()

@@ -11,6 +11,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from partnerportal.addresses import split_host_port
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -35,6 +37,19 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}.") from exc
+
+
+def nameservers(name: str) -> list[str]:
+    """A comma-separated list of resolver addresses, checked (empty: none)."""
+    values = [v.strip() for v in (env(name, "") or "").split(",") if v.strip()]
+    for value in values:
+        try:
+            split_host_port(value, 53)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} takes addresses such as 192.0.2.53 or 192.0.2.53:5353, not {value!r}."
+            ) from exc
+    return values
 
 
 def prepare_threshold(name: str) -> int | None:
@@ -332,6 +347,14 @@ OFFER_ANSWER_RATE_LIMIT = env("OFFER_ANSWER_RATE_LIMIT", "20/m") or "20/m"
 # Absolute links in mail and offer texts.
 # Locally it follows PORT (``PORT=8101 make run``); production requires it.
 PORTAL_BASE_URL = (env("PORTAL_BASE_URL") or f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
+
+# Domain verification looks up TXT records through these resolvers: "ip" or "ip:port"
+# ("[v6]:port" for IPv6), comma-separated; empty means the system's own (resolv.conf).
+DNS_NAMESERVERS = nameservers("DNS_NAMESERVERS")
+# Seconds one lookup may take in all, retries included, before it counts as failed.
+DNS_LIFETIME = float(env("DNS_LIFETIME", "3") or "3")
+# "Verify" clicks per user: each one asks DNS and may hold a web process for DNS_LIFETIME.
+DOMAIN_VERIFY_RATE_LIMIT = env("DOMAIN_VERIFY_RATE_LIMIT", "10/m") or "10/m"
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -13,3 +13,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tests that need a real broker say so (marker ``redis``) and configure it themselves.
 CELERY_TASK_ALWAYS_EAGER = True
 PORTAL_BASE_URL = "http://testserver"
+# Nothing in the tests asks the real DNS: a test that verifies a domain runs its own
+# server (the ``dns`` fixture); any other lookup goes to a port nobody answers, briefly.
+DNS_NAMESERVERS = ["127.0.0.1:9"]
+DNS_LIFETIME = 0.3

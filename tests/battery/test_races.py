@@ -1,9 +1,10 @@
 """Races on PostgreSQL with real threads, each with its own connection.
 
 Role changes, disabling admins, terminations from both sides, renewals, terminate
-against renew and delegated access changes, each raced ``ROUNDS`` times on a fresh
-world: the invariants hold every round. (Acceptances of one offer race in
-``tests/offers/test_races.py``; audit writers in ``tests/audit/test_concurrency.py``.)
+against renew, delegated access changes and organisations verifying one domain, each
+raced ``ROUNDS`` times on a fresh world: the invariants hold every round. (Acceptances
+of one offer race in ``tests/offers/test_races.py``; audit writers in
+``tests/audit/test_concurrency.py``.)
 Each round counts as one race in ``battery.races``.
 """
 
@@ -28,9 +29,9 @@ from delegation.relationships import (
     relationship_terminate,
 )
 from delegation.services import agent_access_set
-from tenants.models import OutboundEmail, RoleAssignment, Tenant, User
+from tenants.models import Domain, OutboundEmail, RoleAssignment, Tenant, User
 from tenants.roles import Role
-from tenants.services import user_disable, user_role_assign, user_role_remove
+from tenants.services import domain_verify, user_disable, user_role_assign, user_role_remove
 from tests.factories import (
     make_partner,
     make_partner_user,
@@ -301,4 +302,33 @@ def test_partner_admins_changing_one_agents_access_at_once_leave_a_true_history(
             level = new
         assert level == final
         assert len(changes) <= THREADS
+        assert chains_intact()
+
+
+def verify(admin: User, domain: Domain) -> Callable[[], object]:
+    return lambda: domain_verify(acting_user=admin, tenant=domain.tenant, domain=domain)
+
+
+def test_organisations_verifying_one_name_at_once_leave_one_holder(rounds, dns):
+    for n in rounds():
+        # given: several organisations claim the name, each with its record published
+        name = f"contested{n}.example"
+        claims = []
+        for i in range(THREADS):
+            tenant = make_tenant(name=f"Claimant {n}.{i}")
+            admin = make_user(tenant, roles=[Role.GLOBAL_ADMIN])
+            claims.append((admin, Domain.objects.create(tenant=tenant, name=name)))
+        dns.txt(name, *(domain.txt_record for _, domain in claims))
+        # when: all verify at once
+        results = race([verify(admin, domain) for admin, domain in claims])
+        # then: one wins, every other claim is gone, each loser told once, logs intact
+        assert results.count(True) == 1, results
+        assert results.count("ValidationError") == THREADS - 1, results
+        assert list(Domain.objects.filter(name=name).values_list("verified", flat=True)) == [True]
+        assert AuditEvent.objects.filter(action=Action.DOMAIN_LOST, target_repr=name).count() == (
+            THREADS - 1
+        )
+        assert OutboundEmail.objects.filter(kind="lost", subject__contains=name).count() == (
+            THREADS - 1
+        )
         assert chains_intact()

@@ -17,7 +17,7 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from delegation.models import Relationship
-from tenants.models import Tenant
+from tenants.models import Domain, Tenant
 from tenants.roles import ROLE_INFO, Role
 from tests import services
 from tests.browser.support import enrol_totp, message_text, sign_in_with_totp
@@ -108,7 +108,7 @@ def worker(settings: Any) -> Iterator[Any]:
             yield app
 
 
-def test_the_delegated_administration_journey(page, open_page, smtp, worker, review, portal):
+def test_the_delegated_administration_journey(page, open_page, smtp, worker, review, portal, dns):
     # given a partner with an admin and two staff members, all enrolled in TOTP
     partner = make_partner(name="Fabrikam Partners", domain="fabrikam.example")
     make_partner_user(partner, roles=[Role.GLOBAL_ADMIN], email="alex@fabrikam.example")
@@ -276,8 +276,13 @@ def test_the_delegated_administration_journey(page, open_page, smtp, worker, rev
     review(lee, "new user form, no verified domain")
     note.get_by_role("link", name="Verify a domain under Domains").click()
     expect(lee.get_by_role("heading", level=1)).to_have_text("Domains")
+    # the page shows the TXT record to create; the customer publishes it, then Verify
+    record = Domain.objects.get(tenant=customer, name=CUSTOMER_DOMAIN).txt_record
+    expect(lee.get_by_role("textbox", name="Value")).to_have_value(record)
+    review(lee, "domain to verify, with its TXT record")
+    dns.txt(CUSTOMER_DOMAIN, record)
     lee.get_by_role("row").filter(has_text=CUSTOMER_DOMAIN).get_by_role(
-        "button", name="Mark verified"
+        "button", name="Verify"
     ).click()
     expect(lee.get_by_role("alert").first).to_contain_text(f"{CUSTOMER_DOMAIN} is verified")
     review(lee, "domain verified")

@@ -265,6 +265,19 @@ def test_adele_with_limited_access_looks_up_contoso(client, world):
     assert reverse("tenants:admin-center", kwargs={"tenant_id": world.contoso.pk}) in body
 
 
+def test_the_lookup_card_says_which_domains_are_only_claimed(client, world):
+    # given: a customer that signed up with a domain it has not proved yet
+    AgentAccess.objects.create(user=world.adele, level="limited")
+    Domain.objects.create(tenant=world.contoso, name="claimed.contoso.example")
+    sign_in(client, world.adele)
+    # when
+    body = lookup(client, "claimed.contoso.example").content.decode()
+    # then: it is found, and marked unverified; the verified ones are not
+    assert "Contoso" in body
+    assert "claimed.contoso.example" in body
+    assert body.count("Unverified") == 1
+
+
 @pytest.mark.parametrize(
     ("q", "miss"),
     [

@@ -337,3 +337,28 @@ def test_the_partners_confirmation_goes_to_its_enabled_global_admins_and_names_b
     partner_domain = partner_verified_domain(world.partner)
     assert partner_domain
     assert f"Fabrikam Partners ({partner_domain})" in receipt.body_text
+
+
+def test_the_mails_of_an_acceptance_name_no_domain_that_is_only_claimed(
+    django_capture_on_commit_callbacks,
+):
+    # given: neither side has proved a domain; each has only claimed one
+    from tenants.models import Domain
+
+    world = make_world()
+    Domain.objects.filter(tenant__in=[world.partner, world.customer]).update(verified=False)
+    partner_claim = world.partner.default_domain
+    customer_claim = world.customer.default_domain
+    assert partner_claim is not None
+    assert customer_claim is not None
+    # when
+    with django_capture_on_commit_callbacks(execute=False):
+        accept(world)
+    # then
+    confirmation = OutboundEmail.objects.filter(kind="accepted_partner").first()
+    receipt = OutboundEmail.objects.get(kind="accepted_receipt")
+    assert confirmation is not None
+    assert f"({customer_claim.name})" not in confirmation.subject + confirmation.body_text
+    assert confirmation.body_text.startswith("Contoso accepted")
+    assert f"({partner_claim.name})" not in receipt.subject + receipt.body_text
+    assert "offer of Fabrikam Partners for Contoso" in receipt.body_text

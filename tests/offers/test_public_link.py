@@ -12,7 +12,9 @@ from django.utils import timezone
 from delegation.models import Relationship
 from offers.models import Offer, OfferPreset, OfferResponse
 from offers.services import offer_accept, offer_revoke
+from offers.services import offer_text as offer_text_of
 from partnerportal.reauth import SIGNED_IN_AT_KEY
+from tenants.models import Domain
 from tenants.roles import ROLE_INFO, Role
 from tests.factories import (
     PASSWORD,
@@ -192,6 +194,28 @@ def test_the_consent_page_names_the_partner_the_roles_the_end_and_the_way_out(cl
         action = reverse(f"offers:{name}", args=[offer.token])
         assert f'<form method="post" action="{action}">' in body
     assert body.count('name="csrfmiddlewaretoken"') >= 2
+
+
+def test_the_consent_page_of_a_partner_without_a_verified_domain_shows_none(client):
+    # given: the partner has only claimed its domains, verified none
+    world = make_world()
+    claimed = world.partner.default_domain
+    assert claimed is not None
+    Domain.objects.create(tenant=world.partner, name="second.fabrikam.example")
+    world.partner.domains.update(verified=False)
+    offer = make_offer(world.partner_admin)
+    # when
+    signed_in = Client()
+    sign_in(signed_in, world.customer_admin)
+    page = text(signed_in.get(offer.get_public_path()))
+    anonymous = text(client.get(offer.get_public_path()))
+    offer_text = offer_text_of(offer)
+    # then: the partner is named, by no domain
+    for body in (page, anonymous, offer_text):
+        assert "Fabrikam Partners" in body
+        assert claimed.name not in body
+        assert "fabrikam.example" not in body
+    assert "verified domain" not in page
 
 
 def test_the_consent_page_shows_what_would_change_in_an_active_relationship(client):

@@ -67,13 +67,25 @@ def test_sign_up_requires_email_verification_through_the_outbox(
     assert response.status_code == 200
 
 
-def test_sign_up_with_a_taken_domain_says_so_and_writes_nothing(client):
-    make_tenant(domain="wideworld.example")
+def test_sign_up_with_a_verified_domain_says_so_and_writes_nothing(client):
+    make_tenant(domain="wideworld.example")  # verified
     response = signup(client, domain="WideWorld.example")
     assert response.status_code == 200
-    assert "already belongs to an organisation" in response.content.decode()
+    assert "already verified by an organisation" in response.content.decode()
     assert Tenant.objects.count() == 1
     assert not User.objects.exists()
+
+
+def test_sign_up_with_a_domain_only_claimed_elsewhere_succeeds_unverified(client):
+    # given: another organisation claimed the name without proving it
+    other = make_tenant(domain="other.example")
+    Domain.objects.create(tenant=other, name="wideworld.example")
+    # when
+    response = signup(client, domain="WideWorld.example")
+    # then
+    assert response.status_code == 302
+    mine = Domain.objects.exclude(tenant=other).get(name="wideworld.example")
+    assert (mine.verified, mine.is_default) == (False, True)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ def _post(client, actors, name, domain, follow=True):
     return client.post(reverse(name, args=[actors.customer.pk, domain.pk]), follow=follow)
 
 
-def test_add_verify_make_default_and_remove_a_domain(client, actors):
+def test_add_verify_make_default_and_remove_a_domain(client, actors, dns):
     # given
     sign_in(client, actors.full_agent)
     old_default = actors.customer.domains.get(is_default=True)
@@ -33,7 +33,8 @@ def test_add_verify_make_default_and_remove_a_domain(client, actors):
     response = _post(client, actors, "tenants:domain-default", domain)
     # then
     assert "Verify the domain" in response.content.decode()
-    # when: verify, then make default
+    # when: the TXT record is published, verify, then make default
+    dns.txt("sales.contoso.test", domain.txt_record)
     _post(client, actors, "tenants:domain-verify", domain)
     _post(client, actors, "tenants:domain-verify", domain)  # double submit
     _post(client, actors, "tenants:domain-default", domain)
@@ -85,8 +86,8 @@ def test_an_unused_domain_is_removed_once(client, actors):
     assert AuditEvent.objects.filter(action=Action.DOMAIN_REMOVED).count() == 1
 
 
-def test_a_domain_of_another_organisation_cannot_be_added(client, actors):
-    # given
+def test_a_domain_verified_by_another_organisation_cannot_be_added(client, actors):
+    # given: northwind.test is verified by the other tenant
     sign_in(client, actors.customer_admin)
     # when
     response = client.post(
@@ -94,8 +95,22 @@ def test_a_domain_of_another_organisation_cannot_be_added(client, actors):
     )
     # then
     assert response.status_code == 200
-    assert "already belongs" in response.content.decode()
+    assert "already verified by another organisation" in response.content.decode()
     assert actors.customer.domains.count() == 1
+
+
+def test_a_domain_is_added_once_to_an_organisation(client, actors):
+    # given
+    sign_in(client, actors.customer_admin)
+    Domain.objects.create(tenant=actors.customer, name="spare.contoso.test")
+    # when
+    response = client.post(
+        reverse("tenants:domain-add", args=[actors.customer.pk]), {"name": "Spare.contoso.test"}
+    )
+    # then
+    assert response.status_code == 200
+    assert "already one of the organisation" in response.content.decode()
+    assert actors.customer.domains.count() == 2
 
 
 def test_the_limited_agent_sees_domains_without_any_action(client, actors):

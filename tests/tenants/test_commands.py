@@ -8,7 +8,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from tenants.models import Tenant, User
+from audit.actions import Action
+from audit.models import AuditEvent
+from tenants.models import Domain, Tenant, User
 from tenants.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -94,11 +96,62 @@ def test_create_partner_prints_a_working_set_password_link():
     assert admin.check_password("a-brand-new-passphrase")
 
 
-def test_create_partner_refuses_a_taken_domain():
+def test_create_partner_leaves_the_domain_unverified_unless_told():
+    # when
+    out = io.StringIO()
+    call_command("create_partner", "Litware", "litware.example", "kim@litware.example", stdout=out)
     call_command(
-        "create_partner", "Litware", "litware.example", "kim@litware.example", stdout=io.StringIO()
+        "create_partner",
+        "Proseware",
+        "proseware.example",
+        "pat@proseware.example",
+        "--verified",
+        stdout=io.StringIO(),
     )
-    with pytest.raises(CommandError, match="already belongs"):
+    # then
+    litware = Domain.objects.get(name="litware.example")
+    assert (litware.verified, litware.is_default) == (False, True)
+    assert "litware.example is not verified" in out.getvalue()
+    assert Domain.objects.get(name="proseware.example").verified
+
+
+def test_create_partner_verified_takes_the_name_over_from_a_claim():
+    # given: a customer claimed the name, unverified
+    call_command(
+        "create_partner", "Squat", "litware.example", "eve@squat.example", stdout=io.StringIO()
+    )
+    # when
+    call_command(
+        "create_partner",
+        "Litware",
+        "litware.example",
+        "kim@litware.example",
+        "--verified",
+        stdout=io.StringIO(),
+    )
+    # then
+    domain = Domain.objects.get(name="litware.example")
+    assert domain.verified
+    assert domain.tenant.name == "Litware"
+    assert AuditEvent.objects.filter(tenant__name="Squat", action=Action.DOMAIN_LOST).exists()
+
+
+def test_seed_demo_domains_are_verified():
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Domain.objects.exists()
+    assert not Domain.objects.filter(verified=False).exists()
+
+
+def test_create_partner_refuses_a_verified_domain():
+    call_command(
+        "create_partner",
+        "Litware",
+        "litware.example",
+        "kim@litware.example",
+        "--verified",
+        stdout=io.StringIO(),
+    )
+    with pytest.raises(CommandError, match="already verified"):
         call_command(
             "create_partner", "Other", "LITWARE.example", "x@other.example", stdout=io.StringIO()
         )

@@ -10,20 +10,28 @@ from tests.factories import make_tenant, make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_duplicate_domain_is_rejected_by_the_database():
+def test_a_second_verified_holder_of_a_name_is_rejected_by_the_database():
     # given
-    make_tenant(domain="contoso.example")
+    make_tenant(domain="contoso.example")  # verified
     other = make_tenant()
     # when / then
     with pytest.raises(IntegrityError), transaction.atomic():
-        Domain.objects.bulk_create([Domain(tenant=other, name="contoso.example")])
+        Domain.objects.bulk_create([Domain(tenant=other, name="contoso.example", verified=True)])
+    # an unverified claim of the name is allowed
+    Domain.objects.bulk_create([Domain(tenant=other, name="contoso.example")])
+
+
+def test_a_tenant_holds_a_name_once():
+    tenant = make_tenant(domain="contoso.example")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Domain.objects.bulk_create([Domain(tenant=tenant, name="contoso.example")])
 
 
 def test_domain_in_another_case_is_the_same_domain():
     make_tenant(domain="contoso.example")
     other = make_tenant()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Domain.objects.create(tenant=other, name="CONTOSO.example")
+        Domain.objects.create(tenant=other, name="CONTOSO.example", verified=True)
 
 
 def test_upper_case_domain_cannot_be_stored_behind_save():

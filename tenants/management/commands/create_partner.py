@@ -1,4 +1,6 @@
-"""``manage.py create_partner NAME DOMAIN ADMIN_EMAIL``: a partner tenant and its first admin."""
+"""``manage.py create_partner NAME DOMAIN ADMIN_EMAIL [--verified]``: a partner tenant and
+its first admin. The domain stays unverified (it names the partner nowhere) until its TXT
+record is found, unless the operator vouches for it with ``--verified``."""
 
 from typing import Any
 
@@ -22,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("name", help="Display name, e.g. 'Fabrikam Partners'.")
         parser.add_argument("domain", help="The partner's domain, e.g. fabrikam.example.")
         parser.add_argument("admin_email", help="Email of the partner's first admin.")
+        parser.add_argument(
+            "--verified",
+            action="store_true",
+            help="The operator has checked that the partner controls the domain: verify it now.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"].strip()
@@ -32,12 +39,14 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         if domain_is_taken(domain):
-            raise CommandError(f"The domain {domain} already belongs to a tenant.")
+            raise CommandError(f"The domain {domain} is already verified by another tenant.")
         email = options["admin_email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
             raise CommandError(f"A user with the email {email} already exists.")
         try:
-            admin = partner_create(name=name, domain=domain, admin_email=email)
+            admin = partner_create(
+                name=name, domain=domain, admin_email=email, domain_verified=options["verified"]
+            )
         except (ValidationError, IntegrityError) as exc:
             raise CommandError(f"Could not create the partner: {exc}") from exc
         EmailAddress.objects.create(user=admin, email=email, verified=True, primary=True)
@@ -46,5 +55,9 @@ class Command(BaseCommand):
         kwargs = {"uidb36": user_pk_to_url_str(admin), "key": key}
         path = reverse("account_reset_password_from_key", kwargs=kwargs)
         self.stdout.write(self.style.SUCCESS(f"Created partner {name} ({domain})."))
+        if not options["verified"]:
+            self.stdout.write(
+                f"{domain} is not verified: its admin verifies it under Domains by a TXT record."
+            )
         self.stdout.write(f"Its admin {email} sets a password here (link valid for a few days):")
         self.stdout.write(f"{settings.PORTAL_BASE_URL}{path}")

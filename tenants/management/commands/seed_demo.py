@@ -117,7 +117,9 @@ TENANTS: list[dict[str, Any]] = [
 def seed_tenant(spec: dict[str, Any], password_hash: str) -> tuple[Tenant, int]:
     """Create what is missing of one demo tenant; returns it and how many rows were added."""
     added = 0
-    domain = Domain.objects.filter(name=spec["domain"]).select_related("tenant").first()
+    domain = (
+        Domain.objects.filter(name=spec["domain"], verified=True).select_related("tenant").first()
+    )
     if domain is None:
         tenant = Tenant.objects.create(**{field: spec[field] for field in TENANT_FIELDS})
         Domain.objects.create(tenant=tenant, name=spec["domain"], verified=True, is_default=True)

@@ -31,8 +31,12 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import GENESIS_HASH, compute_hash
+from tenants.models import new_verification_token
 from tenants.roles import Role
 
+DOMAIN_COLUMNS = [
+    "id", "name", "verified", "is_default", "verification_token", "created", "tenant_id",
+]  # fmt: skip
 SCALE_PASSWORD = "portal-scale-2026"  # noqa: S105 - test data, printed by the command
 MAIN_PARTNER_DOMAIN = "scale-partner.example"
 BIG_CUSTOMER_DOMAIN = "scale-customer.example"
@@ -290,6 +294,12 @@ class Seeder:
     def new_id(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
+    @staticmethod
+    def token() -> str:
+        """A domain's verification token: random, but not drawn from the seeded ``rng``,
+        so the rest of the data stays what the seed makes it."""
+        return new_verification_token()
+
     def phase(self, label: str, work: Callable[[], int]) -> int:
         started = time.perf_counter()
         with transaction.atomic():
@@ -359,9 +369,10 @@ class Seeder:
     def domain_rows(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
         for t in self.tenants:
-            yield (self.new_id(), t.domain, True, True, self.now, t.id)
+            yield (self.new_id(), t.domain, True, True, self.token(), self.now, t.id)
             if rng.random() < 0.1:  # a second, not yet verified name
-                yield (self.new_id(), f"mail.{t.domain}", False, False, self.now, t.id)
+                second = f"mail.{t.domain}"
+                yield (self.new_id(), second, False, False, self.token(), self.now, t.id)
 
     def subscription_rows(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
@@ -603,7 +614,7 @@ class Seeder:
             "domains",
             lambda: copy_into_empty(
                 "tenants_domain",
-                ["id", "name", "verified", "is_default", "created", "tenant_id"],
+                DOMAIN_COLUMNS,
                 self.domain_rows(),
             ),
         )
