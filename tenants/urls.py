@@ -22,6 +22,7 @@ urlpatterns = [
     path(U + "disable/", views.user_disable, name="user-disable"),
     path(U + "enable/", views.user_enable, name="user-enable"),
     path(U + "reset-password/", views.user_reset_password, name="user-reset-password"),
+    path(U + "password/", views.user_password, name="user-password"),
     path(U + "roles/", views.user_roles, name="user-roles"),
     path(T + "domains/", views.domains, name="domains"),
     path(T + "domains/new/", views.domain_add, name="domain-add"),

@@ -1,5 +1,6 @@
 """Views of the directory: the landing redirect, the profile page and the admin center."""
 
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -277,11 +278,47 @@ def _reset_password_now(request: HttpRequest, rights: Rights, target: User) -> H
     return _password_shown(request, rights, target, password, created=False)
 
 
+# The one-time secret of the last user added or reset, between the POST that made it and
+# the page that shows it: read once, and only within a few minutes.
+SHOWN_ONCE_SESSION_KEY = "portal.shown_once"
+SHOWN_ONCE_SECONDS = 300
+
+
 def _password_shown(
     request: HttpRequest, rights: Rights, target: User, password: str, *, created: bool
 ) -> HttpResponse:
-    # Rendered, not redirected, never cached: the password lives in this response only.
-    context = {"target": target, "password": password, "created": created}
+    """Keep the password in the session for one showing and redirect to it: reloading
+    the page that shows it never resets the password again."""
+    request.session[SHOWN_ONCE_SESSION_KEY] = {
+        "user": str(target.pk),
+        "password": password,
+        "created": created,
+        "at": time.time(),
+    }
+    return redirect("tenants:user-password", tenant_id=rights.tenant.pk, user_id=target.pk)
+
+
+@require_safe
+@login_required
+@never_cache
+def user_password(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpResponse:
+    """Show the temporary password just made, once; afterwards say it is gone."""
+    rights = _rights_or_404(request, tenant_id)
+    target = _user_or_404(rights, user_id)
+    secret = request.session.get(SHOWN_ONCE_SESSION_KEY)
+    if (
+        not isinstance(secret, dict)
+        or secret.get("user") != str(target.pk)
+        or time.time() - float(secret.get("at", 0)) > SHOWN_ONCE_SECONDS
+    ):
+        messages.info(
+            request,
+            f"The temporary password of {target.email} was shown once and is not kept. "
+            "If it was lost, reset the password again.",
+        )
+        return redirect(_user_url(rights, target))
+    del request.session[SHOWN_ONCE_SESSION_KEY]
+    context = {"target": target, "password": secret["password"], "created": secret["created"]}
     response = _render(request, "tenants/user_password_shown.html", rights, context)
     add_never_cache_headers(response)
     return response

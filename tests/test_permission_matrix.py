@@ -85,6 +85,9 @@ tenants:user-enable                GET     login  404    405    404    404    40
 tenants:user-enable                POST    login  404    ok     404    404    404     ok     404    404    404
 tenants:user-reset-password        GET     login  404    ok     404    404    ok      ok     404    404    404
 tenants:user-reset-password        POST    login  404    ok     404    404    ok      ok     404    404    404
+# the temporary password just made, shown once (without one: back to the user's page)
+tenants:user-password              GET     login  404    ok     404    404    ok      ok     404    404    404
+tenants:user-password              POST    405    405    405    405    405    405     405    405    405    405
 tenants:user-roles                 GET     login  404    405    404    404    404     405    404    404    404
 tenants:user-roles                 POST    login  404    ok     404    404    404     ok     404    404    404
 tenants:domains                    GET     login  404    ok     404    404    ok      ok     404    404    404

@@ -49,7 +49,7 @@ def test_a_full_agent_cannot_make_a_global_admin_to_act_beyond_its_delegation(cl
     assert not User.objects.filter(email="backdoor@contoso.test").exists()
 
     # when: step 1 again, a plain user (the agent may do that), then made global admin
-    response = client.post(create, {"email": "backdoor@contoso.test"})
+    response = client.post(create, {"email": "backdoor@contoso.test"}, follow=True)
     assert response.status_code == 200
     backdoor = User.objects.get(email="backdoor@contoso.test")
     password = response.context["password"]

@@ -42,7 +42,7 @@ def test_adele_lee_and_megan(demo):
     page = adele.get(reverse("tenants:users", args=[t])).content.decode()
     assert "Administering Contoso on behalf of Fabrikam Partners" in page
     assert "Limited administration" in page
-    reset = adele.post(reverse("tenants:user-reset-password", args=[t, ordinary.pk]))
+    reset = adele.post(reverse("tenants:user-reset-password", args=[t, ordinary.pk]), follow=True)
     assert reset.status_code == 200
     ordinary.refresh_from_db()
     assert ordinary.check_password(reset.context["password"])
@@ -75,6 +75,7 @@ def test_adele_lee_and_megan(demo):
     added = lee.post(
         reverse("tenants:user-create", args=[t]),
         {"email": "new.hire@contoso.example", "first_name": "New", "last_name": "Hire"},
+        follow=True,
     )
     assert added.status_code == 200
     assert "Full administration" in added.content.decode()

@@ -142,11 +142,17 @@ def test_a_full_agent_adds_a_user_who_must_change_the_shown_password(client, act
     response = client.post(
         url, {"email": "Nina@Contoso.test", "first_name": "Nina", "last_name": "Rossi"}
     )
-    # then
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    password = response.context["password"]
-    assert password in response.content.decode()
+    # then: redirected to the page that shows the password once
+    assert response.status_code == 302
+    shown = client.get(response["Location"])
+    assert shown.status_code == 200
+    assert "no-store" in shown["Cache-Control"]
+    password = shown.context["password"]
+    assert password in shown.content.decode()
+    # reloading it shows it no more, and resets nothing
+    again = client.get(response["Location"], follow=True)
+    assert password not in again.content.decode()
+    assert "was shown once and is not kept" in again.content.decode()
     user = User.objects.get(email="nina@contoso.test")
     assert user.tenant == actors.customer
     assert user.check_password(password)
@@ -290,9 +296,10 @@ def _signed_in_through_allauth(user: User) -> Client:
     return browser
 
 
-def _reset(client: Client, actors: Actors, target: User):
+def _reset(client: Client, actors: Actors, target: User, *, follow: bool = True):
+    """POST the reset; followed, to the page that shows the new password once."""
     url = reverse("tenants:user-reset-password", args=[actors.customer.pk, target.pk])
-    return client.post(url)
+    return client.post(url, follow=follow)
 
 
 def test_a_limited_agent_resets_an_ordinary_users_password(
@@ -494,12 +501,12 @@ def test_after_re_authenticating_the_reset_goes_through_and_shows_the_password(c
     sign_in(client, actors.customer_admin)
     age_sign_in(client)
     target = actors.customer_user
-    asked = _reset(client, actors, target)
+    asked = _reset(client, actors, target, follow=False)
     assert asked["Location"].startswith(reverse("account_reauthenticate"))
     target.refresh_from_db()
     assert not target.must_change_password
     # when
-    response = client.post(asked["Location"], {"password": PASSWORD})
+    response = client.post(asked["Location"], {"password": PASSWORD}, follow=True)
     # then: the suspended reset ran, and its page shows the password once
     assert response.status_code == 200
     target.refresh_from_db()
@@ -530,3 +537,30 @@ def test_the_users_table_links_each_user_shows_its_roles_and_escapes_names(clien
         '<span class="badge text-bg-secondary me-1">User administrator</span></td>'
         '<td><span class="badge text-bg-warning">Disabled</span></td></tr>'
     ) in body
+
+
+def test_reloading_the_page_that_shows_a_reset_password_resets_nothing(client, actors):
+    # given: a reset, followed to the page that shows the password
+    sign_in(client, actors.customer_admin)
+    target = actors.customer_user
+    shown = _reset(client, actors, target)
+    password = shown.context["password"]
+    events = AuditEvent.objects.filter(action=Action.USER_PASSWORD_RESET).count()
+    # when: the page is reloaded
+    again = client.get(shown.redirect_chain[-1][0], follow=True)
+    # then: the same password stands, nothing is written, and the page says why it is gone
+    target.refresh_from_db()
+    assert target.check_password(password)
+    assert AuditEvent.objects.filter(action=Action.USER_PASSWORD_RESET).count() == events
+    assert password not in again.content.decode()
+    assert "If it was lost, reset the password again" in again.content.decode()
+
+
+def test_another_users_page_never_shows_the_password_made_for_someone_else(client, actors):
+    sign_in(client, actors.customer_admin)
+    shown = _reset(client, actors, actors.customer_user, follow=False)
+    other = reverse("tenants:user-password", args=[actors.customer.pk, actors.password_admin.pk])
+    response = client.get(other, follow=True)
+    assert "password" not in response.context or response.context.get("password") is None
+    # and the one made is still there for its own page, once
+    assert client.get(shown["Location"]).status_code == 200

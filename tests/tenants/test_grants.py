@@ -237,7 +237,9 @@ def test_a_customers_global_admin_creates_a_global_admin_through_the_page(client
     sign_in(client, actors.customer_admin)
     url = reverse("tenants:user-create", args=[actors.customer.pk])
     # when
-    response = client.post(url, {"email": "deputy@contoso.test", "roles": ["global_admin"]})
+    response = client.post(
+        url, {"email": "deputy@contoso.test", "roles": ["global_admin"]}, follow=True
+    )
     # then
     assert response.status_code == 200
     deputy = User.objects.get(email="deputy@contoso.test")
