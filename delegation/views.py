@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
-from tenants.selectors import uuid_or_none
+from tenants.selectors import enabled_global_admins, uuid_or_none
 from tenants.services import user_roles
 
 from .access import agent_level
@@ -99,7 +99,13 @@ def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> 
     form = AgentAccessForm(request.POST)
     if form.is_valid():
         try:
-            agent_access_set(partner_admin=admin, staff_user=staff_user, level=form.chosen_level)
+            agent_access_set(
+                partner_admin=admin,
+                staff_user=staff_user,
+                level=form.chosen_level,
+                # The page asks for a recent sign-in before it saves.
+                reauthenticated=True,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         except PermissionDenied as exc:
@@ -114,12 +120,15 @@ def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> 
 def _staff_edit_render(
     request: HttpRequest, staff_user: User, form: AgentAccessForm, status: int = 200
 ) -> HttpResponse:
-    return render(
-        request,
-        "delegation/staff_edit.html",
-        {"staff_user": staff_user, "form": form, "roles": sorted(user_roles(staff_user))},
-        status=status,
-    )
+    others = enabled_global_admins(staff_user.tenant).exclude(pk=staff_user.pk)
+    context = {
+        "staff_user": staff_user,
+        "form": form,
+        "roles": sorted(user_roles(staff_user)),
+        # Shown on the admin's own page: may it raise its own access?
+        "sole_admin": not others.exists(),
+    }
+    return render(request, "delegation/staff_edit.html", context, status=status)
 
 
 @login_required

@@ -198,6 +198,8 @@ def test_no_removes_access(client, world):
 
 
 def test_a_partner_admin_cannot_raise_its_own_access_on_the_page(client, world):
+    # given: another admin it can ask (four eyes)
+    make_partner_user(world.partner, roles=[Role.GLOBAL_ADMIN])
     sign_in(client, world.alex)
     url = reverse("delegation:staff-edit", kwargs={"user_id": world.alex.pk})
     response = client.post(url, {"assign": "yes", "level": "full"})
