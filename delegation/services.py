@@ -1,10 +1,10 @@
-"""Writes of delegated administration on the partner's side."""
+"""Writes of delegated administration on the partner's side: its staff and their access."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from audit.actions import Action
@@ -12,6 +12,13 @@ from audit.services import audit_record
 from tenants.mail import outbox_enqueue
 from tenants.models import Tenant, User
 from tenants.selectors import enabled_global_admins
+from tenants.services import (
+    password_set_url,
+    user_address_check,
+    user_create,
+    user_disable,
+    user_enable,
+)
 
 from .models import AccessLevel, AgentAccess
 from .selectors import is_partner_admin
@@ -148,3 +155,110 @@ def agent_access_set_by_operator(*, operator: User, staff_user: User, level: str
     if not (operator.is_active and operator.is_superuser):
         raise PermissionDenied("Only a platform operator may change this here.")
     return _agent_access_write(actor=operator, staff_user=staff_user, level=level)
+
+
+@transaction.atomic
+def staff_add(
+    *,
+    partner_admin: User,
+    email: str,
+    first_name: str,
+    last_name: str,
+    level: str = AccessLevel.NONE,
+) -> User:
+    """Add a staff member to the admin's partner, with ``level`` of delegated access, and
+    mail it an invitation to choose its password (then enrol MFA, as partner users must).
+
+    The address must be free and in one of the partner's verified domains.
+    """
+    from allauth.account.models import EmailAddress
+
+    partner = _lock_partner(partner_admin)
+    email = email.strip().lower()
+    user_address_check(tenant=partner, email=email)
+    try:
+        with transaction.atomic():
+            user = user_create(
+                tenant=partner,
+                email=email,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+            )
+    except IntegrityError as exc:  # the same address was added at the same moment
+        raise ValidationError(
+            "A user with this email address already exists.", code="taken"
+        ) from exc
+    # The partner has verified the domain, so the address counts as verified.
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    audit_record(
+        tenant=partner,
+        action=Action.USER_CREATED,
+        acting_user=partner_admin,
+        target=user,
+        changes={
+            "email": [None, email],
+            "first_name": [None, user.first_name],
+            "last_name": [None, user.last_name],
+        },
+    )
+    if level != AccessLevel.NONE:
+        _agent_access_write(actor=partner_admin, staff_user=user, level=level)
+    outbox_enqueue(
+        to=[email],
+        template_prefix="emails/staff/invitation",
+        context={
+            "partner": partner,
+            "user": user,
+            "actor": partner_admin,
+            "url": password_set_url(user, next_url=reverse("delegation:partner-overview")),
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    partner_admin: User,
+    staff_user: User,
+    first_name: str,
+    last_name: str,
+    level: str,
+    reauthenticated: bool = False,
+) -> User:
+    """Change a staff member's name and delegated access; records only what changed."""
+    _lock_partner(partner_admin, staff_user)
+    locked = User.objects.select_for_update().get(pk=staff_user.pk)
+    new = {"first_name": first_name.strip(), "last_name": last_name.strip()}
+    changes = {k: [getattr(locked, k), v] for k, v in new.items() if getattr(locked, k) != v}
+    if changes:
+        for name, (_old, value) in changes.items():
+            setattr(locked, name, value)
+        locked.full_clean(exclude=["password"])
+        locked.save(update_fields=list(changes))
+        audit_record(
+            tenant=locked.tenant,
+            action=Action.USER_UPDATED,
+            acting_user=partner_admin,
+            target=locked,
+            changes=changes,
+        )
+    _agent_access_write(
+        actor=partner_admin, staff_user=locked, level=level, reauthenticated=reauthenticated
+    )
+    staff_user._state.fields_cache.pop("agent_access", None)
+    return locked
+
+
+def staff_set_enabled(*, partner_admin: User, staff_user: User, enabled: bool) -> bool:
+    """Disable (its sessions end, it can no longer sign in) or enable a staff member;
+    ``False`` if it was so already. An admin never disables itself, and the partner's
+    last enabled admin stays enabled (the directory's rule)."""
+    if not is_partner_admin(partner_admin) or partner_admin.tenant_id != staff_user.tenant_id:
+        raise PermissionDenied("Only an admin of the same partner may do this.")
+    if partner_admin.pk == staff_user.pk:
+        raise ValidationError(
+            "You cannot disable or enable yourself. Ask another partner admin.", code="self"
+        )
+    change = user_enable if enabled else user_disable
+    return change(acting_user=partner_admin, tenant=partner_admin.tenant, user=staff_user)
