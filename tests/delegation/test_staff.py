@@ -117,6 +117,20 @@ def test_an_admin_adds_staff_who_follows_the_mailed_link_and_signs_in(client, wo
     assert "Link not valid" in again.content.decode()
 
 
+def test_the_invitation_link_expires(client, world, settings):
+    # given
+    sign_in(client, world.alex)
+    client.post(add_url(), form())
+    found = LINK_RE.search(OutboundEmail.objects.get(to="lee@fabrikam-eu.example").body_text)
+    assert found
+    # when: its validity has run out
+    settings.PASSWORD_RESET_TIMEOUT = -1
+    page = Client().get(found.group(1), follow=True)
+    # then
+    assert "Link not valid" in page.content.decode()
+    assert "choose your password" not in page.content.decode()
+
+
 def test_staff_added_with_no_access_has_no_access_row(client, world):
     sign_in(client, world.alex)
     response = client.post(add_url(), form(assign="no", level=""))
