@@ -60,6 +60,47 @@ class AgentAccessForm(forms.Form):
         return str(self.cleaned_data["level"])
 
 
+class StaffNameFields(forms.Form):
+    """A staff member's first and last name."""
+
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+
+
+class StaffAddForm(StaffNameFields, AgentAccessForm):
+    """A new staff member: its name, its work address, and its delegated access."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="In one of your verified domains. An invitation to choose a password "
+        "goes to this address.",
+    )
+
+    field_order = ["first_name", "last_name", "email", "assign", "level"]
+
+
+class StaffEditForm(StaffNameFields, AgentAccessForm):
+    """A staff member's name and delegated access."""
+
+    field_order = ["first_name", "last_name", "assign", "level"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A user may have come without a name (the first admin does): no name is no error.
+        self.fields["first_name"].required = False
+        self.fields["last_name"].required = False
+
+    @classmethod
+    def for_user(cls, user: Any, level: str, **kwargs: Any) -> StaffEditForm:
+        """The form showing ``user``'s name and its stored ``level``."""
+        initial = {"first_name": user.first_name, "last_name": user.last_name}
+        initial.update({"assign": NO} if level == AccessLevel.NONE else {"assign": YES})
+        if level != AccessLevel.NONE:
+            initial["level"] = level
+        return cls(initial=initial, **kwargs)
+
+
 class LookupForm(forms.Form):
     """One search box: a domain, part of a tenant name, or a user's email."""
 

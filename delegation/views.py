@@ -8,17 +8,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerportal.reauth import recent_sign_in_required
 from tenants.models import User
-from tenants.selectors import uuid_or_none
+from tenants.selectors import enabled_global_admins, uuid_or_none
 from tenants.services import user_roles
 
+from . import services
 from .access import agent_level
-from .forms import AgentAccessForm, LookupForm
+from .forms import NO, LookupForm, StaffAddForm, StaffEditForm
 from .models import AccessLevel, Relationship
 from .selectors import (
     customer_lookup_page,
@@ -29,7 +30,6 @@ from .selectors import (
     partner_relationships,
     partner_staff,
 )
-from .services import agent_access_set
 
 PAGE_SIZE = 25
 
@@ -89,26 +89,82 @@ def _staff_user_or_404(request: HttpRequest, user_id: Any) -> tuple[User, User]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@recent_sign_in_required(allow_get=True, gate=lambda request: partner_admin_or_404(request))
+def staff_add(request: HttpRequest) -> HttpResponse:
+    """Add a staff member, who is mailed an invitation to choose its password."""
+    admin = partner_admin_or_404(request)
+    if request.method == "POST":
+        return _staff_add_save(request, admin=admin)
+    return _staff_add_render(request, admin, StaffAddForm(initial={"assign": NO}))
+
+
+def _staff_add_save(request: HttpRequest, *, admin: User) -> HttpResponse:
+    form = StaffAddForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.staff_add(
+                partner_admin=admin,
+                email=form.cleaned_data["email"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                level=form.chosen_level,
+            )
+        except ValidationError as exc:
+            form.add_error("email" if exc.code in ("domain", "taken") else None, exc)
+        except PermissionDenied as exc:
+            raise Http404("No such page.") from exc
+        else:
+            messages.success(
+                request, f"{user.display_name} added. An invitation went to {user.email}."
+            )
+            return redirect("delegation:staff")
+    return _staff_add_render(request, admin, form, status=400)
+
+
+def _staff_add_render(
+    request: HttpRequest, admin: User, form: StaffAddForm, status: int = 200
+) -> HttpResponse:
+    domains = admin.tenant.domains.filter(verified=True).order_by("name")
+    return render(
+        request,
+        "delegation/staff_add.html",
+        {"partner": admin.tenant, "form": form, "domains": domains},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 @recent_sign_in_required(allow_get=True, gate=_staff_user_or_404)
 def staff_edit(request: HttpRequest, user_id: Any) -> HttpResponse:
-    """Edit one staff member's "Assign administrative access to companies you support"."""
+    """Edit one staff member's name and "Assign administrative access to companies you
+    support"."""
     admin, staff_user = _staff_user_or_404(request, user_id)
     if request.method == "POST":
         return _staff_edit_save(request, admin=admin, staff_user=staff_user)
-    form = AgentAccessForm.for_level(agent_level(staff_user))
+    form = StaffEditForm.for_user(staff_user, agent_level(staff_user))
     return _staff_edit_render(request, staff_user, form)
 
 
 def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> HttpResponse:
-    form = AgentAccessForm(request.POST)
+    form = StaffEditForm(request.POST)
     if form.is_valid():
         try:
-            agent_access_set(partner_admin=admin, staff_user=staff_user, level=form.chosen_level)
+            services.staff_update(
+                partner_admin=admin,
+                staff_user=staff_user,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                level=form.chosen_level,
+                # The page asks for a recent sign-in before it saves.
+                reauthenticated=True,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         except PermissionDenied as exc:
             raise Http404("No such page.") from exc
         else:
+            staff_user.refresh_from_db()
             label = AccessLevel(form.chosen_level).label
             messages.success(request, f"{staff_user.display_name}: {label}.")
             return redirect("delegation:staff")
@@ -116,14 +172,61 @@ def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> 
 
 
 def _staff_edit_render(
-    request: HttpRequest, staff_user: User, form: AgentAccessForm, status: int = 200
+    request: HttpRequest,
+    staff_user: User,
+    form: StaffEditForm,
+    status: int = 200,
 ) -> HttpResponse:
-    return render(
-        request,
-        "delegation/staff_edit.html",
-        {"staff_user": staff_user, "form": form, "roles": sorted(user_roles(staff_user))},
-        status=status,
-    )
+    others = enabled_global_admins(staff_user.tenant).exclude(pk=staff_user.pk)
+    context = {
+        "staff_user": staff_user,
+        "form": form,
+        "roles": sorted(user_roles(staff_user)),
+        # Shown on the admin's own page: may it raise its own access?
+        "sole_admin": not others.exists(),
+    }
+    return render(request, "delegation/staff_edit.html", context, status=status)
+
+
+@login_required
+@recent_sign_in_required(gate=_staff_user_or_404)
+def staff_disable(request: HttpRequest, user_id: Any) -> HttpResponse:
+    """Disable a staff member: it can no longer sign in, and its sessions end."""
+    return _staff_set_enabled(request, user_id, enabled=False)
+
+
+@login_required
+@recent_sign_in_required(gate=_staff_user_or_404)
+def staff_enable(request: HttpRequest, user_id: Any) -> HttpResponse:
+    """Enable a disabled staff member again."""
+    return _staff_set_enabled(request, user_id, enabled=True)
+
+
+def _staff_set_enabled(request: HttpRequest, user_id: Any, *, enabled: bool) -> HttpResponse:
+    admin, staff_user = _staff_user_or_404(request, user_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return _staff_set_enabled_save(request, admin=admin, staff_user=staff_user, enabled=enabled)
+
+
+def _staff_set_enabled_save(
+    request: HttpRequest, *, admin: User, staff_user: User, enabled: bool
+) -> HttpResponse:
+    try:
+        changed = services.staff_set_enabled(
+            partner_admin=admin, staff_user=staff_user, enabled=enabled
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("delegation:staff-edit", user_id=staff_user.pk)
+    except PermissionDenied as exc:
+        raise Http404("No such page.") from exc
+    state = "enabled" if enabled else "disabled"
+    if changed:
+        messages.success(request, f"{staff_user.display_name} is {state}.")
+    else:
+        messages.info(request, f"{staff_user.display_name} was already {state}.")
+    return redirect("delegation:staff")
 
 
 @login_required

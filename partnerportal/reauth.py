@@ -48,7 +48,10 @@ SENSITIVE_ACTS: dict[str, str] = {
     "offers:accept": "Accept a partner's offer",
     "offers:decline": "Decline a partner's offer",
     # a partner's side
+    "delegation:staff-add": "Add a staff member, who is mailed an invitation",
     "delegation:staff-edit": "Give staff delegated access to customers",
+    "delegation:staff-disable": "Disable a staff member and end its sessions",
+    "delegation:staff-enable": "Enable a disabled staff member",
     "delegation:customer-relationship-end": "End a relationship from the partner's side",
     "offers:create": "Create an offer",
     "offers:detail": "Send an offer by mail",

@@ -78,6 +78,11 @@ def landing_url(user: User) -> str:
     return reverse("tenants:profile")
 
 
+def enabled_global_admins(tenant: Tenant) -> QuerySet[User]:
+    """The tenant's enabled global admins (a partner's: its partner admins)."""
+    return tenant.users.filter(is_active=True, role_assignments__role=Role.GLOBAL_ADMIN)
+
+
 def is_partner_admin(user: User | object) -> bool:
     """A partner admin: an enabled user of a partner tenant holding global admin there."""
     return (

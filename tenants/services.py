@@ -6,8 +6,10 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -34,10 +36,7 @@ from .models import (
     User,
 )
 from .roles import Permission, Role
-from .selectors import forget_roles, user_roles
-
-if TYPE_CHECKING:
-    from django.db.models import QuerySet
+from .selectors import enabled_global_admins, forget_roles, user_roles
 
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)(?!-)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
@@ -181,6 +180,23 @@ def partner_create(
     return user_create(tenant=tenant, email=admin_email, roles=[Role.GLOBAL_ADMIN])
 
 
+def password_set_url(user: User, *, next_url: str = "") -> str:
+    """An absolute link at which ``user`` chooses its password, then goes to ``next_url``.
+
+    allauth's password reset key: single-use (it hashes the current password, so it dies
+    once a password is set) and valid for ``PASSWORD_RESET_TIMEOUT``. Make it after the
+    user's ``EmailAddress`` rows exist: the key covers them too.
+    """
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    kwargs = {"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)}
+    path = reverse("account_reset_password_from_key", kwargs=kwargs)
+    if next_url:
+        path += "?" + urlencode({"next": next_url})
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
 # --- The admin center: acts in a tenant, each one permission-checked and audited ---
 
 # Letters and digits that cannot be mistaken for one another when read out or retyped.
@@ -241,8 +257,17 @@ def user_manage_allowed(*, rights: Rights, actor: User, target: User) -> bool:
     return can_manage_user(rights, actor, target)
 
 
-def _enabled_global_admins(tenant: Tenant) -> QuerySet[User]:
-    return tenant.users.filter(is_active=True, role_assignments__role=Role.GLOBAL_ADMIN)
+def user_address_check(*, tenant: Tenant, email: str) -> None:
+    """Raise ``ValidationError`` unless ``email`` (normalised) is free and in one of
+    ``tenant``'s verified domains: a new user's address must be the organisation's own."""
+    domain = email.rpartition("@")[2]
+    if not tenant.domains.filter(name=domain, verified=True).exists():
+        raise ValidationError(
+            "The address must be in one of the organisation's verified domains.",
+            code="domain",
+        )
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError("A user with this email address already exists.", code="taken")
 
 
 NOT_GRANTABLE_MESSAGE = (
@@ -269,7 +294,7 @@ def _notify_admins_of_agent_grant(
     if not rights.is_agent or rights.relationship is None or not roles:
         return
     recipients = list(
-        _enabled_global_admins(rights.tenant)
+        enabled_global_admins(rights.tenant)
         .exclude(pk=target.pk)
         .order_by("email")
         .values_list("email", flat=True)
@@ -326,14 +351,7 @@ def user_add(
     with transaction.atomic():
         rights = _require_under_lock(acting_user, tenant, Permission.MANAGE_USERS)
         _require_grant(rights, roles)
-        domain = email.rpartition("@")[2]
-        if not tenant.domains.filter(name=domain, verified=True).exists():
-            raise ValidationError(
-                "The address must be in one of the organisation's verified domains.",
-                code="domain",
-            )
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError("A user with this email address already exists.", code="taken")
+        user_address_check(tenant=tenant, email=email)
         user = User(
             tenant=tenant,
             email=email,
@@ -420,7 +438,7 @@ def _user_set_enabled_audited(
         if (
             not enabled
             and Role.GLOBAL_ADMIN in user_roles(target)
-            and not _enabled_global_admins(tenant).exclude(pk=target.pk).exists()
+            and not enabled_global_admins(tenant).exclude(pk=target.pk).exists()
         ):
             raise ValidationError(
                 "This is the organisation's last enabled global administrator; "
@@ -507,7 +525,7 @@ def user_role_remove(*, acting_user: User, tenant: Tenant, user: User, role: Rol
         return False
     if (
         role == Role.GLOBAL_ADMIN
-        and not _enabled_global_admins(tenant).exclude(pk=target.pk).exists()
+        and not enabled_global_admins(tenant).exclude(pk=target.pk).exists()
     ):
         raise ValidationError(
             "This is the organisation's last global administrator; "
@@ -699,7 +717,7 @@ def domain_take_over(domain: Domain) -> list[str]:
             audit_record(tenant=loser, action=Action.DOMAIN_LOST, changes=changes, **target)
         mails.append(
             Mail(
-                to=list(_enabled_global_admins(loser).values_list("email", flat=True)),
+                to=list(enabled_global_admins(loser).values_list("email", flat=True)),
                 template_prefix="emails/domains/lost",
                 context={
                     "tenant": loser,

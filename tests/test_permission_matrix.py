@@ -140,6 +140,12 @@ delegation:staff                   GET     login  404    404    404    404    40
 delegation:staff                   POST    login  405    405    405    405    405     405    405    405    405
 delegation:staff-edit              GET     login  404    404    404    404    404     404    404    ok     404
 delegation:staff-edit              POST    login  404    404    404    404    404     404    404    ok     404
+delegation:staff-add               GET     login  404    404    404    404    404     404    404    ok     404
+delegation:staff-add               POST    login  404    404    404    404    404     404    404    ok     404
+delegation:staff-disable           GET     login  404    404    404    404    404     404    404    405    404
+delegation:staff-disable           POST    login  404    404    404    404    404     404    404    ok     404
+delegation:staff-enable            GET     login  404    404    404    404    404     404    404    405    404
+delegation:staff-enable            POST    login  404    404    404    404    404     404    404    ok     404
 # offers: partner staff see them, partner admins make, send and revoke them
 offers:list                        GET     login  404    404    404    ok     ok      ok     ok     ok     404
 offers:list                        POST    405    405    405    405    405    405     405    405    405    405
@@ -303,6 +309,8 @@ def world(db) -> World:
 # Patterns whose object is not the customer's: which world object fills the kwarg.
 KWARG_OVERRIDES: dict[str, dict[str, str]] = {
     "delegation:staff-edit": {"user_id": "staff_user_id"},
+    "delegation:staff-disable": {"user_id": "staff_user_id"},
+    "delegation:staff-enable": {"user_id": "staff_user_id"},
 }
 
 

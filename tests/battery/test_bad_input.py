@@ -28,6 +28,7 @@ from delegation.models import Relationship
 from offers.models import Offer
 from tenants.models import Domain, ServiceRequest, Subscription, Tenant, User
 from tenants.roles import Role
+from tenants.services import user_set_enabled
 from tests.battery.forms import (
     ANY_MESSAGE,
     MESSAGE_MARKERS,
@@ -143,6 +144,7 @@ class World:
     partner: Tenant
     padmin: User
     staff: User
+    disabled: User
     full: User
     customer: Tenant
     cadmin: User
@@ -169,6 +171,7 @@ def world(db) -> World:
         partner=partner,
         padmin=padmin,
         staff=make_partner_user(partner),
+        disabled=user_set_enabled(user=make_partner_user(partner), enabled=False),
         full=make_partner_user(partner, level="full"),
         customer=customer,
         cadmin=cadmin,
@@ -215,6 +218,21 @@ CASES = [
         "POST",
         lambda w: w.padmin,
         lambda w: reverse("delegation:staff-edit", args=[w.staff.pk]),
+    ),
+    Case("staff add", "POST", lambda w: w.padmin, lambda w: reverse("delegation:staff-add")),
+    Case(
+        "staff disable",
+        "POST",
+        lambda w: w.padmin,
+        lambda w: reverse("delegation:staff-edit", args=[w.staff.pk]),
+        lambda w: reverse("delegation:staff-disable", args=[w.staff.pk]),
+    ),
+    Case(
+        "staff enable",
+        "POST",
+        lambda w: w.padmin,
+        lambda w: reverse("delegation:staff-edit", args=[w.disabled.pk]),
+        lambda w: reverse("delegation:staff-enable", args=[w.disabled.pk]),
     ),
     Case(
         "lookup",

@@ -128,6 +128,36 @@ def test_a_partner_admin_cannot_raise_its_own_access(alex):
     assert not access_events().exists()
 
 
+def test_the_only_admin_raises_its_own_access_once_signed_in_again_and_is_told(partner, alex):
+    from tenants.models import OutboundEmail
+
+    # given: a second admin who is disabled does not count
+    lee = make_partner_user(partner, roles=[Role.GLOBAL_ADMIN])
+    user_set_enabled(user=lee, enabled=False)
+    # when: not signed in again (Django admin, say)
+    with pytest.raises(ValidationError, match="after signing in again"):
+        agent_access_set(partner_admin=alex, staff_user=alex, level="full")
+    # when: signed in again
+    agent_access_set(partner_admin=alex, staff_user=alex, level="full", reauthenticated=True)
+    # then
+    assert level_of(alex) == "full"
+    assert access_events().get().changes == {"level": ["none", "full"]}
+    assert set(OutboundEmail.objects.values_list("to", flat=True)) == {
+        partner.contact_email,
+        alex.email,
+    }
+    # and lowering itself is no news
+    agent_access_set(partner_admin=alex, staff_user=alex, level="limited", reauthenticated=True)
+    assert OutboundEmail.objects.count() == 2
+
+
+def test_with_another_enabled_admin_even_a_fresh_sign_in_does_not_raise_ones_own(partner, alex):
+    make_partner_user(partner, roles=[Role.GLOBAL_ADMIN])
+    with pytest.raises(ValidationError, match="Ask another partner admin"):
+        agent_access_set(partner_admin=alex, staff_user=alex, level="full", reauthenticated=True)
+    assert level_of(alex) is None
+
+
 def test_a_partner_admin_may_hold_access_given_by_another_and_lower_its_own(partner, alex):
     # given
     lee = make_partner_user(partner, roles=[Role.GLOBAL_ADMIN])

@@ -198,6 +198,8 @@ def test_no_removes_access(client, world):
 
 
 def test_a_partner_admin_cannot_raise_its_own_access_on_the_page(client, world):
+    # given: another admin it can ask (four eyes)
+    make_partner_user(world.partner, roles=[Role.GLOBAL_ADMIN])
     sign_in(client, world.alex)
     url = reverse("delegation:staff-edit", kwargs={"user_id": world.alex.pk})
     response = client.post(url, {"assign": "yes", "level": "full"})
@@ -509,3 +511,14 @@ def test_the_nav_offers_lookup_and_customers_and_users_to_admins_only(client, wo
     sign_in(client, world.adele)
     body = client.get(reverse("delegation:partner-overview")).content.decode()
     assert reverse("delegation:lookup") not in body
+
+
+def test_the_access_choices_read_as_written(client, world):
+    # given: plain labels, not described choices
+    sign_in(client, world.alex)
+    # when
+    body = client.get(url_of("staff-edit", world)).content.decode()
+    # then: neither title-cased nor given an empty description
+    assert "Full administration — the privileges of a global admin" in body
+    assert "Full Administration — The Privileges" not in body
+    assert "<strong>Yes</strong> — <" not in body

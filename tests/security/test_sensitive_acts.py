@@ -55,7 +55,10 @@ KNOWN_SENSITIVE = {
     "tenants:subscription-seats",
     "tenants:subscription-cancel",
     "tenants:security",
+    "delegation:staff-add",
     "delegation:staff-edit",
+    "delegation:staff-disable",
+    "delegation:staff-enable",
     "delegation:relationship-remove",
     "delegation:relationship-renew",
     "offers:create",
@@ -132,6 +135,8 @@ def world(db: None) -> World:
     partner = make_partner(name="Fabrikam", domain="fabrikam.test")
     padmin = make_partner_user(partner, email="pa@fabrikam.test", roles=[Role.GLOBAL_ADMIN])
     staff = make_partner_user(partner, email="sam@fabrikam.test")
+    gone_staff = make_partner_user(partner, email="left@fabrikam.test")
+    User.objects.filter(pk=gone_staff.pk).update(is_active=False)
     # started a while ago, so that a renewal changes it
     relationship = make_relationship(
         partner, customer, accepted_by=cadmin, starts=timezone.now() - timedelta(days=30)
@@ -149,6 +154,7 @@ def world(db: None) -> World:
             "plain": plain.pk,
             "gone": gone.pk,
             "staff": staff.pk,
+            "gone_staff": gone_staff.pk,
             "relationship_id": relationship.pk,
             "unverified": unverified.pk,
             "spare": spare.pk,
@@ -197,9 +203,16 @@ ACTS: dict[str, Act] = {
         "cadmin", _t(relationship_id="relationship_id"), {"reason": "We are done."}
     ),
     "delegation:relationship-renew": Act("cadmin", _t(relationship_id="relationship_id"), {}),
+    "delegation:staff-add": Act(
+        "padmin",
+        {},
+        {"first_name": "Kim", "last_name": "Akers", "email": "kim@fabrikam.test", "assign": "no"},
+    ),
     "delegation:staff-edit": Act(
         "padmin", {"user_id": "staff"}, {"assign": "yes", "level": "full"}
     ),
+    "delegation:staff-disable": Act("padmin", {"user_id": "staff"}, {}),
+    "delegation:staff-enable": Act("padmin", {"user_id": "gone_staff"}, {}),
     "delegation:customer-relationship-end": Act(
         "padmin", {"relationship_id": "relationship_id"}, {"reason": "We are done."}
     ),

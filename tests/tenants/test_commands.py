@@ -87,6 +87,10 @@ def test_create_partner_prints_a_working_set_password_link():
     client = Client()
     response = client.get(path, follow=True)
     assert response.status_code == 200
+    # the page welcomes the admin by its organisation, not a bare "Change Password"
+    assert "Welcome to Partner Portal, Litware Partners: choose your password" in (
+        response.content.decode()
+    )
     form_path = response.redirect_chain[-1][0] if response.redirect_chain else path
     response = client.post(
         form_path, {"password1": "a-brand-new-passphrase", "password2": "a-brand-new-passphrase"}
@@ -94,6 +98,18 @@ def test_create_partner_prints_a_working_set_password_link():
     assert response.status_code == 302
     admin.refresh_from_db()
     assert admin.check_password("a-brand-new-passphrase")
+    # then: on to the partner overview (through sign-in and MFA enrolment)
+    assert response["Location"] == reverse("delegation:partner-overview")
+    response = client.get(response["Location"])
+    assert response["Location"].startswith(reverse("account_login"))
+    response = client.post(
+        response["Location"], {"login": admin.email, "password": "a-brand-new-passphrase"}
+    )
+    assert response["Location"] == reverse("delegation:partner-overview")
+    assert client.get(response["Location"])["Location"] == reverse("mfa_index")
+    # and the link works only once
+    response = Client().get(path, follow=True)
+    assert "Link not valid" in response.content.decode()
 
 
 def test_create_partner_leaves_the_domain_unverified_unless_told():

@@ -4,17 +4,19 @@ record is found, unless the operator vouches for it with ``--verified``."""
 
 from typing import Any
 
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from django.urls import reverse
 
 from tenants.models import User
-from tenants.services import domain_is_taken, normalize_domain, partner_create
+from tenants.services import (
+    domain_is_taken,
+    normalize_domain,
+    partner_create,
+    password_set_url,
+)
 
 
 class Command(BaseCommand):
@@ -50,14 +52,13 @@ class Command(BaseCommand):
         except (ValidationError, IntegrityError) as exc:
             raise CommandError(f"Could not create the partner: {exc}") from exc
         EmailAddress.objects.create(user=admin, email=email, verified=True, primary=True)
-        # A one-time link to allauth's password reset, where the admin chooses its password.
-        key = default_token_generator.make_token(admin)
-        kwargs = {"uidb36": user_pk_to_url_str(admin), "key": key}
-        path = reverse("account_reset_password_from_key", kwargs=kwargs)
+        # A one-time link where the admin, welcomed by its organisation's name, chooses
+        # its password; then it signs in, enrols MFA and lands on the partner overview.
+        link = password_set_url(admin, next_url=reverse("delegation:partner-overview"))
         self.stdout.write(self.style.SUCCESS(f"Created partner {name} ({domain})."))
         if not options["verified"]:
             self.stdout.write(
                 f"{domain} is not verified: its admin verifies it under Domains by a TXT record."
             )
         self.stdout.write(f"Its admin {email} sets a password here (link valid for a few days):")
-        self.stdout.write(f"{settings.PORTAL_BASE_URL}{path}")
+        self.stdout.write(link)
