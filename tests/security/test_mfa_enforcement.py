@@ -192,8 +192,8 @@ def test_turning_the_last_authenticator_off_leads_back_to_enrolment(client):
 def enrol_through_the_form(client) -> None:
     """Activate TOTP the way a person does: read the secret, type the current code.
 
-    allauth asks for the password first unless the user re-authenticated a moment ago
-    (a sign-in by e-mail confirmation does not count).
+    allauth asks for the password first unless the user signed in or re-authenticated
+    within the re-authentication window.
     """
     page = client.get(reverse("mfa_activate_totp"))
     if page.status_code == 302 and page["Location"].startswith(reverse("account_reauthenticate")):
