@@ -1,9 +1,9 @@
 """Two-factor authentication is enforced, not merely offered.
 
 A signed-in user of whom MFA is required and who has no authenticator yet is sent to
-enrolment from every page but allauth's own, static files, health checks and reading an
-offer (a customer admin may read what a partner asks before enrolling). Where the user was
-going is kept in the session, so the MFA pages can offer a way back.
+enrolment from every page but allauth's own, static files and health checks. Where the user
+was going is kept in the session, so the MFA pages can offer a way back: an offer's consent
+page is read, and answered with one click, after enrolment, never before it.
 """
 
 from __future__ import annotations
@@ -20,15 +20,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from tenants.security import MFA_NEXT_SESSION_KEY, has_mfa, mfa_required_for
 
 ALWAYS_EXEMPT_PREFIXES = ("/healthz", "/readyz", "/favicon.ico")
-READ_EXEMPT_PREFIXES = ("/offer/",)
+# Answers to an offer are posted from its consent page, which is their way back.
+OFFER_ANSWER_URL_NAMES = frozenset({"offers:accept", "offers:decline"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _is_exempt(request: HttpRequest) -> bool:
     path = request.path_info
     if path.startswith((*ALWAYS_EXEMPT_PREFIXES, settings.STATIC_URL or "/static/")):
-        return True
-    if request.method in SAFE_METHODS and path.startswith(READ_EXEMPT_PREFIXES):
         return True
     try:
         match = resolve(path)
@@ -50,6 +49,17 @@ def _safe_local_url(request: HttpRequest, url: str | None) -> str | None:
     local = f"{path}?{parts.query}" if parts.query else path
     # "http://host//evil.example/x" is on this host, but its path alone is not.
     return local if url_has_allowed_host_and_scheme(local, allowed_hosts=None) else None
+
+
+def _consent_page_of_answer(request: HttpRequest) -> str | None:
+    """The consent page of the offer that ``request`` answers, if it answers one."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if match.view_name not in OFFER_ANSWER_URL_NAMES:
+        return None
+    return reverse("offers:public", kwargs=match.kwargs)
 
 
 class MFARequiredMiddleware:
@@ -74,6 +84,11 @@ class MFARequiredMiddleware:
         else:
             # A form was posted: come back to the page that showed it.
             next_url = _safe_local_url(request, request.headers.get("referer"))
+            consent_page = _consent_page_of_answer(request)
+            if consent_page:
+                # Never the answer itself: after enrolment the customer reads the consent
+                # page again and answers with its own click.
+                next_url = consent_page
         if next_url:
             request.session[MFA_NEXT_SESSION_KEY] = next_url
         messages.info(

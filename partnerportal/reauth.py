@@ -1,7 +1,8 @@
 """Re-authentication: sensitive acts need a recent sign-in.
 
 allauth's ``reauthentication_required`` alone counts only an explicit re-authentication;
-here any sign-in within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as recent too.
+here any sign-in within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as recent too. allauth's
+own MFA pages follow the same rule, through the account adapter (``tenants/adapters.py``).
 Re-authenticating is the password or the second factor (``ACCOUNT_REAUTHENTICATION_METHODS``).
 
 ``SENSITIVE_ACTS`` is the one list of the acts behind it. Each act's view carries the

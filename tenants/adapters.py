@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from partnerportal.clientip import client_ip
+from partnerportal.reauth import signed_in_recently
 
 from . import mfa_secrets
 from .mail import outbox_write
@@ -47,6 +48,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """allauth's MFA pages (adding or removing an authenticator, new recovery codes)
+        follow the portal's rule: a sign-in within ``ACCOUNT_REAUTHENTICATION_TIMEOUT``
+        counts as recent, not only an explicit re-authentication. Other apps, and the
+        portal's explicit guard (``app=""``), keep allauth's answer."""
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        if required and app == "allauth.mfa" and self.request is not None:
+            return not signed_in_recently(self.request)
+        return required
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         user = request.user

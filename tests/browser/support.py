@@ -126,8 +126,9 @@ def enrol_totp(page: Any, password: str = PASSWORD) -> str:
     """Set up an authenticator app from the two-factor page, as a person does.
 
     From the "Two-Factor Authentication" page: "Activate" the authenticator app, give the
-    password again when asked, read the secret the page shows, type the current code,
-    and "Activate". Returns the secret; the page is left on the recovery codes.
+    password again if asked (only when the sign-in is no longer recent), read the secret
+    the page shows, type the current code, and "Activate". Returns the secret; the page is
+    left on the recovery codes.
     """
     page.get_by_role("link", name="Activate").click()
     if "/reauthenticate/" in page.url:

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from delegation.models import Relationship
 from tenants.models import OutboundEmail, User
-from tests.factories import PASSWORD, enrol_totp, totp_code
+from tenants.security import MFA_NEXT_SESSION_KEY
+from tests.factories import PASSWORD, totp_code
 from tests.offers.helpers import make_offer, make_world
 
 pytestmark = pytest.mark.django_db
@@ -46,16 +47,25 @@ def test_sign_up_through_the_link_comes_back_to_the_consent_page_and_accepts(
     link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+/)", body)
     assert link, body
     response = client.post(link.group(1), follow=True)
-    # then: it is back on the consent page, signed in, without retyping anything
-    assert response.redirect_chain[-1][0] == public
+    # then: signed in, it sets up the second factor its new tenant requires first, with
+    # the consent page as the way back
+    assert response.redirect_chain[-1][0] == reverse("mfa_index")
+    assert client.session[MFA_NEXT_SESSION_KEY] == public
+    assert not Relationship.objects.exists()
+    # confirming the address signed it in just now: no password asked to activate
+    activate = client.get(reverse("mfa_activate_totp"))
+    assert activate.status_code == 200
+    secret = activate.context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    codes = client.get(reverse("mfa_view_recovery_codes")).content.decode()
+    assert f'href="{public}"' in codes
+    # and it is back on the consent page, without retyping anything
+    response = client.get(public)
     assert response.status_code == 200
     assert "Accept" in response.content.decode()
-    # answering needs the second factor its new tenant requires: enrolment first
-    response = client.post(reverse("offers:accept", args=[offer.token]))
-    assert response["Location"] == reverse("mfa_index")
     assert not Relationship.objects.exists()
     ana = User.objects.get(email="ana@wideworld.example")
-    enrol_totp(ana)
     # then it can accept at once: confirming the address signed it in just now
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("offers:accept", args=[offer.token]))

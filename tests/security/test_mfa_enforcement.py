@@ -1,10 +1,13 @@
 """MFA is enforced: who must enrol, which pages stay open until then, and the way back."""
 
+import re
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from delegation.models import AccessLevel
+from delegation.models import AccessLevel, Relationship
+from offers.models import OfferResponse
 from tenants.models import TenantKind, User
 from tenants.roles import Role
 from tenants.security import MFA_NEXT_SESSION_KEY, has_mfa, mfa_required_for
@@ -19,6 +22,7 @@ from tests.factories import (
     sign_in,
     totp_code,
 )
+from tests.offers.helpers import make_offer, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -133,17 +137,18 @@ def test_a_plain_customer_user_is_never_forced(client):
     assert client.get(reverse("tenants:profile")).status_code == 200
 
 
-def test_allauth_pages_sign_out_and_reading_an_offer_stay_open_before_enrolment(client):
+def test_allauth_pages_and_sign_out_stay_open_before_enrolment_but_an_offer_does_not(client):
     # given
     admin = make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN], mfa=False)
     sign_in(client, admin, mfa=False)
     # then: the MFA pages themselves, and other account pages
     for name in ("mfa_index", "mfa_activate_totp", "mfa_add_webauthn", "usersessions_list"):
         assert client.get(reverse(name)).status_code == 200, name
-    # reading an offer is not enforced (there is no such offer: the view says so, not MFA)
+    # reading an offer comes after enrolment, and the offer is the way back
     response = client.get("/offer/sometoken/")
-    assert response.get("Location") != ENROL
-    # answering one is
+    assert response["Location"] == ENROL
+    assert client.session[MFA_NEXT_SESSION_KEY] == "/offer/sometoken/"
+    # so does answering one
     response = client.post("/offer/sometoken/", {"action": "accept"})
     assert response.status_code == 302
     assert response["Location"] == ENROL
@@ -187,8 +192,8 @@ def test_turning_the_last_authenticator_off_leads_back_to_enrolment(client):
 def enrol_through_the_form(client) -> None:
     """Activate TOTP the way a person does: read the secret, type the current code.
 
-    allauth asks for the password first unless the user re-authenticated a moment ago
-    (a sign-in by e-mail confirmation does not count).
+    allauth asks for the password first unless the user signed in or re-authenticated
+    within the re-authentication window.
     """
     page = client.get(reverse("mfa_activate_totp"))
     if page.status_code == 302 and page["Location"].startswith(reverse("account_reauthenticate")):
@@ -310,3 +315,66 @@ def test_a_new_customer_signs_up_verifies_enrols_and_reaches_its_admin_center(
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == admin_center(tenant)
     assert response.status_code == 200
+
+
+# --- an offer opened before enrolment ------------------------------------------------------
+
+
+def sign_in_with_the_password(client, user) -> None:
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def continue_link(client) -> str:
+    """The "Continue where you were going" link of the recovery codes page."""
+    html = client.get(reverse("mfa_view_recovery_codes")).content.decode()
+    match = re.search(r'id="mfa-continue" href="([^"]+)"', html)
+    assert match, "no way back after enrolment"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_a_new_customer_admin_enrols_before_the_consent_page_then_accepts_once(client):
+    # given: a partner's offer, and a new customer's admin who has not enrolled
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    admin = make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN], mfa=False)
+    sign_in_with_the_password(client, admin)
+    # when: it opens the link
+    response = client.get(offer.get_public_path())
+    # then: enrolment comes first, with the consent page as the way back
+    assert response.status_code == 302
+    assert response["Location"] == ENROL
+    assert client.session[MFA_NEXT_SESSION_KEY] == offer.get_public_path()
+    # when: it enrols and continues
+    enrol_through_the_form(client)
+    way_back = continue_link(client)
+    page = client.get(way_back)
+    # then: the consent page, and one click accepts
+    assert way_back == offer.get_public_path()
+    assert page.status_code == 200
+    assert reverse("offers:accept", args=[offer.token]) in page.content.decode()
+    assert not Relationship.objects.exists()
+    response = client.post(reverse("offers:accept", args=[offer.token]))
+    assert response["Location"] == admin_center(admin.tenant)
+    assert Relationship.objects.get().accepted_by == admin
+
+
+@pytest.mark.parametrize("answer", ["offers:accept", "offers:decline"])
+def test_an_answer_posted_before_enrolment_leads_back_to_the_consent_page_not_an_answer(
+    client, answer
+):
+    # given: the consent page was read elsewhere; the answer arrives without a Referer
+    world = make_world()
+    offer = make_offer(world.partner_admin)
+    admin = make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN], mfa=False)
+    sign_in_with_the_password(client, admin)
+    # when
+    response = client.post(reverse(answer, args=[offer.token]))
+    # then: enrolment first, and nothing answered
+    assert response["Location"] == ENROL
+    enrol_through_the_form(client)
+    assert continue_link(client) == offer.get_public_path()
+    assert client.get(offer.get_public_path()).status_code == 200
+    assert not Relationship.objects.exists()
+    assert not OfferResponse.objects.exists()
