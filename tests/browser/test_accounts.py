@@ -61,7 +61,7 @@ def test_a_new_customer_signs_up_verifies_its_email_and_lands_in_its_admin_cente
 
     # when it activates an authenticator app and continues where it was going
     enrol_totp(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery codes")
     review(page, "recovery codes")
     page.get_by_role("link", name="Continue where you were going").click()
 

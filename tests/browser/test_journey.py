@@ -187,7 +187,7 @@ def test_the_delegated_administration_journey(page, open_page, smtp, worker, rev
     expect(ana.get_by_role("main")).to_contain_text("requires two-factor authentication")
     review(ana, "two-factor required")
     enrol_totp(ana)
-    expect(ana.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
+    expect(ana.get_by_role("heading", level=1)).to_have_text("Recovery codes")
     review(ana, "recovery codes")
     ana.get_by_role("link", name="Continue where you were going").click()
     expect(ana).to_have_url(offer_link)
