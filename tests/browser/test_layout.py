@@ -131,6 +131,7 @@ def assert_fits(page: Any, actions: list[str]) -> None:
         assert table["boxRight"] <= width, f"{table} is wider than the {width}px screen"
         assert table["boxScroll"] <= 0, f"{table} scrolls sideways in its box at {width}px"
         assert table["tableRight"] <= width, f"{table} runs off the {width}px screen"
+    assert_still_tables(page)
     for name in actions:
         links = page.get_by_role("main").get_by_role("link", name=name)
         assert links.count(), f"no {name!r} on {page.url}"
@@ -142,6 +143,24 @@ def assert_fits(page: Any, actions: list[str]) -> None:
             assert box is not None
             assert box["x"] >= 0, f"{name!r} starts off the {width}px screen"
             assert box["x"] + box["width"] <= width, f"{name!r} ends off the {width}px screen"
+
+
+def assert_still_tables(page: Any) -> None:
+    """Chromium's accessibility tree still holds each table, row, header and cell, however
+    the rows are laid out (a screen reader reads a stacked row as a table row)."""
+    in_dom = page.evaluate(
+        """() => ({
+            table: document.querySelectorAll("table").length,
+            row: document.querySelectorAll("tr").length,
+            columnheader: document.querySelectorAll("th[scope=col]").length,
+            rowheader: document.querySelectorAll("th[scope=row]").length,
+            cell: document.querySelectorAll("td").length,
+        })"""
+    )
+    nodes = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    roles = [node.get("role", {}).get("value") for node in nodes if not node.get("ignored")]
+    in_tree = {role: roles.count(role) for role in in_dom}
+    assert in_tree == in_dom, f"{page.url} at {page.viewport_size['width']}px"
 
 
 def look_at(page: Any, review: Any, url: str, name: str, actions: list[str]) -> None:
