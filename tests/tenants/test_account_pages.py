@@ -180,3 +180,23 @@ def test_the_reauthentication_pages_use_sentence_case(client, admin):
     # then confirming with the password or with the code speaks in sentence case
     assert title_case_in(page_of(client, reverse("account_reauthenticate"))) == []
     assert title_case_in(page_of(client, reverse("mfa_reauthenticate"))) == []
+
+
+def test_the_security_key_pages_use_sentence_case(client, admin):
+    from allauth.mfa.models import Authenticator
+
+    # given an admin about to add a security key
+    sign_in(client, admin)
+    assert title_case_in(page_of(client, reverse("mfa_add_webauthn"))) == []
+    # when they have one
+    key = Authenticator.objects.create(
+        user=admin, type=Authenticator.Type.WEBAUTHN, data={"name": "Desk key", "credential": {}}
+    )
+    # then listing, editing and removing keys speak in sentence case
+    for url in (
+        reverse("mfa_list_webauthn"),
+        reverse("mfa_edit_webauthn", kwargs={"pk": key.pk}),
+        reverse("mfa_remove_webauthn", kwargs={"pk": key.pk}),
+    ):
+        page = page_of(client, url)
+        assert title_case_in(page) == [], url
