@@ -2,17 +2,22 @@
 
 Each page a person meets on the way in, out and through the second factor is rendered
 with the test client, and its visible text (title, headings, labels, buttons, links) is
-searched for allauth's Title Case phrases.
+searched for allauth's Title Case phrases; the subjects of allauth's mail are in sentence
+case too.
 """
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
+import allauth
 import pytest
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
+from django.core import mail
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
@@ -200,3 +205,43 @@ def test_the_security_key_pages_use_sentence_case(client, admin):
     ):
         page = page_of(client, url)
         assert title_case_in(page) == [], url
+
+
+ALLAUTH_TEMPLATES = Path(allauth.__file__).parent / "templates"
+SUBJECTS = sorted(
+    str(path.relative_to(ALLAUTH_TEMPLATES))
+    for path in ALLAUTH_TEMPLATES.glob("*/email/*_subject.txt")
+    if path.parts[-3] in ("account", "mfa")
+)
+
+
+def test_every_account_mail_subject_is_found():
+    assert len(SUBJECTS) >= 15
+
+
+@pytest.mark.parametrize("name", SUBJECTS)
+def test_account_mail_subjects_use_sentence_case(name):
+    subject = " ".join(render_to_string(name, {}).split())
+    first, *rest = subject.split(" ")
+    assert first[:1].isupper()
+    assert [word for word in rest if word != word.lower()] == [], subject
+
+
+def test_the_confirmation_mail_at_sign_up_asks_in_sentence_case(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("account_signup"),
+            {
+                "organisation": "Wide World Importers",
+                "domain": "wideworld.example",
+                "first_name": "Ana",
+                "last_name": "Alves",
+                "email": "ana@wideworld.example",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
+    (message,) = mail.outbox
+    assert message.subject == "[Partner Portal] Confirm your email address"
