@@ -32,7 +32,7 @@ SENSITIVE_ACTS: dict[str, str] = {
     # a customer's directory, by its admins or its partner's agents
     "tenants:user-create": "Create a user, whose password is shown",
     "tenants:user-edit": "Edit a user's name and job title",
-    "tenants:user-disable": "Disable a user and end its sessions",
+    "tenants:user-disable": "Disable a user and end their sessions",
     "tenants:user-enable": "Enable a disabled user",
     "tenants:user-reset-password": "Reset a user's password, shown once",
     "tenants:user-roles": "Assign or remove a directory role",

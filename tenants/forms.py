@@ -11,7 +11,8 @@ from .services import DOMAIN_TAKEN, domain_is_taken, normalize_domain
 
 
 class OrganisationSignupForm(forms.Form):
-    """Extra sign-up fields: the new customer organisation and its domain.
+    """Extra sign-up fields: the new customer organisation and its domain, and the
+    admin's own name, by which the portal and its mail address them.
 
     allauth mixes this into its own sign-up form; the account adapter creates the
     tenant from ``cleaned_data`` in the same transaction as the user.
@@ -27,7 +28,27 @@ class OrganisationSignupForm(forms.Form):
         max_length=253,
         help_text="The DNS name your organisation uses for email, such as contoso.com.",
     )
-    field_order = ["organisation", "domain", "email", "password1", "password2"]
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        error_messages={"required": "Enter your first name."},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        error_messages={"required": "Enter your last name."},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    field_order = [
+        "organisation",
+        "domain",
+        "first_name",
+        "last_name",
+        "email",
+        "password1",
+        "password2",
+    ]
 
     def clean_organisation(self) -> str:
         value = " ".join(self.cleaned_data["organisation"].split())

@@ -43,6 +43,8 @@ def test_database_dropped_during_sign_up_gives_a_clean_page_and_no_partial_write
         {
             "organisation": "Half Written Ltd",
             "domain": "halfwritten.example",
+            "first_name": "Ann",
+            "last_name": "Archer",
             "email": "ann@halfwritten.example",
             "password1": "correct-horse-battery-staple",
             "password2": "correct-horse-battery-staple",

@@ -125,7 +125,7 @@ def sign_in_with_totp(page: Any, email_address: str, password: str = PASSWORD) -
 def enrol_totp(page: Any, password: str = PASSWORD) -> str:
     """Set up an authenticator app from the two-factor page, as a person does.
 
-    From the "Two-Factor Authentication" page: "Activate" the authenticator app, give the
+    From the "Two-factor authentication" page: "Activate" the authenticator app, give the
     password again if asked (only when the sign-in is no longer recent), read the secret
     the page shows, type the current code, and "Activate". Returns the secret; the page is
     left on the recovery codes.

@@ -27,6 +27,8 @@ def test_a_new_customer_signs_up_verifies_its_email_and_lands_in_its_admin_cente
     review(page, "sign up")
     page.get_by_label("Organisation name").fill("Wide World Importers")
     page.get_by_label("Your organisation's domain").fill("wideworld.example")
+    page.get_by_label("First name").fill("Ana")
+    page.get_by_label("Last name").fill("Alves")
     page.get_by_label("Email", exact=True).fill("ana@wideworld.example")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
@@ -38,6 +40,7 @@ def test_a_new_customer_signs_up_verifies_its_email_and_lands_in_its_admin_cente
     )
     review(page, "verification sent")
     (message,) = smtp.wait_for(to="ana@wideworld.example", subject="Confirm")
+    assert message_text(message).startswith("Hello Ana,"), message_text(message)
     link = re.search(rf"{re.escape(portal)}/accounts/confirm-email/\S+/", message_text(message))
     assert link, message_text(message)
 
@@ -58,7 +61,7 @@ def test_a_new_customer_signs_up_verifies_its_email_and_lands_in_its_admin_cente
 
     # when it activates an authenticator app and continues where it was going
     enrol_totp(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery codes")
     review(page, "recovery codes")
     page.get_by_role("link", name="Continue where you were going").click()
 

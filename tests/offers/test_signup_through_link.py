@@ -35,6 +35,8 @@ def test_sign_up_through_the_link_comes_back_to_the_consent_page_and_accepts(
             {
                 "organisation": "Wide World Importers",
                 "domain": "wideworld.example",
+                "first_name": "Ana",
+                "last_name": "Alves",
                 "email": "ana@wideworld.example",
                 "password1": PASSWORD,
                 "password2": PASSWORD,

@@ -23,6 +23,8 @@ def signup(client: Client, organisation: str, domain: str, email: str):
         {
             "organisation": organisation,
             "domain": domain,
+            "first_name": "Sam",
+            "last_name": "Stone",
             "email": email,
             "password1": PASSWORD,
             "password2": PASSWORD,

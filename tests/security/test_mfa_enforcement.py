@@ -295,6 +295,8 @@ def test_a_new_customer_signs_up_verifies_enrols_and_reaches_its_admin_center(
             {
                 "organisation": "Wide World Importers",
                 "domain": "wideworld.example",
+                "first_name": "Ana",
+                "last_name": "Alves",
                 "email": "ana@wideworld.example",
                 "password1": PASSWORD,
                 "password2": PASSWORD,

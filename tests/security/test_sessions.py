@@ -107,6 +107,8 @@ def test_sign_in_sign_up_and_sign_out_refuse_a_post_without_csrf_token():
         {
             "organisation": "X",
             "domain": "x.example",
+            "first_name": "Al",
+            "last_name": "Xu",
             "email": "a@x.example",
             "password1": PASSWORD,
             "password2": PASSWORD,

@@ -19,6 +19,8 @@ def signup(client, **overrides):
     data = {
         "organisation": "Wide World Importers",
         "domain": "wideworld.example",
+        "first_name": "Ana",
+        "last_name": "Alves",
         "email": "ana@wideworld.example",
         "password1": PASSWORD,
         "password2": PASSWORD,
@@ -188,5 +190,44 @@ def test_account_mail_names_the_portal(client, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True):
         signup(client)
     body = str(mail.outbox[0].body)
-    assert body.startswith("Hello from Partner Portal")
+    assert "— Partner Portal (testserver)" in body
     assert "Hello from !" not in body
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [("first_name", "Enter your first name."), ("last_name", "Enter your last name.")],
+)
+def test_sign_up_without_a_name_is_refused_and_says_which(client, missing, message):
+    # when
+    response = signup(client, **{missing: "  "})
+    # then
+    assert response.status_code == 200
+    assert response.context["form"].errors[missing] == [message]
+    assert message in response.content.decode()
+    assert not User.objects.exists()
+    assert not Tenant.objects.exists()
+
+
+def test_sign_up_asks_for_the_name_by_labelled_fields(client):
+    page = client.get(reverse("account_signup")).content.decode()
+    assert re.search(r'<label[^>]*for="id_first_name"[^>]*>\s*First name', page)
+    assert re.search(r'<label[^>]*for="id_last_name"[^>]*>\s*Last name', page)
+    assert 'autocomplete="given-name"' in page
+    assert 'autocomplete="family-name"' in page
+
+
+def test_sign_up_keeps_the_name_and_the_mail_greets_by_it(
+    client, django_capture_on_commit_callbacks
+):
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, first_name=" Pat ", last_name="O'Brien", email="pat@wideworld.example")
+    # then
+    user = User.objects.get()
+    assert (user.first_name, user.last_name) == ("Pat", "O'Brien")
+    assert user.get_full_name() == "Pat O'Brien"
+    (message,) = mail.outbox
+    body = str(message.body)
+    assert body.startswith("Hello Pat,\n")
+    assert "Hello pat@wideworld.example" not in body
