@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from audit.services import audit_agent_entered_once
+from partnerportal.refusals import Refused
 from tenants.models import Tenant, TenantKind, User
 from tenants.roles import ROLE_CODES, Permission, Role, permissions_for
 from tenants.selectors import user_roles
@@ -257,6 +258,88 @@ def tenant_rights_or_404(request: HttpRequest, tenant_id: Any) -> Rights:
         raise Http404("No such tenant.") from None
     r = rights_in(request.user, tenant_pk)
     if r is None or Permission.VIEW_TENANT not in r:
-        raise Http404("No such tenant.")
+        raise refusal(request.user, tenant_pk)
     audit_agent_entered_once(request, r)
     return r
+
+
+# --- Refusals that say why -------------------------------------------------------------
+
+
+def refusal(user: User | object, tenant_pk: UUID) -> Http404:
+    """Why ``user`` has no way into the tenant ``tenant_pk``, said only where the user
+    knows the tenant already: its own organisation, or a customer its partner served.
+    For anyone else a plain 404, the same whether the tenant exists or not."""
+    if not isinstance(user, User) or not user.is_active:
+        return Http404("No such tenant.")
+    if user.tenant_id == tenant_pk:
+        return Refused(
+            f"The admin center of {user.tenant.name} is for its administrators, and you hold "
+            "no administrator role there. If you need one, ask one of its global "
+            "administrators."
+        )
+    if not user.tenant.is_partner:
+        return Http404("No such tenant.")
+    served = (
+        Relationship.objects.filter(partner_id=user.tenant_id, customer_id=tenant_pk)
+        .select_related("customer")
+        .order_by("-created")
+        .first()
+    )
+    if served is None:
+        return Http404("No such tenant.")
+    customer = served.customer.name
+    if LEVEL_ROLE.get(agent_level(user)) is None:
+        return Refused(
+            f"You have no delegated access to customers, so you cannot administer {customer}. "
+            "Ask your partner admin to give you Full or Limited administration."
+        )
+    return Refused(
+        f"{user.tenant.name}'s delegated access to {customer} has ended "
+        f"({served.get_display_status_display().lower()}). {customer} can give it again by "
+        "accepting a new offer."
+    )
+
+
+def missing_permission(rights: Rights, permission: Permission) -> Refused:
+    """Why the holder of ``rights`` (who may see the tenant) may not do this here."""
+    tenant = rights.tenant.name
+    if rights.is_agent:
+        level = AccessLevel(rights.level).label if rights.level in LEVEL_CODES else ""
+        return Refused(
+            f"Your delegated access to {tenant} ({level}) does not allow this: "
+            f"“{permission.label}”."
+        )
+    return Refused(
+        f"Your roles in {tenant} do not allow this: “{permission.label}”. One of its global "
+        "administrators can give you a role that does."
+    )
+
+
+def user_refusal(
+    actor_rights: Rights, actor: User, target_user: User, *, reset: bool, manage: bool
+) -> str:
+    """Why ``actor`` may not reset the password of (``reset``) or change (``manage``)
+    ``target_user`` here, in words; "" when it may do all it is asked about."""
+    if (reset or manage) and actor.pk == target_user.pk:
+        return "You cannot do this to your own account here; use your profile page."
+    acts = []
+    if manage and not can_manage_user(actor_rights, actor, target_user):
+        acts.append("change")
+    if reset and not can_reset_password(actor_rights, target_user):
+        acts.append("reset the password of")
+    if not acts:
+        return ""
+    act = " or ".join(acts)
+    held = sorted(user_roles(target_user), key=list(Role).index)
+    beyond = [role for role in held if not actor_rights.covers([role])]
+    if beyond:
+        labels = ", ".join(str(role.label) for role in beyond)
+        return (
+            f"You cannot {act} {target_user.display_name}: they hold {labels}, which "
+            "allows more than you may do here. Only someone who may do all of that can."
+        )
+    return (
+        f"You cannot {act} {target_user.display_name}: they are an administrator, and "
+        "that needs a role you do not hold here."
+    )

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerportal.reauth import recent_sign_in_required
+from partnerportal.refusals import Refused
 from tenants.models import User
 from tenants.selectors import enabled_global_admins, uuid_or_none
 from tenants.services import user_roles
@@ -46,7 +47,9 @@ def partner_admin_or_404(request: HttpRequest) -> User:
     """The signed-in partner admin; anyone else finds no such page."""
     user = partner_user_or_404(request)
     if not is_partner_admin(user):
-        raise Http404("No such page.")
+        raise Refused(
+            f"Only the partner admins of {user.tenant.name} manage its staff and their access."
+        )
     return user
 
 
@@ -54,7 +57,10 @@ def partner_agent_or_404(request: HttpRequest) -> User:
     """A partner admin, or partner staff with delegated access; anyone else: 404."""
     user = partner_user_or_404(request)
     if not (is_partner_admin(user) or has_agent_access(user)):
-        raise Http404("No such page.")
+        raise Refused(
+            "The lookup and the customers are for staff with delegated access, and you have "
+            "none. Ask your partner admin to give you Full or Limited administration."
+        )
     return user
 
 

@@ -16,9 +16,16 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from delegation.access import Rights, grantable_roles, tenant_rights_or_404
+from delegation.access import (
+    Rights,
+    grantable_roles,
+    missing_permission,
+    tenant_rights_or_404,
+    user_refusal,
+)
 from partnerportal.ratelimit import ratelimit
 from partnerportal.reauth import recent_sign_in_required
+from partnerportal.refusals import Refused
 from tenants.roles import Permission, Role
 
 from . import services
@@ -91,7 +98,7 @@ def _rights_or_404(
 ) -> Rights:
     rights = tenant_rights_or_404(request, tenant_id)
     if permission not in rights:
-        raise Http404("No such page.")
+        raise missing_permission(rights, permission)
     return rights
 
 
@@ -187,6 +194,14 @@ def user_detail(request: HttpRequest, tenant_id: UUID, user_id: UUID) -> HttpRes
         "can_manage": services.user_manage_allowed(rights=rights, actor=actor, target=target),
         "can_reset": services.password_reset_allowed(rights=rights, actor=actor, target=target),
         "can_assign": bool(grantable),
+        # Why an act the actor may do to others is not offered for this user.
+        "refusal": user_refusal(
+            rights,
+            actor,
+            target,
+            reset=rights.has(Permission.RESET_PASSWORDS) and actor.pk != target.pk,
+            manage=rights.has(Permission.MANAGE_USERS) and actor.pk != target.pk,
+        ),
     }
     return _render(request, "tenants/user_detail.html", rights, context)
 
@@ -196,8 +211,8 @@ def _managed_user_or_404(
 ) -> tuple[Rights, User]:
     rights = _rights_or_404(request, tenant_id, Permission.MANAGE_USERS)
     target = _user_or_404(rights, user_id)
-    if not services.user_manage_allowed(rights=rights, actor=_actor(request), target=target):
-        raise Http404("No such page.")
+    if reason := user_refusal(rights, _actor(request), target, reset=False, manage=True):
+        raise Refused(reason)
     return rights, target
 
 
@@ -255,8 +270,8 @@ def _resettable_user_or_404(
 ) -> tuple[Rights, User]:
     rights = _rights_or_404(request, tenant_id, Permission.RESET_PASSWORDS)
     target = _user_or_404(rights, user_id)
-    if not services.password_reset_allowed(rights=rights, actor=_actor(request), target=target):
-        raise Http404("No such page.")
+    if reason := user_refusal(rights, _actor(request), target, reset=True, manage=False):
+        raise Refused(reason)
     return rights, target
 
 

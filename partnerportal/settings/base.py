@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "partnerportal.middleware.MFARequiredMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: a view's 404 becomes the portal's page, with its reason when it may say one.
+    "partnerportal.refusals.RefusalPageMiddleware",
 ]
 
 ROOT_URLCONF = "partnerportal.urls"
