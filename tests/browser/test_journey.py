@@ -329,5 +329,7 @@ def test_the_delegated_administration_journey(page, open_page, smtp, worker, rev
     response = navigation.value
     assert response is not None
     assert response.status == 404
-    expect(adele.get_by_role("heading", level=1)).to_have_text("Page not found")
+    # and says why: the access has ended (adele knows the customer; a stranger would not)
+    expect(adele.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
+    expect(adele.get_by_role("main")).to_contain_text("has ended")
     review(adele, "refused")

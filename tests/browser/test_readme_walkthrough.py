@@ -189,7 +189,8 @@ def test_the_readme_walk_through_works_as_written(page, open_page, screenshot, p
         admin_nav(adele).get_by_role("link", name="Users").click()
     assert navigation.value is not None
     assert navigation.value.status == 404
-    expect(adele.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(adele.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
+    expect(adele.get_by_role("main")).to_contain_text("delegated access to Contoso has ended")
     screenshot(adele, "5 refused")
     for person in (alex, tina, adele, megan):
         assert person.problems.errors == [], person.problems.errors
