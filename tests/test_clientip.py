@@ -42,7 +42,8 @@ def test_without_trusted_proxies_a_forwarded_for_header_is_ignored(settings):
     assert "HTTP_X_FORWARDED_FOR" not in request.META
 
 
-def test_a_client_not_among_the_trusted_proxies_cannot_spoof_its_address(settings):
+def test_a_client_not_among_the_trusted_proxies_cannot_spoof_its_address(settings, record_property):
+    record_property("battery.attacks", 1)
     settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     request, seen = through_middleware(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=CLIENT)
     assert seen["ip"] == "203.0.113.9"
@@ -127,7 +128,10 @@ def test_the_audit_event_records_the_client_behind_the_proxy_and_the_peer_otherw
 
 
 @pytest.mark.parametrize(("peer", "secure"), [("203.0.113.9", False), (PROXY, True)])
-def test_forwarded_proto_is_believed_only_from_a_trusted_proxy(settings, peer, secure):
+def test_forwarded_proto_is_believed_only_from_a_trusted_proxy(
+    settings, peer, secure, record_property
+):
+    record_property("battery.attacks", 1)
     settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     _, seen = through_middleware(REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
@@ -167,7 +171,8 @@ def test_a_spoofed_forwarded_proto_is_still_sent_to_https(settings):
         "",
     ],
 )
-def test_a_request_id_of_another_shape_is_replaced(settings, incoming):
+def test_a_request_id_of_another_shape_is_replaced(settings, incoming, record_property):
+    record_property("battery.attacks", 1)
     settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     _, seen = through_middleware(REMOTE_ADDR=PROXY, HTTP_X_REQUEST_ID=incoming)
     assert seen["request_id"] != incoming

@@ -293,3 +293,14 @@ def test_only_partner_admins_reach_the_staff_pages(client, world, persona, name,
     response = getattr(client, method)(reverse(f"delegation:{name}", args=args), form())
     assert response.status_code == 404
     assert snapshot() == before
+
+
+def test_a_partner_without_a_verified_domain_is_shown_where_to_verify_one(client):
+    partner = make_partner(name="Litware Partners", domain="litware.example")
+    Domain.objects.filter(tenant=partner).update(verified=False)
+    admin = make_partner_user(partner, roles=[Role.GLOBAL_ADMIN])
+    sign_in(client, admin)
+    body = client.get(reverse("delegation:staff-add")).content.decode()
+    domains = reverse("tenants:domains", kwargs={"tenant_id": partner.pk})
+    assert f'href="{domains}"' in body
+    assert client.get(domains).status_code == 200  # the partner's own admin center

@@ -362,3 +362,32 @@ def test_the_mails_of_an_acceptance_name_no_domain_that_is_only_claimed(
     assert confirmation.body_text.startswith("Contoso accepted")
     assert f"({partner_claim.name})" not in receipt.subject + receipt.body_text
     assert "offer of Fabrikam Partners for Contoso" in receipt.body_text
+
+
+def test_a_thousand_refused_messages_go_out_in_one_sweep_once_the_server_is_back(
+    smtp_sink, record_property
+):
+    # given: 1,000 messages written while the mail server refuses everything
+    outbox.outbox_write(
+        to=[f"user{n}@example.com" for n in range(1000)], subject="Hello", body_text="Hi"
+    )
+    smtp_sink.reject(1000)
+    assert outbox_sweep() == 1000
+    assert OutboundEmail.objects.filter(status="pending", attempts=1).count() == 1000
+    # when: the server is back, and the sweep comes round once their backoff has passed
+    # (the first backoff is one minute: within two minutes of the server's return)
+    assert not OutboundEmail.objects.filter(
+        next_attempt_at__gt=timezone.now() + timedelta(minutes=2)
+    ).exists()
+    OutboundEmail.objects.update(next_attempt_at=timezone.now())
+    started = time.monotonic()
+    delivered = outbox_sweep()
+    elapsed = time.monotonic() - started
+    # then: one sweep delivers them all, each once
+    assert delivered == 1000
+    assert len(smtp_sink.wait_for(1000)) == 1000
+    assert len({str(m["To"]) for m in smtp_sink.messages}) == 1000
+    assert not OutboundEmail.objects.exclude(status="sent").exists()
+    record_property("battery.faults", 1)
+    record_property("sweep.seconds_for_1000", round(elapsed, 2))
+    print(f"\none sweep delivered 1,000 messages over SMTP in {elapsed:.1f} s")

@@ -175,7 +175,8 @@ def test_send_writes_one_outbox_row_per_address_and_a_double_submit_sends_once()
     assert actions(world.partner).count(Action.OFFER_SENT) == 1
 
 
-def test_a_partner_mails_offers_to_at_most_its_daily_cap_of_addresses(settings):
+def test_a_partner_mails_offers_to_at_most_its_daily_cap_of_addresses(settings, record_property):
+    record_property("battery.attacks", 1)
     # given: a cap of 5 a day, 4 addresses mailed already (two offers)
     settings.OFFER_MAIL_DAILY_CAP = 5
     world = make_world()

@@ -29,7 +29,10 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_a_full_agent_cannot_make_a_global_admin_to_act_beyond_its_delegation(client):
+def test_a_full_agent_cannot_make_a_global_admin_to_act_beyond_its_delegation(
+    client, record_property
+):
+    record_property("battery.attacks", 1)
     # given: a customer that requires MFA of its admins, its partner, and a Full agent
     customer = make_tenant(name="Contoso", domain="contoso.test")
     admin = make_user(customer, email="megan@contoso.test", roles=[Role.GLOBAL_ADMIN])

@@ -32,7 +32,10 @@ def signup(client: Client, organisation: str, domain: str, email: str):
     )
 
 
-def test_a_stranger_signs_up_with_northwindtraders_com_and_does_not_lock_the_owner_out(dns):
+def test_a_stranger_signs_up_with_northwindtraders_com_and_does_not_lock_the_owner_out(
+    dns, record_property
+):
+    record_property("battery.attacks", 1)
     # given: a stranger signs up first, claiming the real organisation's domain
     assert signup(Client(), "Northwind Traders", "northwindtraders.com", "eve@mailbox.example")
     squatter = Tenant.objects.get(users__email="eve@mailbox.example")
@@ -62,7 +65,8 @@ def test_a_stranger_signs_up_with_northwindtraders_com_and_does_not_lock_the_own
     assert "already verified by an organisation" in again.content.decode()
 
 
-def test_the_stranger_cannot_verify_with_the_owners_record(dns):
+def test_the_stranger_cannot_verify_with_the_owners_record(dns, record_property):
+    record_property("battery.attacks", 1)
     # given: both claim the name; only the owner's record is published
     owner = make_partner(name="Owner", domain="owner.example")
     squatter = make_partner(name="Squatter", domain="squatter.example")
@@ -82,7 +86,8 @@ def test_the_stranger_cannot_verify_with_the_owners_record(dns):
     assert not squatter_claim.verified
 
 
-def test_a_partner_cannot_show_an_unproved_domain_on_its_consent_page(client):
+def test_a_partner_cannot_show_an_unproved_domain_on_its_consent_page(client, record_property):
+    record_property("battery.attacks", 1)
     # given: a partner that claims microsoft.com as its default domain, unverified
     partner = make_partner(name="Contoso Partners", domain="contoso-partners.example")
     partner.domains.all().delete()

@@ -255,7 +255,10 @@ def test_a_foreign_referer_is_never_used_as_the_way_back(client):
 @pytest.mark.parametrize(
     "referer", ["http://testserver//evil.example/x", "http://testserver/\\evil.example/x"]
 )
-def test_a_local_referer_whose_path_leaves_the_site_is_never_the_way_back(client, referer):
+def test_a_local_referer_whose_path_leaves_the_site_is_never_the_way_back(
+    client, referer, record_property
+):
+    record_property("battery.attacks", 1)
     # given: a Referer on this host whose path alone is protocol-relative
     admin = make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN], mfa=False)
     sign_in(client, admin, mfa=False)

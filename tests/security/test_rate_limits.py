@@ -184,7 +184,10 @@ def behind_proxy(client_address: str, proxy: str = PROXY) -> Client:
 
 
 @pytest.mark.parametrize(("trusted", "separate"), [(["10.0.0.0/24"], True), ([], False)])
-def test_clients_behind_our_proxy_have_sign_in_limits_of_their_own(settings, trusted, separate):
+def test_clients_behind_our_proxy_have_sign_in_limits_of_their_own(
+    settings, trusted, separate, record_property
+):
+    record_property("battery.attacks", 1)
     # given: failed sign-ins counted per address, three a minute
     settings.TRUSTED_PROXIES = trusted
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/m/ip"}
@@ -215,7 +218,10 @@ def test_a_forged_forwarded_for_does_not_escape_the_sign_in_limit(settings):
 
 
 @pytest.mark.parametrize(("trusted", "separate"), [(["10.0.0.0/24"], True), ([], False)])
-def test_clients_behind_our_proxy_have_offer_link_limits_of_their_own(settings, trusted, separate):
+def test_clients_behind_our_proxy_have_offer_link_limits_of_their_own(
+    settings, trusted, separate, record_property
+):
+    record_property("battery.attacks", 1)
     # given
     settings.TRUSTED_PROXIES = trusted
     settings.OFFER_LINK_RATE_LIMIT = "3/h"

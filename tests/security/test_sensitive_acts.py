@@ -262,7 +262,10 @@ def test_every_act_of_the_list_has_a_case_here():
 
 
 @pytest.mark.parametrize("name", sorted(SENSITIVE_ACTS))
-def test_a_stale_sign_in_is_sent_to_re_authenticate_and_changes_nothing(world, name):
+def test_a_stale_sign_in_is_sent_to_re_authenticate_and_changes_nothing(
+    world, name, record_property
+):
+    record_property("battery.attacks", 1)
     # when
     response, changed = _post(world, name, stale=True)
     # then

@@ -52,7 +52,8 @@ def password_step(client, user):
     assert response["Location"] == reverse("mfa_authenticate")
 
 
-def test_enrolment_stores_the_totp_secret_and_the_recovery_seed_encrypted(client):
+def test_enrolment_stores_the_totp_secret_and_the_recovery_seed_encrypted(client, record_property):
+    record_property("battery.attacks", 1)
     # given
     admin = make_user(make_tenant(), roles=[Role.GLOBAL_ADMIN], mfa=False)
     sign_in(client, admin, mfa=False)
