@@ -24,6 +24,7 @@ from partnerportal.refusals import Refused
 from tenants.models import Tenant, TenantKind, User
 from tenants.roles import ROLE_CODES, Permission, Role, permissions_for
 from tenants.selectors import user_roles
+from tenants.text import possessive
 
 from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
 
@@ -295,7 +296,7 @@ def refusal(user: User | object, tenant_pk: UUID) -> Http404:
             "Ask your partner admin to give you Full or Limited administration."
         )
     return Refused(
-        f"{user.tenant.name}'s delegated access to {customer} has ended "
+        f"{possessive(user.tenant.name)} delegated access to {customer} has ended "
         f"({served.get_display_status_display().lower()}). {customer} can give it again by "
         "accepting a new offer."
     )

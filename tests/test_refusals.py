@@ -1,6 +1,8 @@
 """A refusal is the portal's own page, and says why where the person already knows the
 thing exists; an unknown or invisible tenant answers the same plain 404 as ever."""
 
+import html
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -42,7 +44,7 @@ def world():
 def page(client, user, url):
     sign_in(client, user)
     response = client.get(url)
-    return response.status_code, response.content.decode()
+    return response.status_code, html.unescape(response.content.decode())
 
 
 def test_an_agent_whose_access_ended_is_told_so(client, world):
@@ -50,7 +52,7 @@ def test_an_agent_whose_access_ended_is_told_so(client, world):
     url = reverse("tenants:admin-center", args=[world["contoso"].pk])
     status, body = page(client, world["full"], url)
     assert status == 404
-    assert "delegated access to Contoso has ended (terminated)" in body
+    assert "Fabrikam Partners' delegated access to Contoso has ended (terminated)" in body
     assert "accepting a new offer" in body
 
 
