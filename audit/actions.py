@@ -48,3 +48,13 @@ class Action(models.TextChoices):
     )
     RELATIONSHIP_EXPIRED = "relationship.expired", "A partner relationship expired"
     AGENT_ACCESS_CHANGED = "staff.access_changed", "Changed a staff member's delegated access"
+    TEAM_CREATED = "team.created", "Created a team"
+    TEAM_UPDATED = "team.updated", "Edited a team"
+    TEAM_DELETED = "team.deleted", "Deleted a team"
+    TEAM_MEMBER_ADDED = "team.member_added", "Added a staff member to a team"
+    TEAM_MEMBER_REMOVED = "team.member_removed", "Removed a staff member from a team"
+    TEAM_ASSIGNMENT_SET = "team.assignment_set", "Gave a team roles in customers"
+    TEAM_ASSIGNMENT_REMOVED = "team.assignment_removed", "Took a team's roles in a customer away"
+    CUSTOMER_GROUP_CREATED = "customer_group.created", "Created a customer group"
+    CUSTOMER_GROUP_UPDATED = "customer_group.updated", "Edited a customer group"
+    CUSTOMER_GROUP_DELETED = "customer_group.deleted", "Deleted a customer group"

@@ -1,8 +1,9 @@
 """The one authorisation rule: what a user may do in a tenant, and why.
 
 At home a user holds its own directory roles; a partner's agent holds the roles of its
-partner's effective relationship with a customer, narrowed by its level, less what
-acting on a customer's behalf never allows. Views load a tenant through
+partner's effective relationship with a customer, narrowed by its level (Full or
+Limited) or, in Teams mode, by the roles its teams hold there, less what acting on a
+customer's behalf never allows. Views load a tenant through
 ``tenant_rights_or_404`` (a 404 whatever the reason) and services re-check with
 ``require``.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from audit.services import audit_agent_entered_once
@@ -26,7 +28,14 @@ from tenants.roles import ROLE_CODES, Permission, Role, permissions_for
 from tenants.selectors import user_roles
 from tenants.text import possessive
 
-from .models import LEVEL_ROLE, AccessLevel, AgentAccess, Relationship
+from .models import (
+    AGENT_LEVELS,
+    LEVEL_ROLE,
+    AccessAssignment,
+    AccessLevel,
+    AgentAccess,
+    Relationship,
+)
 
 LEVEL_CODES: frozenset[str] = frozenset(level.value for level in AccessLevel)
 
@@ -55,6 +64,9 @@ class Rights:
     via: str = "none"  # "home", "relationship" or "none"
     relationship: Relationship | None = None
     level: str = AccessLevel.NONE
+    # In Teams mode: the names of the teams through which the agent holds something
+    # here, sorted ("through Helpdesk").
+    teams: tuple[str, ...] = ()
 
     def __contains__(self, permission: object) -> bool:
         return permission in self.permissions
@@ -99,6 +111,30 @@ def agent_level(user: User) -> str:
     return level if level in LEVEL_CODES else AccessLevel.NONE
 
 
+# What an agent in Teams mode holds, loaded once: (team name, relationship id or None for
+# the team's default assignment, role codes).
+TeamGrant = tuple[str, UUID | None, list[str]]
+
+
+def team_assignments_of(user: User, relationships: Iterable[Any] | None = None) -> list[TeamGrant]:
+    """The assignments of ``user``'s teams (of its own partner), in one query whatever the
+    number of teams, members and customers: every one, or only the default ones and those
+    of ``relationships`` (ids or rows: a page of a list). Never remembered: a change of
+    membership or assignment counts from the next request."""
+    assignments = AccessAssignment.objects.filter(
+        team__memberships__user=user, team__partner_id=user.tenant_id
+    )
+    if relationships is not None:
+        ids = [getattr(r, "pk", r) for r in relationships]
+        assignments = assignments.filter(Q(relationship_id__in=ids) | Q(relationship__isnull=True))
+    return [
+        (name, relationship_id, roles)
+        for name, relationship_id, roles in assignments.values_list(
+            "team__name", "relationship_id", "roles"
+        )
+    ]
+
+
 def _granted_roles(relationship: Relationship) -> frozenset[Role]:
     """The relationship's roles; a value outside the catalogue grants nothing."""
     return frozenset(Role(r) for r in relationship.roles or [] if r in ROLE_CODES)
@@ -127,6 +163,37 @@ def _agent_permissions(roles: frozenset[Role], level_role: Role) -> frozenset[Pe
     return (permissions_for(roles) & permissions_for([level_role])) - AGENT_EXCLUDED
 
 
+def team_rights(
+    tenant: Tenant, relationship: Relationship, assignments: Iterable[TeamGrant]
+) -> Rights:
+    """The pure core of the Teams path: the union of the roles of the assignments that
+    apply to ``relationship`` (its own, or a team's default), each within what the
+    relationship grants, less the exclusions; nothing, not even the tenant's details,
+    where no team holds a role here."""
+    roles = _granted_roles(relationship)
+    granted = permissions_for(roles) - AGENT_EXCLUDED
+    permissions: set[Permission] = set()
+    teams: set[str] = set()
+    for name, relationship_id, codes in assignments:
+        if relationship_id is not None and relationship_id != relationship.pk:
+            continue
+        held = permissions_for(Role(c) for c in codes or [] if c in ROLE_CODES) & granted
+        if held:
+            permissions |= held
+            teams.add(name)
+    if not permissions:
+        return Rights(tenant=tenant)
+    return Rights(
+        tenant=tenant,
+        permissions=frozenset(permissions),
+        roles=roles,
+        via="relationship",
+        relationship=relationship,
+        level=AccessLevel.TEAMS,
+        teams=tuple(sorted(teams)),
+    )
+
+
 def _may_act_as_agent(user: User | object, tenant: Tenant) -> bool:
     return (
         isinstance(user, User)
@@ -138,8 +205,9 @@ def _may_act_as_agent(user: User | object, tenant: Tenant) -> bool:
 
 def rights(user: User | object, tenant: Tenant) -> Rights:
     """The permissions ``user`` holds in ``tenant``: its own roles at home; for a partner
-    agent, its partner's effective relationship's roles intersected with its level, less
-    ``AGENT_EXCLUDED``; else nothing."""
+    agent, its partner's effective relationship's roles intersected with its level (in
+    Teams mode: with the union of its teams' roles there), less ``AGENT_EXCLUDED``; else
+    nothing."""
     if not isinstance(user, User) or not user.is_active:
         return Rights(tenant=tenant)
     if user.tenant_id == tenant.pk:
@@ -148,11 +216,13 @@ def rights(user: User | object, tenant: Tenant) -> Rights:
     if not _may_act_as_agent(user, tenant):
         return Rights(tenant=tenant)
     level = agent_level(user)
-    if LEVEL_ROLE.get(level) is None:
+    if level not in AGENT_LEVELS:
         return Rights(tenant=tenant)
     relationship = _effective_relationship(user, tenant.pk)
     if relationship is None:
         return Rights(tenant=tenant)
+    if level == AccessLevel.TEAMS:
+        return team_rights(tenant, relationship, team_assignments_of(user, [relationship.pk]))
     return _agent_rights(tenant, relationship, level)
 
 
@@ -172,16 +242,27 @@ def _effective_relationship(user: User, customer_id: Any) -> Relationship | None
 
 
 def rights_via_relationship(
-    user: User | object, relationship: Relationship, *, now: datetime | None = None
+    user: User | object,
+    relationship: Relationship,
+    *,
+    now: datetime | None = None,
+    assignments: Iterable[TeamGrant] | None = None,
 ) -> Rights:
     """``rights(user, relationship.customer)`` on the agent path only, for a relationship
-    already loaded (with its customer): no query per row of a list."""
+    already loaded (with its customer): no query per row of a list. In Teams mode, pass
+    the agent's ``assignments`` loaded once for the list (``team_assignments_of``);
+    without them they are read here, one query."""
     tenant = relationship.customer
     if not isinstance(user, User) or not _may_act_as_agent(user, tenant):
         return Rights(tenant=tenant)
     if relationship.partner_id != user.tenant_id or not relationship.is_effective(now):
         return Rights(tenant=tenant)
-    return _agent_rights(tenant, relationship, agent_level(user))
+    level = agent_level(user)
+    if level == AccessLevel.TEAMS:
+        if assignments is None:
+            assignments = team_assignments_of(user, [relationship.pk])
+        return team_rights(tenant, relationship, assignments)
+    return _agent_rights(tenant, relationship, level)
 
 
 def require(user: User | object, tenant: Tenant, permission: Permission) -> Rights:
@@ -243,7 +324,7 @@ def rights_in(user: User | object, tenant_id: UUID) -> Rights | None:
         return None
     if user.tenant_id == tenant_id:
         return rights(user, user.tenant)
-    if LEVEL_ROLE.get(agent_level(user)) is None:
+    if agent_level(user) not in AGENT_LEVELS:
         return None  # no agent path: spare the query
     relationship = _effective_relationship(user, tenant_id)
     if relationship is None:
@@ -290,10 +371,16 @@ def refusal(user: User | object, tenant_pk: UUID) -> Http404:
     if served is None:
         return Http404("No such tenant.")
     customer = served.customer.name
-    if LEVEL_ROLE.get(agent_level(user)) is None:
+    level = agent_level(user)
+    if level not in AGENT_LEVELS:
         return Refused(
             f"You have no delegated access to customers, so you cannot administer {customer}. "
             "Ask your partner admin to give you Full or Limited administration."
+        )
+    if level == AccessLevel.TEAMS and served.is_effective():
+        return Refused(
+            f"None of your teams holds a role in {customer}, so you cannot administer it. "
+            "Ask your partner admin to add you to a team that does."
         )
     return Refused(
         f"{possessive(user.tenant.name)} delegated access to {customer} has ended "
@@ -307,6 +394,8 @@ def missing_permission(rights: Rights, permission: Permission) -> Refused:
     tenant = rights.tenant.name
     if rights.is_agent:
         level = AccessLevel(rights.level).label if rights.level in LEVEL_CODES else ""
+        if rights.teams:
+            level = "through " + ", ".join(rights.teams)
         return Refused(
             f"Your delegated access to {tenant} ({level}) does not allow this: "
             f"“{permission.label}”."

@@ -34,6 +34,11 @@ class AgentAccessForm(forms.Form):
                 "users and administrators, reset passwords of non-administrators and "
                 "password admins, file service requests",
             ),
+            (
+                AccessLevel.TEAMS,
+                "Through teams — in each customer, only the roles the staff member's "
+                "teams hold there, within the roles that customer granted",
+            ),
         ],
         widget=forms.RadioSelect,
         required=False,
@@ -49,7 +54,9 @@ class AgentAccessForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("assign") == YES and not data.get("level"):
-            self.add_error("level", "Choose Full administration or Limited administration.")
+            self.add_error(
+                "level", "Choose Full administration, Limited administration or through teams."
+            )
         return data
 
     @property

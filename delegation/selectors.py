@@ -22,7 +22,7 @@ from tenants.selectors import (
     keyset_result,
 )
 
-from .access import Rights, agent_level, rights_via_relationship
+from .access import Rights, agent_level, rights_via_relationship, team_assignments_of
 from .models import AccessLevel, Relationship
 
 LOOKUP_MAX_LENGTH = 254
@@ -34,7 +34,7 @@ DOMAIN_SHAPE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]*)+$")
 
 
 def has_agent_access(user: User | object) -> bool:
-    """An enabled partner user whose delegated access level is Full or Limited."""
+    """An enabled partner user with delegated access: Full, Limited or through teams."""
     return isinstance(user, User) and user.is_active and agent_level(user) != AccessLevel.NONE
 
 
@@ -274,14 +274,23 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
     queries). A customer whose relationship has ended keeps its name and nothing of its
     directory."""
     now = timezone.now()
-    results = []
+    currents: list[tuple[Tenant, Relationship]] = []
     for tenant in tenants:
         relationships: list[Relationship] = getattr(tenant, "partner_relationships_here", [])
         if not relationships:
             continue
         current = next((r for r in relationships if r.is_effective(now)), relationships[0])
         current.customer = tenant  # already loaded: no query for it
-        rights = rights_via_relationship(user, current, now=now)
+        currents.append((tenant, current))
+    # In Teams mode, the agent's assignments for the whole page: one query.
+    assignments = (
+        team_assignments_of(user, [r.pk for _, r in currents])
+        if currents and agent_level(user) == AccessLevel.TEAMS
+        else None
+    )
+    results = []
+    for tenant, current in currents:
+        rights = rights_via_relationship(user, current, now=now, assignments=assignments)
         shown = rights.shows_details
         results.append(
             LookupResult(

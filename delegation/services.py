@@ -24,8 +24,14 @@ from .models import AccessLevel, AgentAccess
 from .selectors import is_partner_admin
 
 # Higher is more access; a partner admin may lower its own level but raise it only as the
-# partner's only admin (else another admin does it: four eyes).
-LEVEL_RANK: dict[str, int] = {AccessLevel.NONE: 0, AccessLevel.LIMITED: 1, AccessLevel.FULL: 2}
+# partner's only admin (else another admin does it: four eyes). Teams mode may hold more
+# than Limited (what its teams hold) and never more than Full: Limited → Teams is a raise.
+LEVEL_RANK: dict[str, int] = {
+    AccessLevel.NONE: 0,
+    AccessLevel.LIMITED: 1,
+    AccessLevel.TEAMS: 2,
+    AccessLevel.FULL: 3,
+}
 
 
 def agent_access_check(
@@ -44,7 +50,9 @@ def agent_access_check(
     in again (``reauthenticated``): with nobody to ask, it must not be stuck.
     """
     if new_level not in AccessLevel.values:
-        raise ValidationError("Choose no access, Full administration or Limited administration.")
+        raise ValidationError(
+            "Choose no access, Full administration, Limited administration or access through teams."
+        )
     if not staff_user.tenant.is_partner:
         raise ValidationError("Only staff of a partner can be given delegated access.")
     if (
@@ -138,7 +146,8 @@ def _lock_partner(partner_admin: User, staff_user: User | None = None) -> Tenant
 def agent_access_set(
     *, partner_admin: User, staff_user: User, level: str, reauthenticated: bool = False
 ) -> AgentAccess:
-    """Set a partner staff member's delegated access, as a global admin of its partner.
+    """Set a partner staff member's delegated access (its mode: none, Full, Limited or
+    through its teams), as a global admin of its partner.
 
     ``reauthenticated``: the admin has just signed in again (the page asks for it), which
     an only admin needs to raise its own access.

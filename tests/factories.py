@@ -217,3 +217,24 @@ def make_service_request(tenant: Tenant, by: User, *, title: str = "Mail is slow
         contact_name=by.get_full_name(),
         contact_email=by.email,
     )
+
+
+def make_team(
+    partner: Tenant,
+    name: str,
+    *,
+    members: Iterable[User] = (),
+    assignments: dict[Relationship | None, Iterable[Role]] | None = None,
+) -> Any:
+    """A team of ``partner`` with ``members``, holding roles per relationship (None: the
+    team's default assignment, in every customer), stored as the services store them."""
+    from delegation.models import AccessAssignment, Team, TeamMembership
+
+    team = Team.objects.create(partner=partner, name=name)
+    for user in members:
+        TeamMembership.objects.create(team=team, user=user)
+    for relationship, roles in (assignments or {}).items():
+        AccessAssignment.objects.create(
+            team=team, relationship=relationship, roles=[str(Role(r)) for r in roles]
+        )
+    return team

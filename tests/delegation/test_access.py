@@ -15,13 +15,16 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from delegation.access import (
     can_reset_password,
+    missing_permission,
     require,
     rights,
     rights_in,
     rights_via_relationship,
+    team_assignments_of,
     tenant_rights_or_404,
 )
-from delegation.models import AgentAccess, Relationship, RelationshipStatus
+from delegation.models import AgentAccess, Relationship, RelationshipStatus, TeamMembership
+from delegation.selectors import has_agent_access
 from tenants.models import Tenant, User
 from tenants.roles import Permission as P
 from tenants.roles import Role
@@ -30,6 +33,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
     make_relationship,
+    make_team,
     make_tenant,
     make_user,
 )
@@ -601,3 +605,233 @@ def test_rights_via_relationship_matches_rights_without_a_query(
         assert rights_via_relationship(AnonymousUser(), relationship).permissions == frozenset()
     assert via == rights(agent, customer)
     assert via.permissions == PASSWORD_ADMIN
+
+
+# --- Teams mode: per-customer roles through teams -----------------------------------
+
+
+def teams_agent(partner: Tenant) -> User:
+    return make_partner_user(partner, level="teams")
+
+
+def test_a_team_member_holds_its_teams_roles_only_within_what_the_customer_granted(
+    partner, customer
+):
+    # given: the customer granted Helpdesk; the team holds User administrator there too
+    # (as if the customer had narrowed its grant since)
+    relationship = make_relationship(partner, customer, roles=HELPDESK_PRESET)
+    agent = teams_agent(partner)
+    make_team(
+        partner,
+        "Helpdesk",
+        members=[agent],
+        assignments={relationship: [Role.USER_ADMIN, Role.PASSWORD_ADMIN]},
+    )
+    # when
+    r = rights(fresh(agent), customer)
+    # then: no user management, which the customer never granted
+    assert r.permissions == PASSWORD_ADMIN
+    assert (r.via, r.level, r.teams) == ("relationship", "teams", ("Helpdesk",))
+    assert r.relationship == relationship
+
+
+def test_a_member_of_two_teams_holds_the_union_of_their_roles(partner, customer):
+    relationship = make_relationship(partner, customer, roles=FULL_PRESET)
+    agent = teams_agent(partner)
+    make_team(partner, "Tier 2", members=[agent], assignments={relationship: [Role.BILLING_ADMIN]})
+    make_team(partner, "Helpdesk", members=[agent], assignments={None: [Role.PASSWORD_ADMIN]})
+    r = rights(fresh(agent), customer)
+    assert r.permissions == PASSWORD_ADMIN | BILLING_ADMIN
+    assert r.teams == ("Helpdesk", "Tier 2")
+
+
+def test_a_former_member_holds_nothing_from_its_next_call(partner, customer):
+    # given
+    relationship = make_relationship(partner, customer)
+    agent = teams_agent(partner)
+    team = make_team(
+        partner, "Helpdesk", members=[agent], assignments={relationship: [Role.USER_ADMIN]}
+    )
+    same = fresh(agent)
+    assert rights(same, customer).permissions == USER_ADMIN
+    # when
+    TeamMembership.objects.filter(team=team, user=agent).delete()
+    # then: even on the instance that held it a moment ago
+    assert not rights(same, customer)
+    assert not rights_in(same, customer.pk)
+    assert not rights(fresh(agent), customer).shows_details
+
+
+def test_a_team_without_an_assignment_in_this_customer_gives_its_members_nothing_here(
+    partner, customer
+):
+    # given: the team holds roles in another customer only
+    make_relationship(partner, customer)
+    elsewhere = make_relationship(partner, make_tenant(name="Northwind"))
+    agent = teams_agent(partner)
+    make_team(partner, "Northwind", members=[agent], assignments={elsewhere: [Role.USER_ADMIN]})
+    # then
+    assert rights(fresh(agent), elsewhere.customer).permissions == USER_ADMIN
+    assert not rights(fresh(agent), customer)
+    request = RequestFactory().get("/")
+    request.user = fresh(agent)
+    with pytest.raises(Http404, match="None of your teams holds a role in Contoso"):
+        tenant_rights_or_404(request, customer.pk)
+
+
+def test_a_default_assignment_applies_to_a_relationship_accepted_later(partner, customer):
+    # given: a team holding Password administrator in every customer
+    agent = teams_agent(partner)
+    make_team(partner, "Helpdesk", members=[agent], assignments={None: [Role.PASSWORD_ADMIN]})
+    assert not rights(fresh(agent), customer)
+    # when: the customer accepts an offer afterwards
+    make_relationship(partner, customer, roles=USER_MANAGEMENT_PRESET)
+    # then
+    r = rights(fresh(agent), customer)
+    assert r.permissions == PASSWORD_ADMIN
+    assert r.teams == ("Helpdesk",)
+
+
+def test_a_default_assignments_role_the_customer_did_not_grant_never_applies(partner, customer):
+    # given: the default holds Billing too; this customer granted Helpdesk only
+    make_relationship(partner, customer, roles=HELPDESK_PRESET)
+    agent = teams_agent(partner)
+    make_team(
+        partner,
+        "Helpdesk",
+        members=[agent],
+        assignments={None: [Role.BILLING_ADMIN, Role.PASSWORD_ADMIN]},
+    )
+    # then
+    r = rights(fresh(agent), customer)
+    assert r.permissions == PASSWORD_ADMIN
+    assert P.VIEW_BILLING not in r
+
+
+def test_a_team_holding_the_global_admin_role_never_manages_partners_or_settings(partner, customer):
+    relationship = make_relationship(partner, customer, roles=FULL_PRESET)
+    agent = teams_agent(partner)
+    make_team(partner, "Leads", members=[agent], assignments={relationship: [Role.GLOBAL_ADMIN]})
+    r = rights(fresh(agent), customer)
+    assert r.permissions == AGENT_GLOBAL
+    assert P.MANAGE_PARTNERS not in r
+    assert P.MANAGE_SETTINGS not in r
+
+
+def test_full_and_limited_agents_keep_their_level_beside_teams(partner, customer):
+    # given: Full and Limited agents in a team that holds Billing, and a Teams agent in it
+    relationship = make_relationship(partner, customer, roles=FULL_PRESET)
+    full = make_partner_user(partner, level="full")
+    limited = make_partner_user(partner, level="limited")
+    member = teams_agent(partner)
+    make_team(
+        partner,
+        "Billing",
+        members=[full, limited, member],
+        assignments={relationship: [Role.BILLING_ADMIN]},
+    )
+    # then: the simple modes mean what they meant; only the Teams agent holds the team's
+    assert rights(fresh(full), customer).permissions == AGENT_GLOBAL
+    assert rights(fresh(limited), customer).permissions == PASSWORD_ADMIN
+    assert (rights(fresh(full), customer).teams, rights(fresh(limited), customer).teams) == (
+        (),
+        (),
+    )
+    assert rights(fresh(member), customer).permissions == BILLING_ADMIN
+
+
+def test_a_teams_agent_without_any_team_holds_nothing_but_has_agent_access(partner, customer):
+    make_relationship(partner, customer)
+    agent = fresh(teams_agent(partner))
+    assert has_agent_access(agent)
+    assert not rights(agent, customer)
+    assert not rights_in(agent, customer.pk)
+
+
+def test_another_partners_team_gives_nothing(partner, customer):
+    # given: the agent is (wrongly) in another partner's team, which serves the customer
+    other = make_partner(name="Litware")
+    relationship = make_relationship(other, customer)
+    make_relationship(partner, customer, roles=HELPDESK_PRESET)
+    agent = teams_agent(partner)
+    make_team(other, "Litware desk", members=[agent], assignments={None: [Role.PASSWORD_ADMIN]})
+    make_team(other, "Litware Contoso", members=[agent], assignments={relationship: FULL_PRESET})
+    # then
+    assert not rights(fresh(agent), customer)
+
+
+def test_a_refusal_says_through_which_teams_the_agent_acts(partner, customer):
+    relationship = make_relationship(partner, customer)
+    agent = teams_agent(partner)
+    make_team(
+        partner, "Helpdesk", members=[agent], assignments={relationship: [Role.PASSWORD_ADMIN]}
+    )
+    refused = missing_permission(rights(fresh(agent), customer), P.MANAGE_USERS)
+    assert "through Helpdesk" in str(refused)
+
+
+def test_rights_via_relationship_of_a_teams_agent_matches_rights(partner, customer):
+    relationship = make_relationship(partner, customer, roles=USER_MANAGEMENT_PRESET)
+    agent = teams_agent(partner)
+    make_team(partner, "Helpdesk", members=[agent], assignments={None: [Role.PASSWORD_ADMIN]})
+    make_team(partner, "Users", members=[agent], assignments={relationship: [Role.USER_ADMIN]})
+    loaded = Relationship.objects.select_related("customer").get(pk=relationship.pk)
+    via = rights_via_relationship(fresh(agent), loaded)
+    preloaded = rights_via_relationship(
+        fresh(agent), loaded, assignments=team_assignments_of(fresh(agent))
+    )
+    assert via == preloaded == rights(fresh(agent), customer)
+    assert via.permissions == USER_ADMIN
+    assert via.teams == ("Helpdesk", "Users")
+
+
+def _teams_world(partner: Tenant, agent: User, *, teams: int, customers: int) -> list[Relationship]:
+    """``teams`` teams, each with the agent and two other members, holding a role in each
+    of ``customers`` customers and a default one."""
+    relationships = [
+        make_relationship(partner, make_tenant(), roles=FULL_PRESET) for _ in range(customers)
+    ]
+    for n in range(teams):
+        others = [make_partner_user(partner, level="teams", mfa=False) for _ in range(2)]
+        make_team(
+            partner,
+            f"Team {n}",
+            members=[agent, *others],
+            assignments={None: [Role.PASSWORD_ADMIN]}
+            | {rel: [Role.BILLING_ADMIN] for rel in relationships},
+        )
+    return relationships
+
+
+@pytest.mark.parametrize(("teams", "customers"), [(1, 1), (6, 8)])
+def test_rights_in_of_a_teams_agent_costs_two_queries_whatever_the_teams_and_customers(
+    partner, django_assert_num_queries, teams, customers
+):
+    # given
+    agent = teams_agent(partner)
+    relationships = _teams_world(partner, agent, teams=teams, customers=customers)
+    loaded = User.objects.select_related("tenant", "agent_access").get(pk=agent.pk)
+    # then: the relationship, then the agent's assignments there
+    with django_assert_num_queries(2):
+        r = rights_in(loaded, relationships[-1].customer_id)
+    assert r is not None
+    assert r.permissions == PASSWORD_ADMIN | BILLING_ADMIN
+    assert len(r.teams) == teams
+
+
+@pytest.mark.parametrize(("teams", "customers"), [(1, 2), (6, 10)])
+def test_rights_of_a_page_from_assignments_loaded_once_cost_one_query(
+    partner, django_assert_num_queries, teams, customers
+):
+    # given: a page of relationships, loaded with their customers
+    agent = teams_agent(partner)
+    relationships = _teams_world(partner, agent, teams=teams, customers=customers)
+    page = list(
+        Relationship.objects.select_related("customer").filter(pk__in=[r.pk for r in relationships])
+    )
+    loaded = User.objects.select_related("tenant", "agent_access").get(pk=agent.pk)
+    # then: one query for the agent's assignments on the page, none per row
+    with django_assert_num_queries(1):
+        assignments = team_assignments_of(loaded, page)
+        results = [rights_via_relationship(loaded, r, assignments=assignments) for r in page]
+    assert all(r.permissions == PASSWORD_ADMIN | BILLING_ADMIN for r in results)

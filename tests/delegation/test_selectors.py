@@ -14,6 +14,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
     make_relationship,
+    make_team,
     make_tenant,
     make_user,
 )
@@ -204,6 +205,37 @@ def test_a_page_of_results_needs_no_query_per_row(partner, django_assert_num_que
             list(result.subscriptions)
     assert len(results) == 30
     assert all(r.can_administer for r in results)
+
+
+@pytest.mark.parametrize(("teams", "customers"), [(1, 3), (5, 20)])
+def test_a_page_of_results_of_a_teams_agent_costs_one_query_more_whatever_its_teams(
+    partner, django_assert_num_queries, teams, customers
+):
+    # given: teams holding a default role, and one role in some customers each
+    agent = make_partner_user(partner, level="teams")
+    relationships = [
+        make_relationship(partner, make_tenant(name=f"Match {n:02}")) for n in range(customers)
+    ]
+    for t in range(teams):
+        make_team(
+            partner,
+            f"Team {t}",
+            members=[agent, make_partner_user(partner, level="teams")],
+            assignments={None: [Role.PASSWORD_ADMIN], relationships[t]: [Role.USER_ADMIN]},
+        )
+    agent = type(agent).objects.select_related("tenant", "agent_access").get(pk=agent.pk)
+    # then: the tenants, their relationships, domains, subscriptions; the assignments
+    with django_assert_num_queries(5):
+        results = lookup_results(agent, found(partner, "match"))
+        for result in results:
+            list(result.domains)
+            list(result.subscriptions)
+    assert len(results) == customers
+    assert all(r.can_administer for r in results)
+    users = [r for r in results if r.rights.has(P.MANAGE_USERS)]
+    assert [r.tenant.name for r in users] == [f"Match {n:02}" for n in range(teams)]
+    # every team's default applies in every customer
+    assert {r.rights.teams for r in results} == {tuple(f"Team {t}" for t in range(teams))}
 
 
 @pytest.mark.postgres

@@ -149,7 +149,11 @@ def test_staff_added_with_no_access_has_no_access_row(client, world):
         (form(email="ADELE@Fabrikam.example"), "email", "already exists"),
         (form(email="not an address"), "email", "valid email"),
         (form(first_name=""), "first_name", "required"),
-        (form(level=""), "level", "Choose Full administration or Limited"),
+        (
+            form(level=""),
+            "level",
+            "Choose Full administration, Limited administration or through teams",
+        ),
         (form(assign="maybe"), "assign", "valid choice"),
         (form(level="owner"), "level", "valid choice"),
         (form(email="x" * 300 + "@fabrikam.example"), "email", "at most 254"),
@@ -210,6 +214,23 @@ def test_an_admin_edits_a_name_and_access_and_each_is_audited(client, world):
     assert updated.tenant_id == world.partner.pk
     assert updated.changes == {"last_name": ["", "Vance"]}
     assert AuditEvent.objects.filter(action=Action.AGENT_ACCESS_CHANGED).count() == 1
+
+
+def test_editing_a_staff_member_in_teams_mode_keeps_it_there(client, world):
+    # given: a staff member whose access comes through its teams
+    nina = make_partner_user(world.partner, level="teams", first_name="Nina")
+    sign_in(client, world.alex)
+    url = reverse("delegation:staff-edit", kwargs={"user_id": nina.pk})
+    page = client.get(url).content.decode()
+    assert re.search(r'value="teams"[^>]*checked', page)
+    # when: only the name changes
+    response = client.post(
+        url, {"first_name": "Nina", "last_name": "Lindqvist", "assign": "yes", "level": "teams"}
+    )
+    # then
+    assert response.status_code == 302
+    assert AgentAccess.objects.get(user=nina).level == "teams"
+    assert not AuditEvent.objects.filter(action=Action.AGENT_ACCESS_CHANGED).exists()
 
 
 # --- disable and enable ---------------------------------------------------------------------

@@ -185,7 +185,10 @@ def test_yes_without_a_level_is_refused_with_a_message(client, world):
     sign_in(client, world.alex)
     response = client.post(url_of("staff-edit", world), {"assign": "yes"})
     assert response.status_code == 400
-    assert "Choose Full administration or Limited administration." in response.content.decode()
+    assert (
+        "Choose Full administration, Limited administration or through teams."
+        in response.content.decode()
+    )
     assert not AgentAccess.objects.filter(user=world.adele).exists()
 
 

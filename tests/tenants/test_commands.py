@@ -56,6 +56,8 @@ def test_seed_demo_creates_the_documented_accounts():
         "alex@fabrikam.example",
         "adele@fabrikam.example",
         "lee@fabrikam.example",
+        "nina@fabrikam.example",
+        "omar@fabrikam.example",
     }
     contoso = Tenant.objects.get(name="Contoso")
     assert contoso.users.count() >= 27

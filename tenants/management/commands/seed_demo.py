@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from delegation.demo import seed_teams
 from offers.demo import seed_offers
 from tenants.models import Domain, RoleAssignment, Subscription, Tenant, TenantKind, User
 from tenants.roles import Role
@@ -51,6 +52,8 @@ TENANTS: list[dict[str, Any]] = [
             ("alex@fabrikam.example", "Alex", "Wilber", [Role.GLOBAL_ADMIN]),
             ("adele@fabrikam.example", "Adele", "Vance", []),
             ("lee@fabrikam.example", "Lee", "Gu", []),
+            ("nina@fabrikam.example", "Nina", "Lindqvist", []),
+            ("omar@fabrikam.example", "Omar", "Haddad", []),
         ],
         "subscriptions": [],
     },
@@ -184,6 +187,7 @@ class Command(BaseCommand):
                 tenants[spec["domain"]] = tenant
                 total += added
             total += seed_offers(tenants)
+            total += seed_teams(tenants)
             total += seed_partner_mfa(tenants)
         if total:
             self.stdout.write(self.style.SUCCESS(f"Demo data ready ({total} rows added)."))
