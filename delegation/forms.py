@@ -12,6 +12,26 @@ from .selectors import LOOKUP_MAX_LENGTH
 YES, NO = "yes", "no"
 
 
+LEVEL_CHOICES: list[tuple[str, str]] = [
+    (
+        AccessLevel.FULL,
+        "Full administration — the privileges of a global admin in each "
+        "customer's tenant, within the roles that customer granted",
+    ),
+    (
+        AccessLevel.LIMITED,
+        "Limited administration — the privileges of a password admin: see "
+        "users and administrators, reset passwords of non-administrators and "
+        "password admins, file service requests",
+    ),
+    (
+        AccessLevel.TEAMS,
+        "Through teams — in each customer, only the roles the staff member's "
+        "teams hold there, within the roles that customer granted",
+    ),
+]
+
+
 class AgentAccessForm(forms.Form):
     """The staff member's "Assign administrative access to companies you support"."""
 
@@ -22,28 +42,18 @@ class AgentAccessForm(forms.Form):
     )
     level = forms.ChoiceField(
         label="Administrative access",
-        choices=[
-            (
-                AccessLevel.FULL,
-                "Full administration — the privileges of a global admin in each "
-                "customer's tenant, within the roles that customer granted",
-            ),
-            (
-                AccessLevel.LIMITED,
-                "Limited administration — the privileges of a password admin: see "
-                "users and administrators, reset passwords of non-administrators and "
-                "password admins, file service requests",
-            ),
-            (
-                AccessLevel.TEAMS,
-                "Through teams — in each customer, only the roles the staff member's "
-                "teams hold there, within the roles that customer granted",
-            ),
-        ],
+        choices=LEVEL_CHOICES,
         widget=forms.RadioSelect,
         required=False,
         help_text="Needed when you choose Yes.",
     )
+
+    def __init__(self, *args: Any, teams: bool = True, **kwargs: Any) -> None:
+        """``teams``: whether "Through teams" is offered. It is only where it leads
+        somewhere: the partner has teams, or the person is in that mode already."""
+        super().__init__(*args, **kwargs)
+        if not teams:
+            self.fields["level"].choices = [c for c in LEVEL_CHOICES if c[0] != AccessLevel.TEAMS]  # type: ignore[attr-defined]
 
     @classmethod
     def for_level(cls, level: str, **kwargs: Any) -> AgentAccessForm:

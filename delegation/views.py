@@ -21,7 +21,7 @@ from tenants.services import user_roles
 from . import services
 from .access import agent_level
 from .forms import NO, LookupForm, StaffAddForm, StaffEditForm
-from .models import AccessLevel, Relationship
+from .models import AccessLevel, Relationship, Team
 from .selectors import (
     customer_lookup_page,
     has_agent_access,
@@ -101,11 +101,19 @@ def staff_add(request: HttpRequest) -> HttpResponse:
     admin = partner_admin_or_404(request)
     if request.method == "POST":
         return _staff_add_save(request, admin=admin)
-    return _staff_add_render(request, admin, StaffAddForm(initial={"assign": NO}))
+    form = StaffAddForm(initial={"assign": NO}, teams=_offers_teams(admin))
+    return _staff_add_render(request, admin, form)
+
+
+def _offers_teams(admin: User, staff_user: User | None = None) -> bool:
+    """Whether the access form offers "Through teams": only where it leads somewhere."""
+    if staff_user is not None and agent_level(staff_user) == AccessLevel.TEAMS:
+        return True
+    return Team.objects.filter(partner_id=admin.tenant_id).exists()
 
 
 def _staff_add_save(request: HttpRequest, *, admin: User) -> HttpResponse:
-    form = StaffAddForm(request.POST)
+    form = StaffAddForm(request.POST, teams=_offers_teams(admin))
     if form.is_valid():
         try:
             user = services.staff_add(
@@ -148,12 +156,14 @@ def staff_edit(request: HttpRequest, user_id: Any) -> HttpResponse:
     admin, staff_user = _staff_user_or_404(request, user_id)
     if request.method == "POST":
         return _staff_edit_save(request, admin=admin, staff_user=staff_user)
-    form = StaffEditForm.for_user(staff_user, agent_level(staff_user))
+    form = StaffEditForm.for_user(
+        staff_user, agent_level(staff_user), teams=_offers_teams(admin, staff_user)
+    )
     return _staff_edit_render(request, staff_user, form)
 
 
 def _staff_edit_save(request: HttpRequest, *, admin: User, staff_user: User) -> HttpResponse:
-    form = StaffEditForm(request.POST)
+    form = StaffEditForm(request.POST, teams=_offers_teams(admin, staff_user))
     if form.is_valid():
         try:
             services.staff_update(

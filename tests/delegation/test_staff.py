@@ -325,3 +325,22 @@ def test_a_partner_without_a_verified_domain_is_shown_where_to_verify_one(client
     domains = reverse("tenants:domains", kwargs={"tenant_id": partner.pk})
     assert f'href="{domains}"' in body
     assert client.get(domains).status_code == 200  # the partner's own admin center
+
+
+def test_through_teams_is_offered_only_where_it_leads_somewhere(client):
+    from delegation.models import Team
+
+    partner = make_partner(name="Litware Partners", domain="litware.example")
+    admin = make_partner_user(partner, roles=[Role.GLOBAL_ADMIN])
+    staff = make_partner_user(partner, email="kim@litware.example")
+    sign_in(client, admin)
+    add, edit = reverse("delegation:staff-add"), reverse("delegation:staff-edit", args=[staff.pk])
+    # no team yet: the choice would lead nowhere, and a forged one is refused
+    assert 'value="teams"' not in client.get(add).content.decode()
+    assert 'value="teams"' not in client.get(edit).content.decode()
+    forged = client.post(edit, {"assign": "yes", "level": "teams"})
+    assert forged.status_code == 400
+    # with a team, it is offered
+    Team.objects.create(partner=partner, name="Helpdesk")
+    assert 'value="teams"' in client.get(add).content.decode()
+    assert 'value="teams"' in client.get(edit).content.decode()
