@@ -16,7 +16,13 @@ from tests.factories import totp_code
 pytestmark = pytest.mark.django_db
 
 README = Path(__file__).resolve().parent.parent.parent / "README.md"
-PARTNER_ACCOUNTS = ["alex@fabrikam.example", "adele@fabrikam.example", "lee@fabrikam.example"]
+PARTNER_ACCOUNTS = [
+    "alex@fabrikam.example",
+    "adele@fabrikam.example",
+    "lee@fabrikam.example",
+    "nina@fabrikam.example",
+    "omar@fabrikam.example",
+]
 
 
 def test_every_demo_partner_account_has_totp_and_customers_do_not():
