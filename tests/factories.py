@@ -78,13 +78,16 @@ DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # a fixed base32 secret for tests only
 
 def totp_code(secret: str = DEMO_TOTP_SECRET, *, at: float | None = None, digits: int = 6) -> str:
     """The RFC 6238 code (SHA-1, 30-second steps) for a base32 ``secret`` at time ``at``
-    (now)."""
+    (now). For now, a code in the last two seconds of its step waits for the next step,
+    so that it is still current when the request that carries it is served."""
     import base64
     import hashlib
     import hmac
     import struct
     import time
 
+    if at is None and (left := 30 - time.time() % 30) < 2:
+        time.sleep(left + 0.05)
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
     counter = int((time.time() if at is None else at) // 30)
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
