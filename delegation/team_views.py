@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -110,6 +110,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
     admin = partner_admin_or_404(request)
     rows = (
         Team.objects.filter(partner_id=admin.tenant_id)
+        .annotate(
+            customer_count=Count("assignments", filter=Q(assignments__relationship__isnull=False))
+        )
         .prefetch_related(
             Prefetch(
                 "memberships",
@@ -117,22 +120,23 @@ def team_list(request: HttpRequest) -> HttpResponse:
                     "user__first_name", "user__email"
                 ),
             ),
-            "assignments",
+            Prefetch(
+                "assignments",
+                queryset=AccessAssignment.objects.filter(relationship__isnull=True),
+                to_attr="defaults",
+            ),
         )
         .order_by("name")
     )
-    summaries = []
-    for team in rows:
-        assignments = list(team.assignments.all())
-        default = next((a for a in assignments if a.relationship_id is None), None)
-        summaries.append(
-            {
-                "team": team,
-                "members": [m.user for m in team.memberships.all()],
-                "default": default,
-                "customer_count": sum(1 for a in assignments if a.relationship_id is not None),
-            }
-        )
+    summaries = [
+        {
+            "team": team,
+            "members": [m.user for m in team.memberships.all()],
+            "default": team.defaults[0] if team.defaults else None,
+            "customer_count": team.customer_count,
+        }
+        for team in rows
+    ]
     context = {"partner": admin.tenant, "summaries": summaries, "groups": _groups(admin)}
     return render(request, "delegation/teams/team_list.html", context)
 

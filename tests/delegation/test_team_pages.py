@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.actions import Action
@@ -95,6 +97,30 @@ def test_a_partner_admin_creates_a_team_and_sees_it_listed(w):
     assert "Contoso project" in page
     assert "Helpdesk" in page
     assert "New customer group" in page
+
+
+def test_the_teams_page_costs_the_same_queries_whatever_the_number_of_teams(w):
+    client = admin_client(w.admin)
+    TeamMembership.objects.create(team=w.team, user=w.tech)
+    AccessAssignment.objects.create(team=w.team, relationship=None, roles=[PASSWORD])
+    client.get(url("teams"))  # the session's first page loads what every page does
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url("teams")).status_code == 200
+    for n in range(3):
+        more = make_team(
+            w.partner,
+            f"Team {n}",
+            members=[w.tech, w.admin],
+            assignments={None: [Role.PASSWORD_ADMIN], w.r_contoso: [Role.USER_ADMIN]},
+        )
+        assert more.pk
+    CustomerGroup.objects.create(partner=w.partner, name="EU")
+    # when
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(url("teams"))
+    # then
+    assert len(four) == len(one)
+    assert "1 customer" in page.content.decode()
 
 
 def test_a_taken_team_name_is_a_form_error(w):
