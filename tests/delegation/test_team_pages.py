@@ -5,6 +5,7 @@ page is a 404 to anyone but the partner's admins, and for another partner's rows
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -416,3 +417,35 @@ def test_the_overview_and_the_menu_lead_partner_admins_to_teams(w):
     staff_page = admin_client(w.tech).get(url("partner-overview")).content.decode()
     assert admin_page.count(f'href="{teams}"') == 2  # the menu and the tile
     assert f'href="{teams}"' not in staff_page
+
+
+def test_an_admin_cannot_give_themselves_access_through_a_team_beside_another_admin(w):
+    client = admin_client(w.admin)
+    # when
+    response = client.post(url("team-member-add", team_id=w.team.pk), {"user": w.admin.pk})
+    # then: refused on the form, with the reason
+    assert response.status_code == 400
+    assert "You cannot give yourself access through a team" in response.content.decode()
+    assert not TeamMembership.objects.filter(team=w.team, user=w.admin).exists()
+
+
+def test_every_cell_of_the_team_tables_names_its_column_at_phone_width(w):
+    group = CustomerGroup.objects.create(partner=w.partner, name="EU")
+    group.customers.add(w.contoso)
+    make_team(
+        w.partner,
+        "Projects",
+        members=[w.tech],
+        assignments={None: [Role.PASSWORD_ADMIN], w.r_contoso: [Role.USER_ADMIN]},
+    )
+    team = Team.objects.get(name="Projects")
+    client = admin_client(w.admin)
+    pages = [url("teams"), url("team-detail", team_id=team.pk), url("customer-groups")]
+    for page in pages:
+        body = client.get(page).content.decode()
+        tables = re.findall(r'<table class="[^"]*table-stack[^"]*">.*?</table>', body, re.S)
+        assert tables, page
+        cells = [c for t in tables for c in re.findall(r"<td[^>]*>", t)]
+        unnamed = [c for c in cells if "data-label=" not in c and "table-actions" not in c]
+        assert cells, page
+        assert unnamed == [], page
