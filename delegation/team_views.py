@@ -189,10 +189,8 @@ def _detail_render(
     bulk_form: BulkAssignmentForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    members = [
-        m.user
-        for m in team.memberships.select_related("user").order_by("user__first_name", "user__email")
-    ]
+    memberships = team.memberships.select_related("user__agent_access")
+    members = [m.user for m in memberships.order_by("user__first_name", "user__email")]
     assignments = list(
         AccessAssignment.objects.filter(team=team)
         .select_related("relationship__customer")

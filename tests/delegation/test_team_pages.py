@@ -449,3 +449,19 @@ def test_every_cell_of_the_team_tables_names_its_column_at_phone_width(w):
         unnamed = [c for c in cells if "data-label=" not in c and "table-actions" not in c]
         assert cells, page
         assert unnamed == [], page
+
+
+def test_the_team_page_tells_which_members_its_roles_do_not_reach(w):
+    full = make_partner_user(w.partner, level="full", first_name="Fay")
+    TeamMembership.objects.create(team=w.team, user=w.tech)
+    TeamMembership.objects.create(team=w.team, user=full)
+    # when
+    body = admin_client(w.admin).get(url("team-detail", team_id=w.team.pk)).content.decode()
+    # then: a note in the row of the member in Full administration, none in the other's
+    rows = {
+        email: next(r for r in re.findall(r"<tr>.*?</tr>", body, re.S) if email in r)
+        for email in (full.email, w.tech.email)
+    }
+    note = "the team gives them nothing until it is"
+    assert note in rows[full.email]
+    assert note not in rows[w.tech.email]
