@@ -414,7 +414,8 @@ def team_assignment_bulk(request: HttpRequest, team_id: Any) -> HttpResponse:
             chosen = teams.customer_group_relationships(group)
             described = f"the customers of {group.name}"
         else:
-            chosen = Relationship.objects.filter(
+            # as the one-customer form: only relationships that grant access now
+            chosen = Relationship.objects.effective().filter(
                 partner_id=admin.tenant_id, customer__name__icontains=name
             )
             described = f"the customers whose name contains “{name}”"

@@ -6,6 +6,7 @@ page is a 404 to anyone but the partner's admins, and for another partner's rows
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.actions import Action
 from audit.models import AuditEvent
@@ -268,6 +270,24 @@ def test_bulk_by_name_sets_roles_in_customers_whose_name_matches(w):
     # then
     assert response.status_code == 302
     assert held(w.team) == {w.r_northwind.pk: [PASSWORD]}
+
+
+def test_bulk_by_name_skips_a_relationship_past_its_end_not_yet_marked(w):
+    lapsed = make_relationship(
+        w.partner,
+        make_tenant(name="Northwind Lapsed"),
+        starts=timezone.now() - timedelta(days=40),
+        days=30,
+    )
+    # when
+    response = admin_client(w.admin).post(
+        url("team-assignment-bulk", team_id=w.team.pk),
+        {"name_contains": "northwind", "roles": [PASSWORD]},
+    )
+    # then
+    assert response.status_code == 302
+    assert held(w.team) == {w.r_northwind.pk: [PASSWORD]}
+    assert lapsed.pk not in held(w.team)
 
 
 def test_bulk_needs_a_group_or_a_name_but_not_both(w):
