@@ -24,6 +24,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from delegation.models import CustomerGroup
 from offers.models import Offer
 from tenants.models import Tenant, User
 from tenants.roles import Role
@@ -33,6 +34,7 @@ from tests.factories import (
     make_partner_user,
     make_relationship,
     make_service_request,
+    make_team,
     make_tenant,
     make_user,
     sign_in,
@@ -146,6 +148,33 @@ delegation:staff-disable           GET     login  404    404    404    404    40
 delegation:staff-disable           POST    login  404    404    404    404    404     404    404    ok     404
 delegation:staff-enable            GET     login  404    404    404    404    404     404    404    405    404
 delegation:staff-enable            POST    login  404    404    404    404    404     404    404    ok     404
+# teams, their members and assignments, customer groups: partner admins only
+delegation:teams                   GET     login  404    404    404    404    404     404    404    ok     404
+delegation:teams                   POST    login  405    405    405    405    405     405    405    405    405
+delegation:team-create             GET     login  404    404    404    404    404     404    404    ok     404
+delegation:team-create             POST    login  404    404    404    404    404     404    404    ok     404
+delegation:team-detail             GET     login  404    404    404    404    404     404    404    ok     404
+delegation:team-detail             POST    login  405    405    405    405    405     405    405    405    405
+delegation:team-edit               GET     login  404    404    404    404    404     404    404    ok     404
+delegation:team-edit               POST    login  404    404    404    404    404     404    404    ok     404
+delegation:team-delete             GET     login  404    404    404    404    404     404    404    ok     404
+delegation:team-delete             POST    login  404    404    404    404    404     404    404    ok     404
+delegation:team-member-add         GET     login  404    404    404    404    404     404    404    405    404
+delegation:team-member-add         POST    login  404    404    404    404    404     404    404    ok     404
+delegation:team-member-remove      GET     login  404    404    404    404    404     404    404    405    404
+delegation:team-member-remove      POST    login  404    404    404    404    404     404    404    ok     404
+delegation:team-assignment-set     GET     login  404    404    404    404    404     404    404    405    404
+delegation:team-assignment-set     POST    login  404    404    404    404    404     404    404    ok     404
+delegation:team-assignment-remove  GET     login  404    404    404    404    404     404    404    405    404
+delegation:team-assignment-remove  POST    login  404    404    404    404    404     404    404    ok     404
+delegation:team-assignment-bulk    GET     login  404    404    404    404    404     404    404    405    404
+delegation:team-assignment-bulk    POST    login  404    404    404    404    404     404    404    ok     404
+delegation:customer-groups         GET     login  404    404    404    404    404     404    404    ok     404
+delegation:customer-groups         POST    login  404    404    404    404    404     404    404    ok     404
+delegation:customer-group-edit     GET     login  404    404    404    404    404     404    404    ok     404
+delegation:customer-group-edit     POST    login  404    404    404    404    404     404    404    ok     404
+delegation:customer-group-delete   GET     login  404    404    404    404    404     404    404    405    404
+delegation:customer-group-delete   POST    login  404    404    404    404    404     404    404    ok     404
 # offers: partner staff see them, partner admins make, send and revoke them
 offers:list                        GET     login  404    404    404    ok     ok      ok     ok     ok     404
 offers:list                        POST    405    405    405    405    405    405     405    405    405    405
@@ -276,8 +305,18 @@ def world(db) -> World:
     domain = Domain.objects.create(tenant=customer, name="extra.contoso.example")
     subscription = Subscription.objects.create(tenant=customer, plan="Business Premium", seats=5)
     service_request = make_service_request(customer, cadmin, title="Mail is slow")
+    team = make_team(
+        partner,
+        "Helpdesk",
+        members=[users["pnone"]],  # type: ignore[list-item]
+        assignments={None: [Role.PASSWORD_ADMIN], relationship: [Role.USER_ADMIN]},
+    )
+    group = CustomerGroup.objects.create(partner=partner, name="EU customers")
+    group.customers.add(customer)
     kwargs = {
         "tenant_id": customer.pk,
+        "team_id": team.pk,
+        "group_id": group.pk,
         "domain_id": domain.pk,
         "subscription_id": subscription.pk,
         "request_id": service_request.pk,
@@ -294,7 +333,11 @@ def world(db) -> World:
     foreign_offer = Offer.objects.create(
         partner=other_partner, roles=[Role.GLOBAL_ADMIN], created_by=other_partner_admin
     )
+    foreign_team = make_team(other_partner, "Helpdesk", members=[other_partner_admin])
+    foreign_group = CustomerGroup.objects.create(partner=other_partner, name="EU customers")
     foreign_kwargs = {
+        "team_id": foreign_team.pk,
+        "group_id": foreign_group.pk,
         "user_id": other.pk,
         "staff_user_id": other_partner_admin.pk,
         "domain_id": foreign_domain.pk,
@@ -382,6 +425,8 @@ def actual_table(world: World, names: list[str], methods: tuple[str, ...] = ("GE
 
 
 OBJECT_KWARGS = {
+    "team_id",
+    "group_id",
     "user_id",
     "domain_id",
     "subscription_id",

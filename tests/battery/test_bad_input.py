@@ -24,7 +24,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from delegation.models import Relationship
+from delegation.models import CustomerGroup, Relationship, Team
 from offers.models import Offer
 from tenants.models import Domain, ServiceRequest, Subscription, Tenant, User
 from tenants.roles import Role
@@ -41,6 +41,7 @@ from tests.factories import (
     make_partner_user,
     make_relationship,
     make_service_request,
+    make_team,
     make_tenant,
     make_user,
     sign_in,
@@ -153,6 +154,8 @@ class World:
     service_request: ServiceRequest
     relationship: Relationship
     offer: Offer
+    team: Team
+    group: CustomerGroup
 
 
 @pytest.fixture
@@ -167,10 +170,16 @@ def world(db) -> World:
     subscription = Subscription.objects.create(tenant=customer, plan="Business Premium", seats=5)
     service_request = make_service_request(customer, cadmin, title="Mail is slow")
     relationship = make_relationship(partner, customer, accepted_by=cadmin)
+    staff = make_partner_user(partner)
+    team = make_team(
+        partner, "Helpdesk", members=[staff], assignments={relationship: [Role.PASSWORD_ADMIN]}
+    )
+    group = CustomerGroup.objects.create(partner=partner, name="EU customers")
+    group.customers.add(customer)
     return World(
         partner=partner,
         padmin=padmin,
-        staff=make_partner_user(partner),
+        staff=staff,
         disabled=user_set_enabled(user=make_partner_user(partner), enabled=False),
         full=make_partner_user(partner, level="full"),
         customer=customer,
@@ -180,6 +189,8 @@ def world(db) -> World:
         service_request=service_request,
         relationship=relationship,
         offer=make_offer(padmin, max_uses=5),
+        team=team,
+        group=group,
     )
 
 
@@ -203,6 +214,10 @@ def _t(name: str, **kw: Callable[[World], Any]) -> Callable[[World], str]:
         return reverse(name, kwargs={"tenant_id": w.customer.pk, **objects})
 
     return url
+
+
+def _team(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[w.team.pk])
 
 
 CASES = [
@@ -246,6 +261,55 @@ CASES = [
         "POST",
         lambda w: w.padmin,
         lambda w: reverse("delegation:customer-relationship-end", args=[w.relationship.pk]),
+    ),
+    Case("team create", "POST", lambda w: w.padmin, lambda w: reverse("delegation:team-create")),
+    Case("team edit", "POST", lambda w: w.padmin, _team("delegation:team-edit")),
+    Case(
+        "team member add",
+        "POST",
+        lambda w: w.padmin,
+        _team("delegation:team-detail"),
+        _team("delegation:team-member-add"),
+    ),
+    Case(
+        "team member remove",
+        "POST",
+        lambda w: w.padmin,
+        _team("delegation:team-detail"),
+        _team("delegation:team-member-remove"),
+    ),
+    Case(
+        "team assignment set",
+        "POST",
+        lambda w: w.padmin,
+        _team("delegation:team-detail"),
+        _team("delegation:team-assignment-set"),
+    ),
+    Case(
+        "team assignment remove",
+        "POST",
+        lambda w: w.padmin,
+        _team("delegation:team-detail"),
+        _team("delegation:team-assignment-remove"),
+    ),
+    Case(
+        "team assignment bulk",
+        "POST",
+        lambda w: w.padmin,
+        _team("delegation:team-detail"),
+        _team("delegation:team-assignment-bulk"),
+    ),
+    Case(
+        "customer group create",
+        "POST",
+        lambda w: w.padmin,
+        lambda w: reverse("delegation:customer-groups"),
+    ),
+    Case(
+        "customer group edit",
+        "POST",
+        lambda w: w.padmin,
+        lambda w: reverse("delegation:customer-group-edit", args=[w.group.pk]),
     ),
     Case("user create", "POST", lambda w: w.cadmin, _t("tenants:user-create")),
     Case(

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from audit.actions import Action
 from audit.context import RequestContextMiddleware
 from audit.services import audit_record
-from delegation.models import RelationshipStatus
+from delegation.models import CustomerGroup, RelationshipStatus
 from tenants.models import Tenant, User
 from tenants.roles import Role
 from tests.browser.conftest import DESKTOP, PHONE
@@ -26,6 +26,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
     make_relationship,
+    make_team,
     make_tenant,
     make_user,
 )
@@ -103,6 +104,7 @@ def world() -> dict[str, Any]:
         )
     return {
         "partner_admin": partner_admin,
+        "relationship": relationship,
         "customer": customer,
         "customer_admin": customer_admin,
     }
@@ -194,3 +196,30 @@ def test_the_partner_pages_fit_a_phone_and_a_laptop(page, world, review):
     # the screen and the Edit actions are on it
     look_at(page, review, "/partner/users/", "staff", ["Edit"])
     look_at(page, review, "/partner/activity/", "activity", [])
+
+
+def test_the_team_pages_fit_a_phone_and_a_laptop(page, world, review):
+    # given a team of long-named staff, holding roles by default and in one customer,
+    # and a customer group
+    admin = world["partner_admin"]
+    partner = admin.tenant
+    members = list(User.objects.filter(tenant=partner).exclude(pk=admin.pk))
+    team = make_team(
+        partner,
+        "Helpdesk for the customers of the northern and western regions",
+        members=members,
+        assignments={
+            None: [Role.PASSWORD_ADMIN],
+            world["relationship"]: [Role.USER_ADMIN, Role.BILLING_ADMIN],
+        },
+    )
+    group = CustomerGroup.objects.create(partner=partner, name="Customers in the European Union")
+    group.customers.add(world["customer"])
+    sign_in_with_totp(page, admin.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Partner overview")
+
+    # when they look at the teams, a team and the customer groups at each width, then
+    # each fits the screen and its actions are on it
+    look_at(page, review, "/partner/teams/", "teams", ["Open"])
+    look_at(page, review, f"/partner/teams/{team.pk}/", "team", ["Edit", "Delete"])
+    look_at(page, review, "/partner/teams/groups/", "customer groups", ["Edit"])

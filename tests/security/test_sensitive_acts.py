@@ -8,7 +8,7 @@ from a fresh one it goes through (so the first result says something).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,14 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from delegation.models import AgentAccess, Relationship
+from delegation.models import (
+    AccessAssignment,
+    AgentAccess,
+    CustomerGroup,
+    Relationship,
+    Team,
+    TeamMembership,
+)
 from offers.models import Offer
 from partnerportal.reauth import SENSITIVE_ACTS, guard_of
 from tenants.models import Domain, OutboundEmail, RoleAssignment, Subscription, Tenant, User
@@ -31,6 +38,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
     make_relationship,
+    make_team,
     make_tenant,
     make_user,
     sign_in,
@@ -61,6 +69,17 @@ KNOWN_SENSITIVE = {
     "delegation:staff-enable",
     "delegation:relationship-remove",
     "delegation:relationship-renew",
+    "delegation:team-create",
+    "delegation:team-edit",
+    "delegation:team-delete",
+    "delegation:team-member-add",
+    "delegation:team-member-remove",
+    "delegation:team-assignment-set",
+    "delegation:team-assignment-remove",
+    "delegation:team-assignment-bulk",
+    "delegation:customer-groups",
+    "delegation:customer-group-edit",
+    "delegation:customer-group-delete",
     "offers:create",
     "offers:detail",
     "offers:accept",
@@ -135,6 +154,7 @@ def world(db: None) -> World:
     partner = make_partner(name="Fabrikam", domain="fabrikam.test")
     padmin = make_partner_user(partner, email="pa@fabrikam.test", roles=[Role.GLOBAL_ADMIN])
     staff = make_partner_user(partner, email="sam@fabrikam.test")
+    spare_staff = make_partner_user(partner, email="lee@fabrikam.test")
     gone_staff = make_partner_user(partner, email="left@fabrikam.test")
     User.objects.filter(pk=gone_staff.pk).update(is_active=False)
     # started a while ago, so that a renewal changes it
@@ -147,6 +167,11 @@ def world(db: None) -> World:
     unverified = Domain.objects.create(tenant=customer, name="new.contoso.test")
     spare = Domain.objects.create(tenant=customer, name="spare.contoso.test", verified=True)
     subscription = Subscription.objects.create(tenant=customer, plan="Business", seats=5)
+    team = make_team(
+        partner, "Helpdesk", members=[staff], assignments={relationship: [Role.PASSWORD_ADMIN]}
+    )
+    group = CustomerGroup.objects.create(partner=partner, name="EU customers")
+    group.customers.add(customer)
     return World(
         users={"cadmin": cadmin, "padmin": padmin, "newcomer": newcomer_admin, "plain": plain},
         ids={
@@ -155,12 +180,15 @@ def world(db: None) -> World:
             "gone": gone.pk,
             "staff": staff.pk,
             "gone_staff": gone_staff.pk,
+            "spare_staff": spare_staff.pk,
             "relationship_id": relationship.pk,
             "unverified": unverified.pk,
             "spare": spare.pk,
             "subscription_id": subscription.pk,
             "offer_id": offer.pk,
             "token": offer.token,
+            "team_id": team.pk,
+            "group_id": group.pk,
         },
     )
 
@@ -175,6 +203,8 @@ class Act:
     # Whether a fresh POST must change something here: a domain's verification will
     # depend on DNS, which the test does not control.
     changes: bool = True
+    # Form fields that carry a world object's id (field: world id).
+    data_ids: dict[str, str] = field(default_factory=dict)
 
 
 def _t(**more: str) -> dict[str, str]:
@@ -216,6 +246,27 @@ ACTS: dict[str, Act] = {
     "delegation:customer-relationship-end": Act(
         "padmin", {"relationship_id": "relationship_id"}, {"reason": "We are done."}
     ),
+    "delegation:team-create": Act("padmin", {}, {"name": "Projects"}),
+    "delegation:team-edit": Act("padmin", {"team_id": "team_id"}, {"name": "Service desk"}),
+    "delegation:team-delete": Act("padmin", {"team_id": "team_id"}, {}),
+    "delegation:team-member-add": Act(
+        "padmin", {"team_id": "team_id"}, {}, data_ids={"user": "spare_staff"}
+    ),
+    "delegation:team-member-remove": Act(
+        "padmin", {"team_id": "team_id"}, {}, data_ids={"user": "staff"}
+    ),
+    "delegation:team-assignment-set": Act(
+        "padmin", {"team_id": "team_id"}, {"target": "default", "roles": ["password_admin"]}
+    ),
+    "delegation:team-assignment-remove": Act(
+        "padmin", {"team_id": "team_id"}, {}, data_ids={"relationship": "relationship_id"}
+    ),
+    "delegation:team-assignment-bulk": Act(
+        "padmin", {"team_id": "team_id"}, {"roles": ["user_admin"]}, data_ids={"group": "group_id"}
+    ),
+    "delegation:customer-groups": Act("padmin", {}, {"name": "US customers"}),
+    "delegation:customer-group-edit": Act("padmin", {"group_id": "group_id"}, {"name": "Europe"}),
+    "delegation:customer-group-delete": Act("padmin", {"group_id": "group_id"}, {}),
     "offers:create": Act("padmin", {}, {"preset": "full", "duration_days": 90}),
     "offers:detail": Act(
         "padmin",
@@ -237,6 +288,10 @@ WATCHED: tuple[type[Model], ...] = (
     AgentAccess,
     OutboundEmail,
     AuditEvent,
+    Team,
+    TeamMembership,
+    AccessAssignment,
+    CustomerGroup,
 )
 
 
@@ -253,7 +308,8 @@ def _post(world: World, name: str, *, stale: bool, actor: str = "") -> tuple[Any
         age_sign_in(client, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
     url = reverse(name, kwargs={k: world.ids[v] for k, v in act.kwargs.items()})
     before = _snapshot()
-    response = client.post(url, act.data)
+    data = {**act.data, **{k: str(world.ids[v]) for k, v in act.data_ids.items()}}
+    response = client.post(url, data)
     return response, _snapshot() != before
 
 
