@@ -1,0 +1,235 @@
+"""What agents in Teams mode see: the lookup and the customers list find only the
+customers where their teams hold a role now, saying which and through which team, in
+constant queries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from delegation.models import RelationshipStatus, TeamMembership
+from tenants.models import Tenant, User
+from tenants.roles import Role
+from tests.factories import (
+    make_partner,
+    make_partner_user,
+    make_relationship,
+    make_team,
+    make_tenant,
+    make_user,
+    sign_in,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+class World:
+    partner: Tenant
+    alex: User
+    omar: User
+    nina: User
+    contoso: Tenant
+    northwind: Tenant
+    tailspin: Tenant
+    megan: User
+
+
+@pytest.fixture
+def world():
+    w = World()
+    w.partner = make_partner(name="Fabrikam", domain="fabrikam.example")
+    w.alex = make_partner_user(w.partner, roles=[Role.GLOBAL_ADMIN], email="alex@fabrikam.example")
+    w.omar = make_partner_user(
+        w.partner, level="teams", email="omar@fabrikam.example", first_name="Omar", last_name="Ali"
+    )
+    w.nina = make_partner_user(
+        w.partner, level="teams", email="nina@fabrikam.example", first_name="Nina", last_name="Ek"
+    )
+    w.contoso = make_tenant(name="Contoso Ltd", domain="contoso.example")
+    w.megan = make_user(w.contoso, email="megan@contoso.example", roles=[Role.GLOBAL_ADMIN])
+    w.northwind = make_tenant(name="Northwind Traders", domain="northwind.example")
+    w.tailspin = make_tenant(name="Tailspin Toys", domain="tailspin.example")
+    contoso = make_relationship(w.partner, w.contoso)
+    northwind = make_relationship(w.partner, w.northwind)
+    make_relationship(w.partner, w.tailspin)
+    make_team(
+        w.partner,
+        "Contoso project",
+        members=[w.omar],
+        assignments={contoso: [Role.USER_ADMIN]},
+    )
+    make_team(
+        w.partner,
+        "Helpdesk",
+        members=[w.omar, w.nina],
+        assignments={northwind: [Role.PASSWORD_ADMIN]},
+    )
+    return w
+
+
+def lookup(client, q, **params):
+    return client.get(reverse("delegation:lookup"), {"q": q, **params}).content.decode()
+
+
+def found(body):
+    return re.findall(r'<h3 class="h5 mb-0" id="tenant-[^"]+">([^<]+)</h3>', body)
+
+
+def text(body):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+# --- Lookup and customers list ---------------------------------------------------------
+
+
+def test_a_teams_agent_finds_only_customers_where_a_team_holds_a_role(client, world):
+    # given
+    sign_in(client, world.omar)
+    # when: a name every customer matches
+    body = lookup(client, "t")
+    # then
+    assert found(body) == ["Contoso Ltd", "Northwind Traders"]
+    assert "Tailspin" not in body
+    assert "User administrator, through Contoso project" in text(body)
+    assert "Password administrator, through Helpdesk" in text(body)
+
+
+def test_a_teams_agent_does_not_find_by_domain_where_no_team_holds_a_role(client, world):
+    sign_in(client, world.nina)
+    assert found(lookup(client, "northwind.example")) == ["Northwind Traders"]
+    assert found(lookup(client, "contoso.example")) == []
+    assert found(lookup(client, "megan@contoso.example")) == []
+
+
+def test_a_default_assignment_finds_every_customer_and_a_former_one_stays_ended(client, world):
+    # given: a team holding Password administrator in every customer, and a former one
+    lee = make_partner_user(world.partner, level="teams")
+    make_team(world.partner, "Everywhere", members=[lee], assignments={None: [Role.PASSWORD_ADMIN]})
+    alpine = make_tenant(name="Alpine Ski House")
+    make_relationship(world.partner, alpine, status=RelationshipStatus.TERMINATED)
+    sign_in(client, lee)
+    # when
+    body = lookup(client, "t")
+    # then
+    assert found(body) == ["Contoso Ltd", "Northwind Traders", "Tailspin Toys"]
+    assert text(body).count("Password administrator, through Everywhere") == 3
+    ended = lookup(client, "alpine")
+    assert found(ended) == ["Alpine Ski House"]
+    assert "This relationship has ended" in ended
+
+
+def test_roles_outside_the_grant_find_nothing(client, world):
+    # given: a relationship granting Billing administrator only, and a team holding
+    # Global administrator there: the card keeps what the grant allows
+    wingtip = make_tenant(name="Wingtip Toys")
+    relationship = make_relationship(world.partner, wingtip, roles=[Role.BILLING_ADMIN])
+    make_team(
+        world.partner,
+        "Billing desk",
+        members=[world.nina],
+        assignments={relationship: [Role.GLOBAL_ADMIN]},
+    )
+    # and a grant of nothing at all, with a team holding a role there
+    empty = make_tenant(name="Woodgrove Bank")
+    nothing = make_relationship(world.partner, empty, roles=[])
+    make_team(world.partner, "Bank", members=[world.nina], assignments={nothing: [Role.USER_ADMIN]})
+    sign_in(client, world.nina)
+    # when
+    body = lookup(client, "w")
+    # then
+    assert found(body) == ["Northwind Traders", "Wingtip Toys"]
+    assert "Billing administrator, through Billing desk" in text(body)
+
+
+def test_removal_from_a_team_removes_the_customer_from_the_next_lookup(client, world):
+    # given
+    sign_in(client, world.omar)
+    assert found(lookup(client, "contoso")) == ["Contoso Ltd"]
+    # when
+    TeamMembership.objects.filter(user=world.omar, team__name="Contoso project").delete()
+    # then
+    assert found(lookup(client, "contoso")) == []
+    assert found(lookup(client, "t")) == ["Northwind Traders"]
+
+
+def test_the_customers_list_of_a_teams_agent(client, world):
+    # given: a former customer, kept as history
+    make_relationship(
+        world.partner, make_tenant(name="Alpine Ski House"), status=RelationshipStatus.TERMINATED
+    )
+    sign_in(client, world.nina)
+    # when
+    body = text(client.get(reverse("delegation:customers")).content.decode())
+    # then
+    assert "Northwind Traders" in body
+    assert "Password administrator, through Helpdesk" in body
+    assert "Alpine Ski House" in body
+    assert "Contoso" not in body
+    assert "Tailspin" not in body
+
+
+def test_the_customers_list_of_a_full_agent_is_unchanged(client, world):
+    lee = make_partner_user(world.partner, level="full")
+    sign_in(client, lee)
+    body = client.get(reverse("delegation:customers")).content.decode()
+    assert all(name in body for name in ("Contoso Ltd", "Northwind Traders", "Tailspin Toys"))
+    assert "Your roles" not in body
+
+
+# Each: the session, the user (with tenant, roles, mfa, level), then as said.
+TEAMS_LOOKUP_QUERIES = 7  # page, rels, domains, plans, the agent's assignments
+TEAMS_CUSTOMERS_QUERIES = 6  # count, page, default domains, the agent's assignments
+
+
+def grow(world, n, *, defaults=True):
+    """``n`` more customers matching "t", ``n`` more teams (each with a role in one of
+    them and, with ``defaults``, a default role) with Omar and ``n`` more members."""
+    for i in range(n):
+        tenant = make_tenant(name=f"Trey Research {world.partner.pk.hex[:4]}{i:03}")
+        relationship = make_relationship(world.partner, tenant)
+        make_team(
+            world.partner,
+            f"Team {tenant.name}",
+            members=[world.omar, make_partner_user(world.partner, level="teams")],
+            assignments={relationship: [Role.USER_ADMIN]}
+            | ({None: [Role.SERVICE_SUPPORT_ADMIN]} if defaults else {}),
+        )
+
+
+def test_the_teams_agents_pages_cost_constant_queries(client, world, django_assert_num_queries):
+    sign_in(client, world.omar)
+    lookup_url = reverse("delegation:lookup")
+    customers_url = reverse("delegation:customers")
+    with django_assert_num_queries(TEAMS_LOOKUP_QUERIES):
+        client.get(lookup_url, {"q": "t"})
+    with django_assert_num_queries(TEAMS_CUSTOMERS_QUERIES):
+        client.get(customers_url)
+    # when
+    grow(world, 30)
+    # then
+    with django_assert_num_queries(TEAMS_LOOKUP_QUERIES):
+        body = client.get(lookup_url, {"q": "t"}).content.decode()
+    assert len(found(body)) == 10
+    with django_assert_num_queries(TEAMS_CUSTOMERS_QUERIES):
+        body = client.get(customers_url).content.decode()
+    assert "Page 1 of 2" in body
+
+
+def test_a_teams_agent_pages_through_only_its_customers(client, world):
+    # given: Omar reaches Contoso, Northwind and 12 more; not Tailspin, among them by name
+    grow(world, 12, defaults=False)
+    sign_in(client, world.omar)
+    # when
+    first = lookup(client, "t")
+    cursor = re.findall(r"after=([0-9a-f-]+)", first)
+    second = lookup(client, "t", after=cursor[0])
+    # then
+    assert len(found(first)) == 10
+    assert len(found(second)) == 4
+    assert "Tailspin Toys" not in found(first) + found(second)
+    assert len(set(found(first) + found(second))) == 14
+    # and Nina, in none of the new teams, still finds Northwind only
+    sign_in(client, world.nina)
+    assert found(lookup(client, "t")) == ["Northwind Traders"]
