@@ -189,6 +189,21 @@ def roles_held(granted: frozenset[Role], assigned: frozenset[Role]) -> tuple[Rol
     return whole or tuple(role for role in Role if role in assigned and _own(role) & held)
 
 
+def team_roles_here(relationship: Relationship, codes: Iterable[str]) -> tuple[Role, ...]:
+    """The roles a team assigned the role ``codes`` holds in ``relationship``
+    (``roles_held``): what the customer's Administrators page shows of each team."""
+    return roles_held(_granted_roles(relationship), _role_codes(codes))
+
+
+def level_acts_here(relationship: Relationship, level: str) -> bool:
+    """Whether a staff member of the simple ``level`` (Full or Limited) holds any
+    permission through ``relationship``, as ``_agent_rights`` decides."""
+    level_role = LEVEL_ROLE.get(level)
+    if level_role is None:
+        return False
+    return bool(_agent_permissions(_granted_roles(relationship), level_role))
+
+
 def team_rights(
     tenant: Tenant, relationship: Relationship, assignments: Iterable[TeamGrant]
 ) -> Rights:

@@ -1,6 +1,7 @@
 """What agents in Teams mode see: the lookup and the customers list find only the
-customers where their teams hold a role now, saying which and through which team, in
-constant queries."""
+customers where their teams hold a role now, saying which and through which team; the
+customer's Administrators page names each partner's teams, their roles and members.
+Constant queries on each page."""
 
 from __future__ import annotations
 
@@ -233,3 +234,107 @@ def test_a_teams_agent_pages_through_only_its_customers(client, world):
     # and Nina, in none of the new teams, still finds Northwind only
     sign_in(client, world.nina)
     assert found(lookup(client, "t")) == ["Northwind Traders"]
+
+
+# --- The customer's Administrators page ---------------------------------------------
+
+
+def administrators(client, customer):
+    url = reverse("tenants:administrators", kwargs={"tenant_id": customer.pk})
+    return client.get(url).content.decode()
+
+
+def test_the_administrators_page_names_the_teams_their_roles_and_members(client, world):
+    # given: a Full staff member, a former member of Contoso project, a disabled member
+    make_partner_user(
+        world.partner, level="full", email="lee@fabrikam.example", first_name="Lee", last_name="Gu"
+    )
+    former = make_partner_user(
+        world.partner, level="teams", email="former@fabrikam.example", first_name="Fay"
+    )
+    team = TeamMembership.objects.get(user=world.omar, team__name="Contoso project").team
+    TeamMembership.objects.create(team=team, user=former)
+    TeamMembership.objects.filter(user=former).delete()
+    disabled = make_partner_user(world.partner, level="teams", email="off@fabrikam.example")
+    User.objects.filter(pk=disabled.pk).update(is_active=False)
+    TeamMembership.objects.create(team=team, user=disabled)
+    sign_in(client, world.megan)
+    # when
+    body = text(administrators(client, world.contoso))
+    # then
+    assert "Who at Fabrikam may act in Contoso Ltd" in body
+    assert "Contoso project User administrator Omar Ali (omar@fabrikam.example)" in body
+    assert "Helpdesk" not in body  # no role in Contoso
+    assert "Nina" not in body
+    assert "former@fabrikam.example" not in body
+    assert "off@fabrikam.example" not in body
+    assert "Lee Gu lee@fabrikam.example Full administration" in body
+
+
+def test_a_team_holds_only_what_the_grant_allows_on_the_administrators_page(client, world):
+    # given: Helpdesk holds Global administrator by default; Contoso grants User admin
+    make_team(
+        world.partner, "Escalation", members=[world.nina], assignments={None: [Role.GLOBAL_ADMIN]}
+    )
+    world.contoso.partner_relationships.update(roles=[Role.USER_ADMIN.value])
+    sign_in(client, world.megan)
+    # when
+    body = text(administrators(client, world.contoso))
+    # then
+    assert "Escalation User administrator Nina Ek (nina@fabrikam.example)" in body
+    assert "Escalation Global administrator" not in body
+
+
+def test_the_administrators_page_never_shows_another_partners_teams(client, world):
+    # given: another partner of Contoso with a team holding a role by default
+    other = make_partner(name="Litware")
+    make_relationship(other, world.contoso)
+    sam = make_partner_user(other, level="teams", email="sam@litware.example", first_name="Sam")
+    make_team(other, "Litware desk", members=[sam], assignments={None: [Role.PASSWORD_ADMIN]})
+    # and a Fabrikam team holding a role in Northwind only
+    sign_in(client, world.megan)
+    # when
+    body = text(administrators(client, world.contoso))
+    # then: each partner's own teams under it (partners by name)
+    fabrikam, litware = body.index("Who at Fabrikam"), body.index("Who at Litware")
+    assert fabrikam < litware
+    assert "Contoso project" in body[fabrikam:litware]
+    assert "Litware desk" not in body[fabrikam:litware]
+    assert "Litware desk Password administrator Sam" in body[litware:]
+    assert "Contoso project" not in body[litware:]
+    # and Northwind's page shows neither Litware nor Contoso project
+    northwind_admin = make_user(world.northwind, roles=[Role.GLOBAL_ADMIN])
+    sign_in(client, northwind_admin)
+    body = text(administrators(client, world.northwind))
+    assert "Litware" not in body
+    assert "Contoso project" not in body
+    assert "Helpdesk Password administrator" in body
+
+
+# The session, the user, the tenant's administrators (two), then the relationships in
+# force with their partners, the partners' Full and Limited staff, their teams holding
+# something here, those teams' assignments here, and their members in Teams mode.
+ADMINISTRATORS_QUERIES = 9
+
+
+def test_the_administrators_page_costs_constant_queries(client, world, django_assert_num_queries):
+    sign_in(client, world.megan)
+    with django_assert_num_queries(ADMINISTRATORS_QUERIES):
+        administrators(client, world.contoso)
+    # when: more teams, members, staff and partners
+    grow(world, 10)
+    for _ in range(5):
+        make_partner_user(world.partner, level="limited")
+    other = make_partner(name="Litware")
+    make_relationship(other, world.contoso)
+    make_team(
+        other,
+        "Litware desk",
+        members=[make_partner_user(other, level="teams") for _ in range(3)],
+        assignments={None: [Role.PASSWORD_ADMIN]},
+    )
+    # then
+    with django_assert_num_queries(ADMINISTRATORS_QUERIES):
+        body = administrators(client, world.contoso)
+    assert "Litware desk" in body
+    assert body.count("Team Trey Research") == 10
