@@ -1,7 +1,7 @@
 """What agents in Teams mode see: the lookup and the customers list find only the
 customers where their teams hold a role now, saying which and through which team; the
-customer's Administrators page names each partner's teams, their roles and members.
-Constant queries on each page."""
+customer's Administrators page names each partner's teams, their roles and members; the
+partner's Users page shows each person's teams. Constant queries on each page."""
 
 from __future__ import annotations
 
@@ -338,3 +338,25 @@ def test_the_administrators_page_costs_constant_queries(client, world, django_as
         body = administrators(client, world.contoso)
     assert "Litware desk" in body
     assert body.count("Team Trey Research") == 10
+
+
+# --- The partner's Users page ----------------------------------------------------------
+
+
+def test_the_users_page_shows_each_persons_mode_and_teams(client, world):
+    sign_in(client, world.alex)
+    body = text(client.get(reverse("delegation:staff")).content.decode())
+    assert "omar@fabrikam.example — Through teams Contoso project, Helpdesk" in body
+    assert "nina@fabrikam.example — Through teams Helpdesk" in body
+    assert "alex@fabrikam.example Global administrator No administrative access" in body
+
+
+def test_the_users_page_costs_constant_queries(client, world, django_assert_num_queries):
+    # the session, the user, then the count, the page, role assignments, teams
+    sign_in(client, world.alex)
+    with django_assert_num_queries(6):
+        client.get(reverse("delegation:staff"))
+    grow(world, 10)
+    with django_assert_num_queries(6):
+        body = client.get(reverse("delegation:staff")).content.decode()
+    assert body.count("Team Trey Research") >= 10
