@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from tenants.selectors import (
 )
 
 from .access import Rights, agent_level, rights_via_relationship, team_assignments_of
-from .models import AccessAssignment, AccessLevel, Relationship, TeamMembership
+from .models import AccessAssignment, AccessLevel, Relationship, RelationshipStatus, TeamMembership
 
 LOOKUP_MAX_LENGTH = 254
 # Each customer found is a card with its domains, relationship, contact details,
@@ -62,36 +62,31 @@ def is_teams_agent(user: User | object) -> bool:
     return isinstance(user, User) and agent_level(user) == AccessLevel.TEAMS
 
 
-def reachable_relationships(partner: Any, agent: User) -> QuerySet[Relationship]:
-    """The partner's relationships in force where one of ``agent``'s teams holds roles:
-    an assignment of that relationship, or a team's default, naming at least one role,
-    in a relationship granting at least one. A superset of where the agent holds a role
-    now (``team_rights`` decides, in Python, whether those roles meet the grant), for
-    pages to filter in SQL: one subquery, whatever the number of teams and customers."""
-    assignments = (
-        AccessAssignment.objects.filter(team__memberships__user=agent, team__partner_id=partner)
-        .exclude(roles=[])
-        .filter(Q(relationship_id=OuterRef("pk")) | Q(relationship__isnull=True))
-    )
-    return (
-        Relationship.objects.filter(partner_id=partner)
-        .effective()
-        .exclude(roles=[])
-        .filter(Exists(assignments))
+def teams_hold_roles(partner: Any, agent: User) -> Q:
+    """A condition on the partner's relationships: one of ``agent``'s teams has an
+    assignment there, or a default, naming at least one role, and the relationship
+    grants at least one. A superset of where the agent holds a role (``team_rights``
+    decides, in Python, whether those roles meet the grant), for pages to filter in SQL:
+    driven by the agent's own assignments (one list of ids) and, for a default, one
+    uncorrelated EXISTS, never a probe per relationship, whatever the number of teams."""
+    mine = AccessAssignment.objects.filter(
+        team__memberships__user=agent, team__partner_id=partner
+    ).exclude(roles=[])
+    return ~Q(roles=[]) & (
+        Q(pk__in=mine.filter(relationship__isnull=False).values("relationship_id"))
+        | Q(Exists(mine.filter(relationship__isnull=True)))
     )
 
 
 def partner_relationships(partner: Tenant, agent: User | None = None) -> QuerySet[Relationship]:
     """Every relationship of ``partner``, any status, with its customer and domains; for
     an ``agent`` in Teams mode, of those in force only the ones where its teams hold
-    roles (``reachable_relationships``; the ended ones stay, as history)."""
+    roles (``teams_hold_roles``; the ended ones stay, as history)."""
     relationships = Relationship.objects.filter(partner=partner)
     if agent is not None and is_teams_agent(agent):
-        in_force = Relationship.objects.filter(partner=partner).effective()
-        relationships = relationships.filter(
-            ~Q(pk__in=in_force.values("pk"))
-            | Q(pk__in=reachable_relationships(partner.pk, agent).values("pk"))
-        )
+        now = timezone.now()
+        in_force = Q(status=RelationshipStatus.ACTIVE, starts__lte=now, expires__gt=now)
+        relationships = relationships.filter(~in_force | teams_hold_roles(partner.pk, agent))
     return (
         relationships.select_related("customer", "accepted_by")
         .prefetch_related(
@@ -157,7 +152,7 @@ def customer_lookup(partner: Tenant, query: str, agent: User | None = None) -> Q
     prefetched, so a page of results costs the same queries whatever its length.
 
     For an ``agent`` in Teams mode, a customer whose relationship is in force is found
-    only where its teams hold roles (``reachable_relationships``); a former customer
+    only where its teams hold roles (``teams_hold_roles``); a former customer
     found by its name stays found, shown ended.
     """
     terms = _lookup_terms(query)
@@ -201,7 +196,8 @@ def _customers_found(
         kind=TenantKind.CUSTOMER, pk__in=relationships.values("customer_id")
     )
     if agent is not None and is_teams_agent(agent):
-        reachable = Q(pk__in=reachable_relationships(partner, agent).values("customer_id"))
+        held = relationships.effective().filter(teams_hold_roles(partner, agent))
+        reachable = Q(pk__in=held.values("customer_id"))
         if name is not None:  # a former customer is found by its name, shown ended
             in_force = Relationship.objects.filter(partner_id=partner).effective()
             reachable |= ~Q(pk__in=in_force.values("customer_id"))
