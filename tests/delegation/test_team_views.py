@@ -360,3 +360,26 @@ def test_the_users_page_costs_constant_queries(client, world, django_assert_num_
     with django_assert_num_queries(6):
         body = client.get(reverse("delegation:staff")).content.decode()
     assert body.count("Team Trey Research") >= 10
+
+
+@pytest.mark.parametrize(
+    ("granted", "assigned", "shown"),
+    [
+        ({Role.GLOBAL_ADMIN}, {Role.GLOBAL_ADMIN}, (Role.GLOBAL_ADMIN,)),
+        ({Role.USER_ADMIN}, {Role.GLOBAL_ADMIN}, (Role.USER_ADMIN,)),
+        ({Role.GLOBAL_ADMIN}, {Role.PASSWORD_ADMIN}, (Role.PASSWORD_ADMIN,)),
+        (
+            {Role.BILLING_ADMIN, Role.PASSWORD_ADMIN},
+            {Role.GLOBAL_ADMIN},
+            (
+                Role.PASSWORD_ADMIN,
+                Role.BILLING_ADMIN,
+            ),
+        ),
+        ({Role.BILLING_ADMIN}, set(), ()),
+    ],
+)
+def test_the_roles_a_team_is_said_to_hold_are_within_the_grant(granted, assigned, shown):
+    from delegation.access import roles_held
+
+    assert roles_held(frozenset(granted), frozenset(assigned)) == shown
