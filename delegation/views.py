@@ -254,7 +254,12 @@ def lookup(request: HttpRequest) -> HttpResponse:
     agent = partner_agent_or_404(request)
     form = LookupForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    context: dict[str, Any] = {"form": form, "query": query, "kind": lookup_kind(query)}
+    context: dict[str, Any] = {
+        "form": form,
+        "query": query,
+        "kind": lookup_kind(query),
+        "teams_mode": is_teams_agent(agent),
+    }
     if query:
         page = customer_lookup_page(
             agent.tenant,

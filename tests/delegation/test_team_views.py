@@ -383,3 +383,10 @@ def test_the_roles_a_team_is_said_to_hold_are_within_the_grant(granted, assigned
     from delegation.access import roles_held
 
     assert roles_held(frozenset(granted), frozenset(assigned)) == shown
+
+
+def test_a_teams_agents_empty_lookup_says_why(client, world):
+    sign_in(client, world.nina)
+    body = text(lookup(client, "tailspin"))
+    assert "No customer found" in body
+    assert "You find only customers where one of your teams holds a role" in body
