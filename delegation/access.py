@@ -65,8 +65,10 @@ class Rights:
     relationship: Relationship | None = None
     level: str = AccessLevel.NONE
     # In Teams mode: the names of the teams through which the agent holds something
-    # here, sorted ("through Helpdesk").
+    # here, sorted ("through Helpdesk"), and, per team in that order, the roles it holds
+    # here (``roles_held``): "Password administrator, through Helpdesk".
     teams: tuple[str, ...] = ()
+    held: tuple[tuple[str, tuple[Role, ...]], ...] = ()
 
     def __contains__(self, permission: object) -> bool:
         return permission in self.permissions
@@ -137,7 +139,7 @@ def team_assignments_of(user: User, relationships: Iterable[Any] | None = None) 
 
 def _granted_roles(relationship: Relationship) -> frozenset[Role]:
     """The relationship's roles; a value outside the catalogue grants nothing."""
-    return frozenset(Role(r) for r in relationship.roles or [] if r in ROLE_CODES)
+    return _role_codes(relationship.roles)
 
 
 def _agent_rights(tenant: Tenant, relationship: Relationship, level: str) -> Rights:
@@ -163,6 +165,45 @@ def _agent_permissions(roles: frozenset[Role], level_role: Role) -> frozenset[Pe
     return (permissions_for(roles) & permissions_for([level_role])) - AGENT_EXCLUDED
 
 
+def _role_codes(codes: Iterable[str] | None) -> frozenset[Role]:
+    return frozenset(Role(c) for c in codes or [] if c in ROLE_CODES)
+
+
+def _own(role: Role) -> frozenset[Permission]:
+    return permissions_for([role]) - AGENT_EXCLUDED
+
+
+@lru_cache(maxsize=256)
+def roles_held(granted: frozenset[Role], assigned: frozenset[Role]) -> tuple[Role, ...]:
+    """The roles, in catalogue order, that a team assigned ``assigned`` holds where a
+    relationship grants ``granted``, for people to read: each role whose every
+    permission (less ``AGENT_EXCLUDED``) the team holds there and that no other such
+    role includes. Where the team holds only part of every role (an assignment that
+    overlaps the grant without covering a role), its assigned roles that overlap it;
+    nothing where it holds nothing."""
+    held = (permissions_for(assigned) & permissions_for(granted)) - AGENT_EXCLUDED
+    if not held:
+        return ()
+    fits = [role for role in Role if _own(role) and _own(role) <= held]
+    whole = tuple(r for r in fits if not any(_own(r) < _own(other) for other in fits))
+    return whole or tuple(role for role in Role if role in assigned and _own(role) & held)
+
+
+def team_roles_here(relationship: Relationship, codes: Iterable[str]) -> tuple[Role, ...]:
+    """The roles a team assigned the role ``codes`` holds in ``relationship``
+    (``roles_held``): what the customer's Administrators page shows of each team."""
+    return roles_held(_granted_roles(relationship), _role_codes(codes))
+
+
+def level_acts_here(relationship: Relationship, level: str) -> bool:
+    """Whether a staff member of the simple ``level`` (Full or Limited) holds any
+    permission through ``relationship``, as ``_agent_rights`` decides."""
+    level_role = LEVEL_ROLE.get(level)
+    if level_role is None:
+        return False
+    return bool(_agent_permissions(_granted_roles(relationship), level_role))
+
+
 def team_rights(
     tenant: Tenant, relationship: Relationship, assignments: Iterable[TeamGrant]
 ) -> Rights:
@@ -173,14 +214,15 @@ def team_rights(
     roles = _granted_roles(relationship)
     granted = permissions_for(roles) - AGENT_EXCLUDED
     permissions: set[Permission] = set()
-    teams: set[str] = set()
+    teams: dict[str, set[Role]] = {}
     for name, relationship_id, codes in assignments:
         if relationship_id is not None and relationship_id != relationship.pk:
             continue
-        held = permissions_for(Role(c) for c in codes or [] if c in ROLE_CODES) & granted
+        assigned = _role_codes(codes)
+        held = permissions_for(assigned) & granted
         if held:
             permissions |= held
-            teams.add(name)
+            teams.setdefault(name, set()).update(assigned)
     if not permissions:
         return Rights(tenant=tenant)
     return Rights(
@@ -191,6 +233,7 @@ def team_rights(
         relationship=relationship,
         level=AccessLevel.TEAMS,
         teams=tuple(sorted(teams)),
+        held=tuple((name, roles_held(roles, frozenset(teams[name]))) for name in sorted(teams)),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from tenants.selectors import (
 )
 
 from .access import Rights, agent_level, rights_via_relationship, team_assignments_of
-from .models import AccessLevel, Relationship
+from .models import AccessAssignment, AccessLevel, Relationship, RelationshipStatus, TeamMembership
 
 LOOKUP_MAX_LENGTH = 254
 # Each customer found is a card with its domains, relationship, contact details,
@@ -39,20 +39,56 @@ def has_agent_access(user: User | object) -> bool:
 
 
 def partner_staff(partner: Tenant) -> QuerySet[User]:
-    """The partner's own users, with what the staff pages show of them, in two queries."""
+    """The partner's own users, with what the staff pages show of them (their roles, and
+    their teams by name), in three queries."""
     return (
         User.objects.filter(tenant=partner)
         .select_related("agent_access")
-        .prefetch_related("role_assignments")
+        .prefetch_related(
+            "role_assignments",
+            Prefetch(
+                "team_memberships",
+                queryset=TeamMembership.objects.filter(team__partner=partner)
+                .select_related("team")
+                .order_by(Lower("team__name"), "team_id"),
+            ),
+        )
         .order_by("email")
     )
 
 
-def partner_relationships(partner: Tenant) -> QuerySet[Relationship]:
-    """Every relationship of ``partner``, any status, with its customer and domains."""
+def is_teams_agent(user: User | object) -> bool:
+    """Whether ``user`` reaches customers through its teams (Teams mode)."""
+    return isinstance(user, User) and agent_level(user) == AccessLevel.TEAMS
+
+
+def teams_hold_roles(partner: Any, agent: User) -> Q:
+    """A condition on the partner's relationships: one of ``agent``'s teams has an
+    assignment there, or a default, naming at least one role, and the relationship
+    grants at least one. A superset of where the agent holds a role (``team_rights``
+    decides, in Python, whether those roles meet the grant), for pages to filter in SQL:
+    driven by the agent's own assignments (one list of ids) and, for a default, one
+    uncorrelated EXISTS, never a probe per relationship, whatever the number of teams."""
+    mine = AccessAssignment.objects.filter(
+        team__memberships__user=agent, team__partner_id=partner
+    ).exclude(roles=[])
+    return ~Q(roles=[]) & (
+        Q(pk__in=mine.filter(relationship__isnull=False).values("relationship_id"))
+        | Q(Exists(mine.filter(relationship__isnull=True)))
+    )
+
+
+def partner_relationships(partner: Tenant, agent: User | None = None) -> QuerySet[Relationship]:
+    """Every relationship of ``partner``, any status, with its customer and domains; for
+    an ``agent`` in Teams mode, of those in force only the ones where its teams hold
+    roles (``teams_hold_roles``; the ended ones stay, as history)."""
+    relationships = Relationship.objects.filter(partner=partner)
+    if agent is not None and is_teams_agent(agent):
+        now = timezone.now()
+        in_force = Q(status=RelationshipStatus.ACTIVE, starts__lte=now, expires__gt=now)
+        relationships = relationships.filter(~in_force | teams_hold_roles(partner.pk, agent))
     return (
-        Relationship.objects.filter(partner=partner)
-        .select_related("customer", "accepted_by")
+        relationships.select_related("customer", "accepted_by")
         .prefetch_related(
             Prefetch(
                 "customer__domains",
@@ -62,6 +98,29 @@ def partner_relationships(partner: Tenant) -> QuerySet[Relationship]:
         )
         .order_by("customer__name", "-created")
     )
+
+
+def customer_rows(
+    agent: User, relationships: Iterable[Relationship]
+) -> list[tuple[Relationship, Rights]]:
+    """Each of a page of ``partner_relationships`` (with their customers) with what
+    ``agent`` may do there now, in one query at most (its teams' assignments, in Teams
+    mode). In Teams mode a relationship in force where its teams' roles all fall outside
+    the grant is left out, so such a page may show fewer rows than its size."""
+    now = timezone.now()
+    relationships = list(relationships)
+    assignments = (
+        team_assignments_of(agent, relationships)
+        if relationships and is_teams_agent(agent)
+        else None
+    )
+    rows = []
+    for relationship in relationships:
+        rights = rights_via_relationship(agent, relationship, now=now, assignments=assignments)
+        if assignments is not None and not rights and relationship.is_effective(now):
+            continue
+        rows.append((relationship, rights))
+    return rows
 
 
 def lookup_kind(query: str) -> str:
@@ -76,7 +135,7 @@ def lookup_kind(query: str) -> str:
     return "name"
 
 
-def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
+def customer_lookup(partner: Tenant, query: str, agent: User | None = None) -> QuerySet[Tenant]:
     """The partner's customers matching ``query``, by the shape of the query.
 
     An address (contains ``@``) finds the tenant of the user with that email, exactly
@@ -91,12 +150,16 @@ def customer_lookup(partner: Tenant, query: str) -> QuerySet[Tenant]:
     their names (any case) by the name index, so a page stops at its last row; each carries
     ``partner_relationships_here`` (newest first), its domains and its subscriptions,
     prefetched, so a page of results costs the same queries whatever its length.
+
+    For an ``agent`` in Teams mode, a customer whose relationship is in force is found
+    only where its teams hold roles (``teams_hold_roles``); a former customer
+    found by its name stays found, shown ended.
     """
     terms = _lookup_terms(query)
     if terms is None:
         return Tenant.objects.none()
     return (
-        _customers_found(partner.pk, **terms)
+        _customers_found(partner.pk, **terms, agent=agent)
         .order_by(Lower("name"), "pk")
         .prefetch_related(_relationships_of(partner), "domains", "subscriptions")
     )
@@ -115,17 +178,30 @@ def _lookup_terms(query: str) -> dict[str, str | None] | None:
 
 
 def _customers_found(
-    partner: Any, *, email: str | None, domain: str | None, name: str | None
+    partner: Any,
+    *,
+    email: str | None,
+    domain: str | None,
+    name: str | None,
+    agent: User | None = None,
 ) -> QuerySet[Tenant]:
     """The partner's customers with a user of ``email``, a domain starting with
     ``domain`` (both: through a relationship in force) or a name containing ``name``
-    (through a relationship in any status); one of them given."""
+    (through a relationship in any status); one of them given. For an ``agent`` in Teams
+    mode, a customer whose relationship is in force only where its teams hold roles."""
     relationships = Relationship.objects.filter(partner_id=partner)
     if name is None:
         relationships = relationships.effective()
     tenants = Tenant.objects.filter(
         kind=TenantKind.CUSTOMER, pk__in=relationships.values("customer_id")
     )
+    if agent is not None and is_teams_agent(agent):
+        held = relationships.effective().filter(teams_hold_roles(partner, agent))
+        reachable = Q(pk__in=held.values("customer_id"))
+        if name is not None:  # a former customer is found by its name, shown ended
+            in_force = Relationship.objects.filter(partner_id=partner).effective()
+            reachable |= ~Q(pk__in=in_force.values("customer_id"))
+        tenants = tenants.filter(reachable)
     if email is not None:
         tenants = tenants.filter(pk__in=User.objects.filter(email=email).values("tenant_id"))
     if domain is not None:
@@ -165,18 +241,24 @@ def customer_lookup_page(
     after: UUID | None = None,
     before: UUID | None = None,
     size: int = LOOKUP_PAGE_SIZE,
+    agent: User | None = None,
 ) -> LookupPage:
     """A page of ``customer_lookup`` by keyset on (name in any case, id): no COUNT and no
     OFFSET, so a page costs the same however many customers match. A cursor must be one
     of the partner's customers: another tenant's id finds nothing (and says nothing of
     where that tenant's name would sort). A LIKE pattern's best plan depends on it: each
-    page is planned for its search."""
+    page is planned for its search.
+
+    For an ``agent`` in Teams mode, only customers where its teams hold roles (and
+    former customers, by name), filtered in SQL. ``lookup_results`` still drops a
+    customer whose teams' roles all fall outside what its relationship grants, so such
+    a page may show fewer customers than ``size``."""
     terms = _lookup_terms(query)
     if terms is None:
         return LookupPage(tenants=[], next_after=None, previous_before=None)
     after = after if before is None else None  # ``before`` wins
     qs = (
-        _customers_found(partner.pk, **terms)
+        _customers_found(partner.pk, **terms, agent=agent)
         .annotate(sort_name=Lower("name"))
         .prefetch_related(_relationships_of(partner), "domains", "subscriptions")
     )
@@ -272,7 +354,11 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
     (the effective one, else the newest), the agent's rights there and, where ``rights()``
     lets the card show details, its domains and its subscriptions (prefetched: no
     queries). A customer whose relationship has ended keeps its name and nothing of its
-    directory."""
+    directory.
+
+    For an agent in Teams mode, a customer whose relationship is in force but where it
+    holds no role now is left out, and each result's ``rights.held`` says which roles it
+    holds there through which team."""
     now = timezone.now()
     currents: list[tuple[Tenant, Relationship]] = []
     for tenant in tenants:
@@ -291,6 +377,8 @@ def lookup_results(user: User, tenants: list[Tenant]) -> list[LookupResult]:
     results = []
     for tenant, current in currents:
         rights = rights_via_relationship(user, current, now=now, assignments=assignments)
+        if assignments is not None and not rights and current.is_effective(now):
+            continue  # in Teams mode, no role here now
         shown = rights.shows_details
         results.append(
             LookupResult(

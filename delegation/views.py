@@ -24,8 +24,10 @@ from .forms import NO, LookupForm, StaffAddForm, StaffEditForm
 from .models import AccessLevel, Relationship, Team
 from .selectors import (
     customer_lookup_page,
+    customer_rows,
     has_agent_access,
     is_partner_admin,
+    is_teams_agent,
     lookup_kind,
     lookup_results,
     partner_relationships,
@@ -252,13 +254,19 @@ def lookup(request: HttpRequest) -> HttpResponse:
     agent = partner_agent_or_404(request)
     form = LookupForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    context: dict[str, Any] = {"form": form, "query": query, "kind": lookup_kind(query)}
+    context: dict[str, Any] = {
+        "form": form,
+        "query": query,
+        "kind": lookup_kind(query),
+        "teams_mode": is_teams_agent(agent),
+    }
     if query:
         page = customer_lookup_page(
             agent.tenant,
             query,
             after=uuid_or_none(request.GET.get("after")),
             before=uuid_or_none(request.GET.get("before")),
+            agent=agent,
         )
         context["page"] = page
         context["results"] = lookup_results(agent, page.tenants)
@@ -270,7 +278,13 @@ def lookup(request: HttpRequest) -> HttpResponse:
 def customers(request: HttpRequest) -> HttpResponse:
     """Every relationship of the partner, with its status and end date."""
     agent = partner_agent_or_404(request)
-    page = Paginator(partner_relationships(agent.tenant), PAGE_SIZE).get_page(
+    page = Paginator(partner_relationships(agent.tenant, agent), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "delegation/customers.html", {"partner": agent.tenant, "page": page})
+    context = {
+        "partner": agent.tenant,
+        "page": page,
+        "rows": customer_rows(agent, page.object_list),
+        "teams_mode": is_teams_agent(agent),
+    }
+    return render(request, "delegation/customers.html", context)

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Aggregate, CharField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, CharField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from partnerportal.db import planned_each_run
@@ -248,12 +249,109 @@ def tenant_administrators(tenant: Tenant) -> QuerySet[User]:
 
 
 def tenant_partner_relationships(tenant: Tenant) -> QuerySet[Relationship]:
-    """The partners with delegated access to ``tenant`` right now."""
-    from delegation.models import Relationship
+    """The partners with delegated access to ``tenant`` right now, each with the staff
+    who may act through it, prefetched (``tenant_partner_access``)."""
+    from delegation.models import (
+        AccessAssignment,
+        AccessLevel,
+        Relationship,
+        Team,
+        TeamMembership,
+    )
 
+    here = Q(relationship__customer=tenant) | Q(relationship__isnull=True)
     return (
         Relationship.objects.effective()
         .filter(customer=tenant)
         .select_related("partner")
+        .prefetch_related(
+            Prefetch(
+                "partner__users",
+                queryset=User.objects.filter(
+                    is_active=True,
+                    agent_access__level__in=[AccessLevel.FULL, AccessLevel.LIMITED],
+                )
+                .select_related("agent_access")
+                .order_by("last_name", "first_name", "email"),
+                to_attr="simple_agents",
+            ),
+            Prefetch(
+                "partner__teams",
+                queryset=Team.objects.filter(
+                    pk__in=AccessAssignment.objects.filter(here).values("team_id")
+                )
+                .order_by(Lower("name"), "pk")
+                .prefetch_related(
+                    Prefetch(
+                        "assignments",
+                        queryset=AccessAssignment.objects.filter(here),
+                        to_attr="assignments_here",
+                    ),
+                    Prefetch(
+                        "memberships",
+                        queryset=TeamMembership.objects.filter(
+                            user__is_active=True, user__agent_access__level=AccessLevel.TEAMS
+                        )
+                        .select_related("user")
+                        .order_by("user__last_name", "user__first_name", "user__email"),
+                        to_attr="current_members",
+                    ),
+                ),
+                to_attr="teams_here",
+            ),
+        )
         .order_by("partner__name")
     )
+
+
+@dataclass(frozen=True)
+class TeamHere:
+    """A partner's team as a customer sees it: the roles it holds in the customer and
+    the staff through whom it acts."""
+
+    name: str
+    roles: tuple[Role, ...]
+    members: list[User]
+
+
+@dataclass(frozen=True)
+class PartnerAccess:
+    """A partner relationship in force and every technician who may act through it:
+    its teams holding roles here (for staff in Teams mode) and its staff of the simple
+    modes, Full or Limited, who hold something here."""
+
+    relationship: Relationship
+    teams: list[TeamHere]
+    staff: list[User]
+
+
+def tenant_partner_access(tenant: Tenant) -> list[PartnerAccess]:
+    """Who, at each partner with delegated access to ``tenant`` right now, may act in it:
+    the teams whose assignments (this relationship's own, or the team's default) hold
+    roles within the grant, with their enabled members in Teams mode, and the enabled
+    staff in Full or Limited mode. Only the relationship's own partner's teams and staff;
+    six queries whatever the number of partners, teams, members and staff."""
+    from delegation.access import level_acts_here, team_roles_here
+
+    found = []
+    for relationship in tenant_partner_relationships(tenant):
+        partner = relationship.partner
+        teams = []
+        for team in partner.teams_here:  # type: ignore[attr-defined]
+            codes = {
+                code
+                for assignment in team.assignments_here
+                if assignment.relationship_id in (None, relationship.pk)
+                for code in assignment.roles or []
+            }
+            roles = team_roles_here(relationship, codes)
+            if roles:
+                members = [m.user for m in team.current_members]
+                teams.append(TeamHere(name=team.name, roles=roles, members=members))
+        staff = [
+            user
+            for user in partner.simple_agents  # type: ignore[attr-defined]
+            if level_acts_here(relationship, user.agent_access.level)
+        ]
+        found.append(PartnerAccess(relationship=relationship, teams=teams, staff=staff))
+    return found

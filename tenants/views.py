@@ -43,7 +43,7 @@ from .models import Domain, RoleAssignment, ServiceRequest, User
 from .selectors import (
     landing_url,
     tenant_administrators,
-    tenant_partner_relationships,
+    tenant_partner_access,
     user_count_display,
     users_page,
     uuid_or_none,
@@ -642,6 +642,5 @@ def administrators(request: HttpRequest, tenant_id: UUID) -> HttpResponse:
     """ "Show all administrators": the tenant's role holders and its partners' access."""
     rights = _rights_or_404(request, tenant_id, Permission.VIEW_ADMINISTRATORS)
     admins = tenant_administrators(rights.tenant)
-    relationships = tenant_partner_relationships(rights.tenant)
-    context = {"admins": admins, "relationships": relationships}
+    context = {"admins": admins, "partners": tenant_partner_access(rights.tenant)}
     return _render(request, "tenants/administrators.html", rights, context)

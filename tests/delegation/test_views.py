@@ -436,7 +436,7 @@ def test_a_malformed_page_cursor_is_ignored(client, world):
 # Each: the session, then the user (with tenant, roles, mfa, level), then as said.
 LOOKUP_QUERIES = 6  # page, rels, domains, plans
 CUSTOMERS_QUERIES = 5  # count, page, default domains
-STAFF_QUERIES = 5  # count, page, role assignments
+STAFF_QUERIES = 6  # count, page, role assignments, team memberships
 
 
 def test_the_lookup_query_count_is_pinned_and_does_not_grow(
