@@ -84,6 +84,7 @@ class EventDisplay:
         actor_tenant_id: Any
         actor_tenant_name: str
         actor_partner_level: str
+        actor_teams: list[str]
         action: str
         changes: Any
 
@@ -109,7 +110,9 @@ class EventDisplay:
         if self.actor_tenant_id is None or self.actor_tenant_id == self.tenant_id:
             return name
         detail = [self.actor_tenant_name]
-        if self.actor_partner_level:
+        if self.actor_teams:
+            detail.append("through " + ", ".join(self.actor_teams))
+        elif self.actor_partner_level:
             from delegation.models import AccessLevel
 
             try:
@@ -158,7 +161,14 @@ class AuditEvent(EventDisplay, models.Model):
     )
     actor_tenant_name = models.CharField(max_length=200, blank=True)
     actor_partner_level = models.CharField(
-        max_length=16, blank=True, help_text="Full or limited, when acting on a customer's behalf."
+        max_length=16,
+        blank=True,
+        help_text="Full, limited or teams, when acting on a customer's behalf.",
+    )
+    actor_teams = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="In Teams mode, the names of the teams through which the agent acted.",
     )
     relationship = models.ForeignKey(
         "delegation.Relationship",
@@ -235,6 +245,7 @@ class EventRowFields(NamedTuple):
     actor_tenant_id: uuid.UUID | None
     actor_tenant_name: str
     actor_partner_level: str
+    actor_teams: list[str]
     relationship_id: uuid.UUID | None
     action: str
     target_type: str

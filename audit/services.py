@@ -49,6 +49,8 @@ class HashedFields(Protocol):
     @property
     def actor_partner_level(self) -> str: ...
     @property
+    def actor_teams(self) -> list[str]: ...
+    @property
     def relationship_id(self) -> Any: ...
     @property
     def action(self) -> str: ...
@@ -100,8 +102,10 @@ def _normalise_ip(value: str | None) -> str | None:
 
 
 def canonical_content(event: HashedFields) -> str:
-    """The text the hash covers: every recorded field, as JSON with sorted keys."""
-    payload = {
+    """The text the hash covers: every recorded field, as JSON with sorted keys. The
+    teams are covered where there are any: events recorded before there were teams
+    (and every event not done through one) hash as they always did."""
+    payload: dict[str, Any] = {
         "tenant": str(event.tenant_id),
         "seq": event.seq,
         "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
@@ -121,6 +125,8 @@ def canonical_content(event: HashedFields) -> str:
         "user_agent": event.user_agent,
         "request_id": event.request_id,
     }
+    if event.actor_teams:
+        payload["actor_teams"] = list(event.actor_teams)
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -138,6 +144,7 @@ class Entry:
     acting_user: User | None = None
     relationship: Relationship | None = None
     partner_level: str = ""
+    teams: Sequence[str] = ()
     target: Any = None
     target_type: str = ""
     target_id: str = ""
@@ -230,6 +237,7 @@ def _event(entry: Entry, ctx: context.RequestContext, now: datetime) -> AuditEve
         actor_tenant_id=actor.tenant_id if actor else None,
         actor_tenant_name=actor.tenant.name if actor else "",
         actor_partner_level=entry.partner_level if entry.relationship is not None else "",
+        actor_teams=list(entry.teams) if entry.relationship is not None else [],
         relationship=entry.relationship,
         action=str(entry.action),
         target_type=target_type[:64],
@@ -250,13 +258,15 @@ def audit_in(
     **kwargs: Any,
 ) -> AuditEvent:
     """Record an act in ``rights.tenant``; when acting on a customer's behalf, the
-    relationship that allowed it and the agent's level are recorded too."""
+    relationship that allowed it, the agent's level and, in Teams mode, the teams through
+    which it acted are recorded too."""
     return audit_record(
         tenant=rights.tenant,
         action=action,
         acting_user=acting_user,
         relationship=rights.relationship if rights.is_agent else None,
         partner_level=rights.level if rights.is_agent else "",
+        teams=rights.acting_teams if rights.is_agent else (),
         **kwargs,
     )
 

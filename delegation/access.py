@@ -11,7 +11,7 @@ customer's behalf never allows. Views load a tenant through
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -69,6 +69,11 @@ class Rights:
     # here (``roles_held``): "Password administrator, through Helpdesk".
     teams: tuple[str, ...] = ()
     held: tuple[tuple[str, tuple[Role, ...]], ...] = ()
+    # In Teams mode, per team in ``teams``' order, the permissions it gives here; and the
+    # permission a service asked for (``require``), so that the audit log names the
+    # teams through which the agent acted (``acting_teams``).
+    team_permissions: tuple[frozenset[Permission], ...] = ()
+    exercised: Permission | None = None
 
     def __contains__(self, permission: object) -> bool:
         return permission in self.permissions
@@ -99,6 +104,18 @@ class Rights:
         themselves. Nobody grants what it could not do itself; an agent, denied
         ``AGENT_EXCLUDED``, never makes (or unmakes) a global administrator."""
         return self.has(Permission.ASSIGN_ROLES) and self.covers([role])
+
+    @property
+    def acting_teams(self) -> tuple[str, ...]:
+        """The teams through which an act done with these rights is done: those that give
+        the permission ``require`` checked (all of ``teams`` when none was checked)."""
+        if self.exercised is None:
+            return self.teams
+        return tuple(
+            name
+            for name, given in zip(self.teams, self.team_permissions, strict=True)
+            if self.exercised in given
+        )
 
 
 def agent_level(user: User) -> str:
@@ -215,6 +232,7 @@ def team_rights(
     granted = permissions_for(roles) - AGENT_EXCLUDED
     permissions: set[Permission] = set()
     teams: dict[str, set[Role]] = {}
+    given: dict[str, set[Permission]] = {}
     for name, relationship_id, codes in assignments:
         if relationship_id is not None and relationship_id != relationship.pk:
             continue
@@ -223,8 +241,10 @@ def team_rights(
         if held:
             permissions |= held
             teams.setdefault(name, set()).update(assigned)
+            given.setdefault(name, set()).update(held)
     if not permissions:
         return Rights(tenant=tenant)
+    names = sorted(teams)
     return Rights(
         tenant=tenant,
         permissions=frozenset(permissions),
@@ -232,8 +252,9 @@ def team_rights(
         via="relationship",
         relationship=relationship,
         level=AccessLevel.TEAMS,
-        teams=tuple(sorted(teams)),
-        held=tuple((name, roles_held(roles, frozenset(teams[name]))) for name in sorted(teams)),
+        teams=tuple(names),
+        held=tuple((name, roles_held(roles, frozenset(teams[name]))) for name in names),
+        team_permissions=tuple(frozenset(given[name]) for name in names),
     )
 
 
@@ -309,11 +330,13 @@ def rights_via_relationship(
 
 
 def require(user: User | object, tenant: Tenant, permission: Permission) -> Rights:
-    """Re-check in a service: raises ``PermissionDenied`` when ``permission`` is missing."""
+    """Re-check in a service: raises ``PermissionDenied`` when ``permission`` is missing.
+    The rights returned remember ``permission``: the act's audit event names the teams
+    that gave it (``Rights.acting_teams``)."""
     r = rights(user, tenant)
     if permission not in r:
         raise PermissionDenied(f"Missing permission {permission.value} in {tenant.pk}.")
-    return r
+    return replace(r, exercised=permission)
 
 
 def grantable_roles(actor_rights: Rights) -> list[Role]:

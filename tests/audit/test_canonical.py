@@ -17,6 +17,7 @@ EVENT = SimpleNamespace(
     actor_tenant_id=None,
     actor_tenant_name="Fabrikam & Co",
     actor_partner_level="full",
+    actor_teams=[],
     relationship_id=None,
     action="user.created",
     target_type="user",
@@ -47,3 +48,12 @@ def test_the_hash_of_an_event_is_what_it_always_was():
         compute_hash("0" * 64, EVENT)
         == "7a360507bf5f5eb2e8d12f7d0e846f3bc1e19a4d48457f800ff6ab3716a52df4"
     )
+
+
+def test_the_teams_an_agent_acted_through_are_hashed_only_where_there_are_some():
+    through = SimpleNamespace(**{**vars(EVENT), "actor_teams": ["Helpdesk", "EU, nights"]})
+    assert canonical_content(through) == canonical_content(EVENT).replace(
+        '"actor_tenant":null,',
+        '"actor_teams":["Helpdesk","EU, nights"],"actor_tenant":null,',
+    )
+    assert compute_hash("0" * 64, through) != compute_hash("0" * 64, EVENT)

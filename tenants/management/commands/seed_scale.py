@@ -253,6 +253,7 @@ class SeededEvent(NamedTuple):
     actor_name: str
     actor_tenant_name: str
     actor_partner_level: str
+    actor_teams: list[str]
     action: str
     target_type: str
     target_id: str
@@ -561,6 +562,7 @@ class Seeder:
                 actor_name=actor_name,
                 actor_tenant_name=partner.name if by_agent else big.name,
                 actor_partner_level="full" if by_agent else "",
+                actor_teams=[],
                 action=action.value,
                 target_type=target_type,
                 target_id=target_id,
