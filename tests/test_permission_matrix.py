@@ -9,6 +9,10 @@ expected outcome for each actor:
 - ``404``    not found: the portal does not confirm that the thing exists
 - ``405``    method not allowed
 
+Four of the actors are partner staff in Teams mode, beside the Full and Limited agents:
+a member of a team that holds roles in the customer, a former member of it, a member of
+a team holding roles only in another customer, and a member of a team holding nothing.
+
 A meta-test fails when a URL pattern of the portal is missing from the table. Every
 pattern that takes an object id is also tried with another tenant's object: 404 for
 everyone.
@@ -24,10 +28,12 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from delegation.access import rights
 from delegation.models import CustomerGroup
+from delegation.teams import team_member_remove
 from offers.models import Offer
 from tenants.models import Tenant, User
-from tenants.roles import Role
+from tenants.roles import Permission, Role
 from tests.factories import (
     enrol_totp,
     make_partner,
@@ -48,6 +54,11 @@ ACTORS = [
     "pnone",  # partner staff without delegated access
     "limited",  # partner agent, Limited administration
     "full",  # partner agent, Full administration
+    # partner staff in Teams mode: what their teams hold in the customer, and nothing else
+    "tmember",  # member of Helpdesk (User and Password administrator in the customer)
+    "tformer",  # was a member of Helpdesk, taken out of it by a partner admin
+    "tother",  # member of a team holding roles only in another customer of the partner
+    "tbare",  # member of a team that holds no role anywhere
     "qagent",  # Full agent of another partner
     "padmin",  # partner admin
     "operator",  # platform operator (superuser)
@@ -55,149 +66,152 @@ ACTORS = [
 
 # fmt: off
 MATRIX_TEXT = """
-# url                              method  anon   plain  cadmin other  pnone  limited full   qagent padmin operator
+# url                              method  anon   plain  cadmin other  pnone  limited full   tmember tformer tother  tbare   qagent padmin operator
 # probes: unauthenticated and cheap; the benchmark baseline exists only when enabled
-healthz                            GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
-healthz                            POST    405    405    405    405    405    405     405    405    405    405
-readyz                             GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
-readyz                             POST    405    405    405    405    405    405     405    405    405    405
-baseline                           GET     404    404    404    404    404    404     404    404    404    404
-baseline                           POST    404    404    404    404    404    404     404    404    404    404
-home                               GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
-tenants:profile                    GET     login  ok     ok     ok     ok     ok      ok     ok     ok     ok
-tenants:admin-center               GET     login  404    ok     404    404    ok      ok     404    404    404
-home                               POST    405    405    405    405    405    405     405    405    405    405
-tenants:profile                    POST    405    405    405    405    405    405     405    405    405    405
-tenants:admin-center               POST    405    405    405    405    405    405     405    405    405    405
-delegation:partner-overview        GET     login  404    404    404    ok     ok      ok     ok     ok     404
-delegation:partner-overview        POST    login  405    405    405    405    405     405    405    405    405
+healthz                            GET     ok     ok     ok     ok     ok     ok      ok     ok      ok      ok      ok      ok     ok     ok
+healthz                            POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+readyz                             GET     ok     ok     ok     ok     ok     ok      ok     ok      ok      ok      ok      ok     ok     ok
+readyz                             POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+baseline                           GET     404    404    404    404    404    404     404    404     404     404     404     404    404    404
+baseline                           POST    404    404    404    404    404    404     404    404     404     404     404     404    404    404
+home                               GET     login  ok     ok     ok     ok     ok      ok     ok      ok      ok      ok      ok     ok     ok
+tenants:profile                    GET     login  ok     ok     ok     ok     ok      ok     ok      ok      ok      ok      ok     ok     ok
+tenants:admin-center               GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+home                               POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:profile                    POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:admin-center               POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+delegation:partner-overview        GET     login  404    404    404    ok     ok      ok     ok      ok      ok      ok      ok     ok     404
+delegation:partner-overview        POST    login  405    405    405    405    405     405    405     405     405     405     405    405    405
 # the admin center: a Limited agent sees users and domains, resets the passwords the
-# rule allows, files and reads service requests and sees the administrators
-tenants:users                      GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:users                      POST    405    405    405    405    405    405     405    405    405    405
-tenants:user-create                GET     login  404    ok     404    404    404     ok     404    404    404
-tenants:user-create                POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:user-detail                GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:user-detail                POST    405    405    405    405    405    405     405    405    405    405
-tenants:user-edit                  GET     login  404    ok     404    404    404     ok     404    404    404
-tenants:user-edit                  POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:user-disable               GET     login  404    405    404    404    404     405    404    404    404
-tenants:user-disable               POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:user-enable                GET     login  404    405    404    404    404     405    404    404    404
-tenants:user-enable                POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:user-reset-password        GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:user-reset-password        POST    login  404    ok     404    404    ok      ok     404    404    404
+# rule allows, files and reads service requests and sees the administrators; a Helpdesk
+# member holds as much and, as User administrator there, manages users too (not their
+# roles, domains, subscriptions nor the log); other staff in Teams mode see none of it
+tenants:users                      GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:users                      POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:user-create                GET     login  404    ok     404    404    404     ok     ok      404     404     404     404    404    404
+tenants:user-create                POST    login  404    ok     404    404    404     ok     ok      404     404     404     404    404    404
+tenants:user-detail                GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:user-detail                POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:user-edit                  GET     login  404    ok     404    404    404     ok     ok      404     404     404     404    404    404
+tenants:user-edit                  POST    login  404    ok     404    404    404     ok     ok      404     404     404     404    404    404
+tenants:user-disable               GET     login  404    405    404    404    404     405    405     404     404     404     404    404    404
+tenants:user-disable               POST    login  404    ok     404    404    404     ok     ok      404     404     404     404    404    404
+tenants:user-enable                GET     login  404    405    404    404    404     405    405     404     404     404     404    404    404
+tenants:user-enable                POST    login  404    ok     404    404    404     ok     ok      404     404     404     404    404    404
+tenants:user-reset-password        GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:user-reset-password        POST    login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
 # the temporary password just made, shown once (without one: back to the user's page)
-tenants:user-password              GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:user-password              POST    405    405    405    405    405    405     405    405    405    405
-tenants:user-roles                 GET     login  404    405    404    404    404     405    404    404    404
-tenants:user-roles                 POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:domains                    GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:domains                    POST    405    405    405    405    405    405     405    405    405    405
-tenants:domain-add                 GET     login  404    ok     404    404    404     ok     404    404    404
-tenants:domain-add                 POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:domain-verify              GET     login  404    405    404    404    404     405    404    404    404
-tenants:domain-verify              POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:domain-default             GET     login  404    405    404    404    404     405    404    404    404
-tenants:domain-default             POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:domain-remove              GET     login  404    405    404    404    404     405    404    404    404
-tenants:domain-remove              POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:subscriptions              GET     login  404    ok     404    404    404     ok     404    404    404
-tenants:subscriptions              POST    405    405    405    405    405    405     405    405    405    405
-tenants:subscription-seats         GET     login  404    ok     404    404    404     ok     404    404    404
-tenants:subscription-seats         POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:subscription-cancel        GET     login  404    405    404    404    404     405    404    404    404
-tenants:subscription-cancel        POST    login  404    ok     404    404    404     ok     404    404    404
-tenants:service-requests           GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:service-requests           POST    405    405    405    405    405    405     405    405    405    405
-tenants:service-request-create     GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:service-request-create     POST    login  404    ok     404    404    ok      ok     404    404    404
+tenants:user-password              GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:user-password              POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:user-roles                 GET     login  404    405    404    404    404     405    404     404     404     404     404    404    404
+tenants:user-roles                 POST    login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:domains                    GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:domains                    POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:domain-add                 GET     login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:domain-add                 POST    login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:domain-verify              GET     login  404    405    404    404    404     405    404     404     404     404     404    404    404
+tenants:domain-verify              POST    login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:domain-default             GET     login  404    405    404    404    404     405    404     404     404     404     404    404    404
+tenants:domain-default             POST    login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:domain-remove              GET     login  404    405    404    404    404     405    404     404     404     404     404    404    404
+tenants:domain-remove              POST    login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:subscriptions              GET     login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:subscriptions              POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:subscription-seats         GET     login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:subscription-seats         POST    login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:subscription-cancel        GET     login  404    405    404    404    404     405    404     404     404     404     404    404    404
+tenants:subscription-cancel        POST    login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+tenants:service-requests           GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:service-requests           POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:service-request-create     GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:service-request-create     POST    login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
 # a request the customer filed itself is not shown to its partner's agents
-tenants:service-request-detail     GET     login  404    ok     404    404    404     404    404    404    404
-tenants:service-request-detail     POST    405    405    405    405    405    405     405    405    405    405
-tenants:service-request-comment    GET     login  404    405    404    404    404     404    404    404    404
-tenants:service-request-comment    POST    login  404    ok     404    404    404     404    404    404    404
-tenants:service-request-close      GET     login  404    405    404    404    404     404    404    404    404
-tenants:service-request-close      POST    login  404    ok     404    404    404     404    404    404    404
-tenants:administrators             GET     login  404    ok     404    404    ok      ok     404    404    404
-tenants:security                   GET     login  404    ok     404    404    404     404    404    404    404
-tenants:security                   POST    login  404    ok     404    404    404     404    404    404    404
-tenants:administrators             POST    405    405    405    405    405    405     405    405    405    405
+tenants:service-request-detail     GET     login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+tenants:service-request-detail     POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+tenants:service-request-comment    GET     login  404    405    404    404    404     404    404     404     404     404     404    404    404
+tenants:service-request-comment    POST    login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+tenants:service-request-close      GET     login  404    405    404    404    404     404    404     404     404     404     404    404    404
+tenants:service-request-close      POST    login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+tenants:administrators             GET     login  404    ok     404    404    ok      ok     ok      404     404     404     404    404    404
+tenants:security                   GET     login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+tenants:security                   POST    login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+tenants:administrators             POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
 # customer control: only the customer's own global admins; agents never
-delegation:relationships           GET     login  404    ok     404    404    404     404    404    404    404
-delegation:relationships           POST    405    405    405    405    405    405     405    405    405    405
-delegation:relationship-remove     GET     login  404    ok     404    404    404     404    404    404    404
-delegation:relationship-remove     POST    login  404    ok     404    404    404     404    404    404    404
-delegation:relationship-renew      GET     login  404    ok     404    404    404     404    404    404    404
-delegation:relationship-renew      POST    login  404    ok     404    404    404     404    404    404    404
-delegation:customer-relationship-end GET   login  404    404    404    404    404     404    404    ok     404
-delegation:customer-relationship-end POST  login  404    404    404    404    404     404    404    ok     404
-# partner side: lookup and customers for partner admins and agents with a level
-delegation:lookup                  GET     login  404    404    404    404    ok      ok     ok     ok     404
-delegation:lookup                  POST    login  405    405    405    405    405     405    405    405    405
-delegation:customers               GET     login  404    404    404    404    ok      ok     ok     ok     404
-delegation:customers               POST    login  405    405    405    405    405     405    405    405    405
+delegation:relationships           GET     login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+delegation:relationships           POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+delegation:relationship-remove     GET     login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+delegation:relationship-remove     POST    login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+delegation:relationship-renew      GET     login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+delegation:relationship-renew      POST    login  404    ok     404    404    404     404    404     404     404     404     404    404    404
+delegation:customer-relationship-end GET   login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:customer-relationship-end POST  login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+# partner side: lookup and customers for partner admins and agents with a level (Teams
+# mode too, whether or not a team holds anything)
+delegation:lookup                  GET     login  404    404    404    404    ok      ok     ok      ok      ok      ok      ok     ok     404
+delegation:lookup                  POST    login  405    405    405    405    405     405    405     405     405     405     405    405    405
+delegation:customers               GET     login  404    404    404    404    ok      ok     ok      ok      ok      ok      ok     ok     404
+delegation:customers               POST    login  405    405    405    405    405     405    405     405     405     405     405    405    405
 # the partner's staff and their delegated access: partner admins only
-delegation:staff                   GET     login  404    404    404    404    404     404    404    ok     404
-delegation:staff                   POST    login  405    405    405    405    405     405    405    405    405
-delegation:staff-edit              GET     login  404    404    404    404    404     404    404    ok     404
-delegation:staff-edit              POST    login  404    404    404    404    404     404    404    ok     404
-delegation:staff-add               GET     login  404    404    404    404    404     404    404    ok     404
-delegation:staff-add               POST    login  404    404    404    404    404     404    404    ok     404
-delegation:staff-disable           GET     login  404    404    404    404    404     404    404    405    404
-delegation:staff-disable           POST    login  404    404    404    404    404     404    404    ok     404
-delegation:staff-enable            GET     login  404    404    404    404    404     404    404    405    404
-delegation:staff-enable            POST    login  404    404    404    404    404     404    404    ok     404
+delegation:staff                   GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:staff                   POST    login  405    405    405    405    405     405    405     405     405     405     405    405    405
+delegation:staff-edit              GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:staff-edit              POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:staff-add               GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:staff-add               POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:staff-disable           GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:staff-disable           POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:staff-enable            GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:staff-enable            POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
 # teams, their members and assignments, customer groups: partner admins only
-delegation:teams                   GET     login  404    404    404    404    404     404    404    ok     404
-delegation:teams                   POST    login  405    405    405    405    405     405    405    405    405
-delegation:team-create             GET     login  404    404    404    404    404     404    404    ok     404
-delegation:team-create             POST    login  404    404    404    404    404     404    404    ok     404
-delegation:team-detail             GET     login  404    404    404    404    404     404    404    ok     404
-delegation:team-detail             POST    login  405    405    405    405    405     405    405    405    405
-delegation:team-edit               GET     login  404    404    404    404    404     404    404    ok     404
-delegation:team-edit               POST    login  404    404    404    404    404     404    404    ok     404
-delegation:team-delete             GET     login  404    404    404    404    404     404    404    ok     404
-delegation:team-delete             POST    login  404    404    404    404    404     404    404    ok     404
-delegation:team-member-add         GET     login  404    404    404    404    404     404    404    405    404
-delegation:team-member-add         POST    login  404    404    404    404    404     404    404    ok     404
-delegation:team-member-remove      GET     login  404    404    404    404    404     404    404    405    404
-delegation:team-member-remove      POST    login  404    404    404    404    404     404    404    ok     404
-delegation:team-assignment-set     GET     login  404    404    404    404    404     404    404    405    404
-delegation:team-assignment-set     POST    login  404    404    404    404    404     404    404    ok     404
-delegation:team-assignment-remove  GET     login  404    404    404    404    404     404    404    405    404
-delegation:team-assignment-remove  POST    login  404    404    404    404    404     404    404    ok     404
-delegation:team-assignment-bulk    GET     login  404    404    404    404    404     404    404    405    404
-delegation:team-assignment-bulk    POST    login  404    404    404    404    404     404    404    ok     404
-delegation:customer-groups         GET     login  404    404    404    404    404     404    404    ok     404
-delegation:customer-groups         POST    login  404    404    404    404    404     404    404    ok     404
-delegation:customer-group-edit     GET     login  404    404    404    404    404     404    404    ok     404
-delegation:customer-group-edit     POST    login  404    404    404    404    404     404    404    ok     404
-delegation:customer-group-delete   GET     login  404    404    404    404    404     404    404    405    404
-delegation:customer-group-delete   POST    login  404    404    404    404    404     404    404    ok     404
+delegation:teams                   GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:teams                   POST    login  405    405    405    405    405     405    405     405     405     405     405    405    405
+delegation:team-create             GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-create             POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-detail             GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-detail             POST    login  405    405    405    405    405     405    405     405     405     405     405    405    405
+delegation:team-edit               GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-edit               POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-delete             GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-delete             POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-member-add         GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:team-member-add         POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-member-remove      GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:team-member-remove      POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-assignment-set     GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:team-assignment-set     POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-assignment-remove  GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:team-assignment-remove  POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:team-assignment-bulk    GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:team-assignment-bulk    POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:customer-groups         GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:customer-groups         POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:customer-group-edit     GET     login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:customer-group-edit     POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+delegation:customer-group-delete   GET     login  404    404    404    404    404     404    404     404     404     404     404    405    404
+delegation:customer-group-delete   POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
 # offers: partner staff see them, partner admins make, send and revoke them
-offers:list                        GET     login  404    404    404    ok     ok      ok     ok     ok     404
-offers:list                        POST    405    405    405    405    405    405     405    405    405    405
-offers:create                      GET     login  404    404    404    403    403     403    403    ok     404
-offers:create                      POST    login  404    404    404    403    403     403    403    ok     404
-offers:detail                      GET     login  404    404    404    ok     ok      ok     404    ok     404
-offers:detail                      POST    login  404    404    404    404    404     404    404    ok     404
-offers:revoke                      GET     405    405    405    405    405    405     405    405    405    405
-offers:revoke                      POST    login  404    404    404    404    404     404    404    ok     404
+offers:list                        GET     login  404    404    404    ok     ok      ok     ok      ok      ok      ok      ok     ok     404
+offers:list                        POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+offers:create                      GET     login  404    404    404    403    403     403    403     403     403     403     403    ok     404
+offers:create                      POST    login  404    404    404    403    403     403    403     403     403     403     403    ok     404
+offers:detail                      GET     login  404    404    404    ok     ok      ok     ok      ok      ok      ok      404    ok     404
+offers:detail                      POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
+offers:revoke                      GET     405    405    405    405    405    405     405    405     405     405     405     405    405    405
+offers:revoke                      POST    login  404    404    404    404    404     404    404     404     404     404     404    ok     404
 # the public link: anyone reads it; only a customer's global admin answers (403 says why)
-offers:public                      GET     ok     403    ok     ok     403    403     403    403    403    403
-offers:public                      POST    405    405    405    405    405    405     405    405    405    405
-offers:accept                      GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
-offers:accept                      POST    login  403    ok     ok     403    403     403    403    403    403
-offers:decline                     GET     ok     ok     ok     ok     ok     ok      ok     ok     ok     ok
-offers:decline                     POST    login  403    ok     ok     403    403     403    403    403    403
+offers:public                      GET     ok     403    ok     ok     403    403     403    403     403     403     403     403    403    403
+offers:public                      POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+offers:accept                      GET     ok     ok     ok     ok     ok     ok      ok     ok      ok      ok      ok      ok     ok     ok
+offers:accept                      POST    login  403    ok     ok     403    403     403    403     403     403     403     403    403    403
+offers:decline                     GET     ok     ok     ok     ok     ok     ok      ok     ok      ok      ok      ok      ok     ok     ok
+offers:decline                     POST    login  403    ok     ok     403    403     403    403     403     403     403     403    403    403
 # audit: the customer's log (Full agents read it, Limited do not); the partner's activity
-audit:log                          GET     login  404    ok     404    404    404     ok     404    404    404
-audit:log                          POST    405    405    405    405    405    405     405    405    405    405
-audit:export                       GET     login  404    ok     404    404    404     ok     404    404    404
-audit:export                       POST    405    405    405    405    405    405     405    405    405    405
-audit:activity                     GET     login  404    404    404    ok     ok      ok     ok     ok     404
-audit:activity                     POST    405    405    405    405    405    405     405    405    405    405
+audit:log                          GET     login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+audit:log                          POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+audit:export                       GET     login  404    ok     404    404    404     ok     404     404     404     404     404    404    404
+audit:export                       POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
+audit:activity                     GET     login  404    404    404    ok     ok      ok     ok      ok      ok      ok      ok     ok     404
+audit:activity                     POST    405    405    405    405    405    405     405    405     405     405     405     405    405    405
 """
 # fmt: on
 
@@ -284,6 +298,7 @@ def world(db) -> World:
     foreign_relationship = make_relationship(
         other_partner, other_customer, roles=[Role.GLOBAL_ADMIN], accepted_by=other
     )
+    tmember, tformer, tother, tbare = (make_partner_user(partner, level="teams") for _ in range(4))
     users: dict[str, User | None] = {
         "anon": None,
         "plain": plain,
@@ -292,6 +307,10 @@ def world(db) -> World:
         "pnone": make_partner_user(partner),
         "limited": make_partner_user(partner, level="limited"),
         "full": make_partner_user(partner, level="full"),
+        "tmember": tmember,
+        "tformer": tformer,
+        "tother": tother,
+        "tbare": tbare,
         "qagent": make_partner_user(other_partner, level="full"),
         "padmin": make_partner_user(partner, roles=[Role.GLOBAL_ADMIN]),
         "operator": User.objects.create_superuser("operator@platform.example", "x" * 16),
@@ -308,9 +327,23 @@ def world(db) -> World:
     team = make_team(
         partner,
         "Helpdesk",
-        members=[users["pnone"]],  # type: ignore[list-item]
+        members=[users["pnone"], tmember, tformer],  # type: ignore[list-item]
         assignments={None: [Role.PASSWORD_ADMIN], relationship: [Role.USER_ADMIN]},
     )
+    # Taken out of Helpdesk as a partner admin does it: nothing of the team's stays.
+    assert team_member_remove(partner_admin=padmin, team=team, user=tformer)
+    # Another customer of the same partner, in which another team holds all that the
+    # relationship grants: none of it may count in Contoso.
+    second_customer = make_tenant(name="Woodgrove Bank")
+    second_relationship = make_relationship(partner, second_customer, roles=[Role.GLOBAL_ADMIN])
+    make_team(
+        partner,
+        "Escalations",
+        members=[tother],
+        assignments={second_relationship: [Role.GLOBAL_ADMIN]},
+    )
+    assert rights(tother, second_customer).has(Permission.MANAGE_DOMAINS)  # it holds it there
+    make_team(partner, "Onboarding", members=[tbare])
     group = CustomerGroup.objects.create(partner=partner, name="EU customers")
     group.customers.add(customer)
     kwargs = {
