@@ -29,7 +29,14 @@ NAMES_USED = {
     2: {"Sign in to review", "Activate", "Continue where you were going", "Accept"},
     3: {"Users", "Edit", "Limited administration", "Full administration", "Save"},
     4: {"User and domain lookup", "Administer on behalf of", "Users", "Reset password"},
-    5: {"Audit log", "Partner relationships", "Remove", "Remove the relationship"},
+    5: {"Customers", "Administer on behalf of", "Users", "Edit", "Save", "Teams"},
+    6: {
+        "Administrators",
+        "Audit log",
+        "Partner relationships",
+        "Remove",
+        "Remove the relationship",
+    },
 }
 
 
@@ -168,15 +175,48 @@ def test_the_readme_walk_through_works_as_written(page, open_page, screenshot, p
     allan = User.objects.get(email="allan.deyoung@contoso.example")
     assert not allan.check_password(DEMO_PASSWORD)
 
-    # 5. megan -> Contoso's admin center -> Audit log (adele named, with Fabrikam)
+    # 5. omar (Teams mode, team "Contoso project") -> Customers: Contoso alone, through
+    #    the team -> Administer on behalf of -> Users -> an ordinary user -> Edit -> Save;
+    #    alex finds the team under Partners -> Teams
+    omar = open_page()
+    sign_in_as_demo_partner(omar, "omar@fabrikam.example")
+    partner_menu(omar, "Customers")
+    rows = omar.get_by_role("main").get_by_role("row")
+    expect(rows.filter(has_text="Contoso")).to_contain_text(
+        "User administrator, through Contoso project"
+    )
+    expect(rows.filter(has_text="Northwind Traders")).to_have_count(0)
+    omar.get_by_role("main").get_by_role("link", name="Contoso", exact=True).click()
+    omar.get_by_role("link", name="Administer on behalf of").first.click()
+    admin_section(omar, "Users")
+    omar.get_by_role("link", name=re.compile("Allan Deyoung")).click()
+    omar.get_by_role("main").get_by_role("link", name="Edit").click()
+    omar.get_by_label("Job title").fill("Warehouse lead")
+    omar.get_by_role("button", name="Save").click()
+    expect(omar.get_by_role("main")).to_contain_text("Warehouse lead")
+    screenshot(omar, "5 user changed through a team")
+    partner_menu(alex, "Teams")
+    expect(alex.get_by_role("row").filter(has_text="Contoso project")).to_contain_text("Omar")
+
+    # 6. megan -> Contoso's admin center -> Administrators (the team and omar by name)
+    #    -> Audit log (adele named, with Fabrikam; omar through the team)
     #    -> Partner relationships -> Remove Fabrikam; adele's next click is refused
     megan = open_page()
     sign_in_as_demo_customer_admin(megan, "megan@contoso.example")
     expect(megan.get_by_role("heading", level=1)).to_have_text("Contoso")
+    admin_nav(megan).get_by_role("link", name="Administrators").click()
+    expect(megan.get_by_role("heading", level=1)).to_have_text("All administrators")
+    team = megan.get_by_role("region", name="Teams of Fabrikam Partners")
+    expect(team.get_by_role("row").filter(has_text="Contoso project")).to_contain_text(
+        "omar@fabrikam.example"
+    )
+    screenshot(megan, "6 administrators with the team")
     admin_section(megan, "Audit log")
     entry = megan.get_by_role("row").filter(has_text="adele@fabrikam.example").first
     expect(entry).to_contain_text("Fabrikam Partners")
-    screenshot(megan, "5 audit log")
+    by_team = megan.get_by_role("row").filter(has_text="omar@fabrikam.example").first
+    expect(by_team).to_contain_text("through Contoso project")
+    screenshot(megan, "6 audit log")
     admin_section(megan, "Partner relationships")
     row = megan.get_by_role("row").filter(has_text="Fabrikam Partners")
     row.get_by_role("link", name="Remove").click()
@@ -184,13 +224,13 @@ def test_the_readme_walk_through_works_as_written(page, open_page, screenshot, p
     megan.once("dialog", lambda dialog: dialog.accept())
     megan.get_by_role("button", name="Remove the relationship").click()
     expect(megan.get_by_role("alert").first).to_contain_text("Fabrikam Partners")
-    screenshot(megan, "5 partner removed")
+    screenshot(megan, "6 partner removed")
     with adele.expect_navigation() as navigation:
         admin_nav(adele).get_by_role("link", name="Users").click()
     assert navigation.value is not None
     assert navigation.value.status == 404
     expect(adele.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
     expect(adele.get_by_role("main")).to_contain_text("delegated access to Contoso has ended")
-    screenshot(adele, "5 refused")
-    for person in (alex, tina, adele, megan):
+    screenshot(adele, "6 refused")
+    for person in (alex, tina, adele, omar, megan):
         assert person.problems.errors == [], person.problems.errors
