@@ -9,9 +9,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from partnerportal.reauth import recent_sign_in_required
@@ -26,10 +29,13 @@ from .team_forms import (
     AssignmentForm,
     BulkAssignmentForm,
     CustomerGroupForm,
+    CustomerSearchForm,
     MemberAddForm,
     TeamForm,
 )
 from .views import partner_admin_or_404
+
+PAGE_SIZE = 50  # customers or assignments a page lists, and customers the "Where" offers
 
 # --- Lookups of the admin's own rows ---------------------------------------------------
 
@@ -66,17 +72,21 @@ def _effective_relationships(admin: User) -> QuerySet[Relationship]:
         Relationship.objects.effective()
         .filter(partner_id=admin.tenant_id)
         .select_related("customer")
-        .order_by("customer__name")
+        .order_by("customer__name", "pk")
     )
 
 
 def _customers(admin: User) -> QuerySet[Tenant]:
     """The partner's customers, now or before: what a customer group may hold."""
-    return (
-        Tenant.objects.filter(partner_relationships__partner_id=admin.tenant_id)
-        .distinct()
-        .order_by("name")
-    )
+    served = Relationship.objects.filter(partner_id=admin.tenant_id).values("customer_id")
+    return Tenant.objects.filter(pk__in=served).order_by("name", "pk")
+
+
+def _search(request: HttpRequest) -> CustomerSearchForm:
+    """The page's "customer name contains" box, from ``?q=`` (kept on a POST's address)."""
+    form = CustomerSearchForm(request.GET)
+    form.is_valid()
+    return form
 
 
 def _groups(admin: User) -> QuerySet[CustomerGroup]:
@@ -189,23 +199,36 @@ def _detail_render(
     bulk_form: BulkAssignmentForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The team's page; its per-customer assignments and the customers the "Where" offers
+    a page at a time (a partner may have thousands), narrowed by ``?q=``."""
+    search = _search(request)
+    query = search.query
     memberships = team.memberships.select_related("user__agent_access")
     members = [m.user for m in memberships.order_by("user__first_name", "user__email")]
-    assignments = list(
-        AccessAssignment.objects.filter(team=team)
+    default = AccessAssignment.objects.filter(team=team, relationship__isnull=True).first()
+    per_customer = (
+        AccessAssignment.objects.filter(team=team, relationship__isnull=False)
         .select_related("relationship__customer")
-        .order_by("relationship__customer__name")
+        .order_by("relationship__customer__name", "pk")
     )
-    default = next((a for a in assignments if a.relationship_id is None), None)
+    relationships = _effective_relationships(admin)
+    offered = relationships
+    if query:
+        per_customer = per_customer.filter(relationship__customer__name__icontains=query)
+        offered = offered.filter(customer__name__icontains=query)
+    page = Paginator(per_customer, PAGE_SIZE).get_page(request.GET.get("page"))
+    assignment_form = assignment_form or AssignmentForm(relationships=relationships)
+    assignment_form.show(offered[:PAGE_SIZE], total=offered.count(), query=query)
     context = {
         "partner": admin.tenant,
         "team": team,
         "members": members,
         "default": default,
-        "per_customer": [a for a in assignments if a.relationship_id is not None],
+        "page": page,
+        "search": search,
+        "query": query,
         "member_form": member_form or MemberAddForm(staff=_non_members(admin, team)),
-        "assignment_form": assignment_form
-        or AssignmentForm(relationships=_effective_relationships(admin)),
+        "assignment_form": assignment_form,
         "bulk_form": bulk_form or BulkAssignmentForm(groups=_groups(admin)),
         "default_value": DEFAULT,
     }
@@ -451,11 +474,28 @@ def team_assignment_bulk(request: HttpRequest, team_id: Any) -> HttpResponse:
 # --- Customer groups -------------------------------------------------------------------
 
 
+def _customer_page(request: HttpRequest, customers: QuerySet[Tenant]) -> dict[str, Any]:
+    """What a group form's page shows of ``customers``: one page of them by name,
+    narrowed by ``?q=``, and the search box."""
+    search = _search(request)
+    if search.query:
+        customers = customers.filter(name__icontains=search.query)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"page": page, "search": search, "query": search.query}
+
+
+def _here(request: HttpRequest, name: str, **kwargs: Any) -> str:
+    """The address of page ``name`` with the search and page number the request had."""
+    kept = {k: request.GET[k] for k in ("q", "page") if request.GET.get(k)}
+    return reverse(f"delegation:{name}", kwargs=kwargs) + (f"?{urlencode(kept)}" if kept else "")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @recent_sign_in_required(allow_get=True, gate=_admin_gate)
 def customer_groups(request: HttpRequest) -> HttpResponse:
-    """The partner's customer groups, and a form for a new one."""
+    """The partner's customer groups, and a form for a new one listing its customers a
+    page at a time."""
     admin = partner_admin_or_404(request)
     customers = _customers(admin)
     form = CustomerGroupForm(
@@ -475,10 +515,10 @@ def customer_groups(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Customer group {group.name} created.")
             return redirect("delegation:customer-groups")
-    groups = _groups(admin).prefetch_related(
-        Prefetch("customers", queryset=Tenant.objects.order_by("name"))
-    )
-    context = {"partner": admin.tenant, "groups": groups, "form": form}
+    listed = _customer_page(request, customers)
+    form.show(listed["page"].object_list)
+    groups = _groups(admin).annotate(customer_count=Count("customers"))
+    context = {"partner": admin.tenant, "groups": groups, "form": form, **listed}
     status = 400 if request.method == "POST" else 200
     return render(request, "delegation/teams/customer_groups.html", context, status=status)
 
@@ -487,7 +527,8 @@ def customer_groups(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @recent_sign_in_required(allow_get=True, gate=_group_gate)
 def customer_group_edit(request: HttpRequest, group_id: Any) -> HttpResponse:
-    """Rename a customer group or choose its customers."""
+    """Rename a customer group or choose its customers, a page of them at a time: a save
+    changes only the customers the page showed."""
     admin, group = _group_or_404(request, group_id)
     customers = _customers(admin)
     if request.method == "POST":
@@ -499,6 +540,7 @@ def customer_group_edit(request: HttpRequest, group_id: Any) -> HttpResponse:
                     group=group,
                     name=form.cleaned_data["name"],
                     customers=form.cleaned_data["customers"],
+                    within=form.cleaned_data["shown"],
                 )
             except ValidationError as exc:
                 _form_error(form, exc, "name")
@@ -508,15 +550,25 @@ def customer_group_edit(request: HttpRequest, group_id: Any) -> HttpResponse:
                 messages.success(
                     request, f"Customer group {form.cleaned_data['name'].strip()} saved."
                 )
-                return redirect("delegation:customer-groups")
+                return redirect(_here(request, "customer-group-edit", group_id=group.pk))
         status = 400
     else:
-        form = CustomerGroupForm(
-            initial={"name": group.name, "customers": list(group.customers.all())},
-            customers=customers,
-        )
+        form = CustomerGroupForm(initial={"name": group.name}, customers=customers)
         status = 200
-    context = {"partner": admin.tenant, "group": group, "form": form}
+    listed = _customer_page(request, customers)
+    shown = list(listed["page"].object_list)
+    if not form.is_bound:
+        form.initial["customers"] = list(
+            group.customers.filter(pk__in=[c.pk for c in shown]).values_list("pk", flat=True)
+        )
+    form.show(shown)
+    context = {
+        "partner": admin.tenant,
+        "group": group,
+        "form": form,
+        "member_count": group.customers.count(),
+        **listed,
+    }
     return render(request, "delegation/teams/customer_group_edit.html", context, status=status)
 
 

@@ -457,8 +457,14 @@ def customer_group_update(
     group: CustomerGroup,
     name: str | None = None,
     customers: Iterable[Tenant] | None = None,
+    within: Iterable[Tenant] | None = None,
 ) -> CustomerGroup:
-    """Rename a group or change its customers; records only what changed."""
+    """Rename a group or change its customers; records only what changed.
+
+    With ``within`` (the customers a page of the group's editor showed), only those
+    change: the group then holds its customers outside ``within``, and ``customers``.
+    Without it, the group holds exactly ``customers``. The event names the customers
+    added and removed, never the whole group, which may be thousands."""
     partner = _lock_partner(partner_admin)
     locked = _own_group(partner, group)
     changes: dict[str, Any] = {}
@@ -467,11 +473,21 @@ def customer_group_update(
         locked.name = _clean_name(name)
         _save_unique(locked, "The partner already has a customer group of this name.")
     if customers is not None:
-        members = _own_customers(partner, customers)
-        old = _names(locked.customers.all())
-        if old != _names(members):
-            locked.customers.set(members)
-            changes["customers"] = [old, _names(members)]
+        wanted = {c.pk: c for c in customers}
+        scope = None if within is None else {c.pk for c in within} | set(wanted)
+        _own_customers(partner, [*wanted.values(), *(within or ())])
+        current = locked.customers.all()
+        if scope is not None:
+            current = current.filter(pk__in=scope)
+        held = {c.pk: c for c in current.only("pk", "name")}
+        removed = [c for pk, c in held.items() if pk not in wanted]
+        added = [c for pk, c in wanted.items() if pk not in held]
+        if added:
+            locked.customers.add(*added)
+            changes["customers_added"] = [None, _names(added)]
+        if removed:
+            locked.customers.remove(*removed)
+            changes["customers_removed"] = [None, _names(removed)]
     if changes:
         audit_record(
             tenant=partner,

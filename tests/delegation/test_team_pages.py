@@ -485,3 +485,329 @@ def test_the_team_page_tells_which_members_its_roles_do_not_reach(w):
     note = "the team gives them nothing until it is"
     assert note in rows[full.email]
     assert note not in rows[w.tech.email]
+
+
+# --- at scale: the team's page ---------------------------------------------------------
+
+
+def more_customers(w: Any, n: int, *, held_by: Team | None = None) -> list[Any]:
+    """``n`` more customers of the partner named "Zeta 00".."Zeta nn" (after the others by
+    name), each granting User administrator; with ``held_by``, that team holds Password
+    administrator in each."""
+    relationships = [
+        make_relationship(w.partner, make_tenant(name=f"Zeta {i:02}"), roles=[Role.USER_ADMIN])
+        for i in range(n)
+    ]
+    if held_by is not None:
+        AccessAssignment.objects.bulk_create(
+            AccessAssignment(team=held_by, relationship=r, roles=[PASSWORD]) for r in relationships
+        )
+    return relationships
+
+
+def held_rows(body: str) -> list[str]:
+    """The customers named in the rows of the team's "What the team holds" table."""
+    table = body[body.index('id="held-heading"') :]
+    table = table[: table.index("</table>")]
+    return re.findall(r"<th scope=\"row\"[^>]*>([^<]+)</th>", table)
+
+
+def where_options(body: str) -> list[str]:
+    select = re.search(r'<select name="target".*?</select>', body, re.S)
+    assert select, "no Where select on the page"
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select.group(0))
+
+
+def test_the_team_page_lists_its_customers_a_page_at_a_time_by_name(w):
+    AccessAssignment.objects.create(team=w.team, relationship=None, roles=[PASSWORD])
+    AccessAssignment.objects.create(team=w.team, relationship=w.r_northwind, roles=[USER])
+    more_customers(w, 60, held_by=w.team)
+    client = admin_client(w.admin)
+    detail = url("team-detail", team_id=w.team.pk)
+    # when
+    first = client.get(detail).content.decode()
+    second = client.get(detail, {"page": 2}).content.decode()
+    # then: the default on every page, then 50 customers by name, then the other 11
+    assert held_rows(first) == [
+        "Every customer (the default)",
+        "Northwind",
+        *[f"Zeta {i:02}" for i in range(49)],
+    ]
+    assert held_rows(second) == [
+        "Every customer (the default)",
+        *[f"Zeta {i:02}" for i in range(49, 60)],
+    ]
+    assert "Page 1 of 2" in first
+    assert "Roles in 61 customers, 1\N{EN DASH}50 shown." in first
+    assert "page=2" in first
+
+
+def test_the_team_page_searches_its_customers_by_name_and_keeps_the_search(w):
+    AccessAssignment.objects.create(team=w.team, relationship=w.r_northwind, roles=[USER])
+    more_customers(w, 60, held_by=w.team)
+    client = admin_client(w.admin)
+    detail = url("team-detail", team_id=w.team.pk)
+    # when
+    found = client.get(detail, {"q": "zeta 1"}).content.decode()
+    none = client.get(detail, {"q": "nothing like it"}).content.decode()
+    paged = client.get(detail, {"q": "zeta", "page": "2"}).content.decode()
+    # then
+    assert held_rows(found) == ["Every customer (the default)"] + [
+        f"Zeta {i}" for i in range(10, 20)
+    ]
+    assert where_options(found) == ["Every customer (the default)"] + [
+        f"Zeta {i}" for i in range(10, 20)
+    ]
+    assert "Page 1 of" not in found
+    assert "The team holds no roles in a customer whose name contains" in none
+    assert "No customer's name contains “nothing like it”." in none
+    assert held_rows(paged)[1:] == [f"Zeta {i}" for i in range(50, 60)]
+    assert 'href="?q=zeta&amp;page=1"' in paged
+    # the form that sets roles keeps the search, for a refusal to show the same page
+    assert f'action="{url("team-assignment-set", team_id=w.team.pk)}?q=zeta"' in paged
+
+
+def test_the_where_select_offers_the_first_customers_and_says_how_to_find_another(w):
+    more_customers(w, 60)
+    client = admin_client(w.admin)
+    detail = url("team-detail", team_id=w.team.pk)
+    # when
+    body = client.get(detail).content.decode()
+    narrowed = client.get(detail, {"q": "zeta"}).content.decode()
+    few = client.get(detail, {"q": "EU"}).content.decode()
+    # then: the default and the first 50 of the 63 customers by name
+    options = where_options(body)
+    assert len(options) == 51
+    assert options[:4] == ["Every customer (the default)", "Adatum EU", "Contoso EU", "Northwind"]
+    assert options[-1] == "Zeta 46"
+    assert "Showing 50 of 63 customers: search by name to find another." in body
+    assert where_options(narrowed)[-1] == "Zeta 49"
+    assert "Showing 50 of 60 customers whose name contains “zeta”" in narrowed
+    assert where_options(few) == ["Every customer (the default)", "Adatum EU", "Contoso EU"]
+    assert "Showing" not in few
+
+
+def test_a_customer_the_select_does_not_show_can_still_be_chosen(w):
+    make_team_member(w)
+    last = more_customers(w, 60)[-1]
+    assert "Zeta 59" not in where_options(
+        admin_client(w.admin).get(url("team-detail", team_id=w.team.pk)).content.decode()
+    )
+    # when
+    response = admin_client(w.admin).post(
+        url("team-assignment-set", team_id=w.team.pk),
+        {"target": str(last.pk), "roles": [PASSWORD]},
+    )
+    # then
+    assert response.status_code == 302
+    assert said(response) == "Helpdesk holds Password administrator in Zeta 59."
+    assert held(w.team) == {last.pk: [PASSWORD]}
+
+
+def test_a_refusal_shows_the_chosen_customer_still_chosen(w):
+    last = more_customers(w, 60)[-1]
+    # when: Zeta 59 granted User administrator, not Billing administrator
+    response = admin_client(w.admin).post(
+        url("team-assignment-set", team_id=w.team.pk),
+        {"target": str(last.pk), "roles": [BILLING]},
+    )
+    # then: the page again, with Zeta 59 chosen, not the default
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Zeta 59 did not grant Billing administrator" in body
+    assert re.search(rf'<option value="{last.pk}" selected>Zeta 59</option>', body)
+    assert held(w.team) == {}
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["ended", "another partner's", "garbage", "00000000-0000-0000-0000-000000000000", ""],
+)
+def test_a_where_that_is_not_a_customer_in_force_is_refused_and_nothing_set(w, target):
+    ended = make_relationship(w.partner, make_tenant(name="Gone"), status="terminated")
+    foreign = make_relationship(make_partner(), make_tenant(name="Theirs"))
+    value = {"ended": str(ended.pk), "another partner's": str(foreign.pk)}.get(target, target)
+    # when
+    response = admin_client(w.admin).post(
+        url("team-assignment-set", team_id=w.team.pk), {"target": value, "roles": [PASSWORD]}
+    )
+    # then
+    assert response.status_code == 400
+    assert "Choose every customer or a customer from the list." in response.content.decode()
+    assert held(w.team) == {}
+    assert not AuditEvent.objects.filter(action=Action.TEAM_ASSIGNMENT_SET).exists()
+
+
+@pytest.mark.parametrize("customers", [0, 57])
+def test_the_team_page_costs_the_same_queries_whatever_the_number_of_customers(
+    w, customers, django_assert_num_queries
+):
+    # given: 3 customers or 60, the team holding roles in each, with 1 member or 12
+    AccessAssignment.objects.create(team=w.team, relationship=None, roles=[PASSWORD])
+    AccessAssignment.objects.create(team=w.team, relationship=w.r_contoso, roles=[USER])
+    more_customers(w, customers, held_by=w.team)
+    for i in range(1 + customers // 5):
+        TeamMembership.objects.create(
+            team=w.team, user=make_partner_user(w.partner, level="teams", first_name=f"T{i}")
+        )
+    client = admin_client(w.admin)
+    detail = url("team-detail", team_id=w.team.pk)
+    client.get(detail)  # the session's first page loads what every page does
+    # when / then: the session and its user, the team, the members, the default, the
+    # page of assignments and their count, the customers offered and their count, the
+    # staff to add and the groups
+    with django_assert_num_queries(TEAM_PAGE_QUERIES):
+        assert client.get(detail, {"page": 2 if customers else 1}).status_code == 200
+    with django_assert_num_queries(TEAM_PAGE_QUERIES):
+        assert client.get(detail, {"q": "e"}).status_code == 200
+
+
+TEAM_PAGE_QUERIES = 11
+
+
+# --- at scale: the customer groups -----------------------------------------------------
+
+
+def boxes(body: str) -> dict[str, bool]:
+    """The customers the group form lists, by name, and whether each is ticked."""
+    ticks = re.findall(
+        r'(<input [^>]*type="checkbox" name="customers"[^>]*>)\s*'
+        r'<label class="form-check-label" [^>]*>([^<]+)</label>',
+        body,
+    )
+    return {name: " checked" in box for box, name in ticks}
+
+
+def shown_ids(body: str) -> list[str]:
+    return re.findall(r'<input type="hidden" name="shown" value="([^"]+)">', body)
+
+
+def group_of(w: Any, customers: list[Any]) -> CustomerGroup:
+    group = CustomerGroup.objects.create(partner=w.partner, name="EU")
+    group.customers.add(*customers)
+    return group
+
+
+def test_the_group_editor_lists_customers_a_page_at_a_time_with_those_in_the_group_ticked(w):
+    zetas = [r.customer for r in more_customers(w, 60)]
+    group = group_of(w, [w.adatum, zetas[10], zetas[55]])
+    client = admin_client(w.admin)
+    edit = url("customer-group-edit", group_id=group.pk)
+    # when
+    first = client.get(edit).content.decode()
+    second = client.get(edit, {"page": 2}).content.decode()
+    # then: 63 customers by name, 50 then 13, the group's ticked; its size said
+    assert list(boxes(first)) == ["Adatum EU", "Contoso EU", "Northwind"] + [
+        f"Zeta {i:02}" for i in range(47)
+    ]
+    assert [n for n, ticked in boxes(first).items() if ticked] == ["Adatum EU", "Zeta 10"]
+    assert list(boxes(second)) == [f"Zeta {i:02}" for i in range(47, 60)]
+    assert [n for n, ticked in boxes(second).items() if ticked] == ["Zeta 55"]
+    assert len(shown_ids(first)) == 50
+    assert shown_ids(second) == [str(c.pk) for c in zetas[47:]]
+    assert "This group has 3 customers." in first
+    assert "Page 2 of 2" in second
+
+
+def test_the_group_editor_searches_by_name_and_keeps_the_search_in_its_pages(w):
+    more_customers(w, 60)
+    group = group_of(w, [])
+    client = admin_client(w.admin)
+    edit = url("customer-group-edit", group_id=group.pk)
+    # when
+    found = client.get(edit, {"q": "EU"}).content.decode()
+    paged = client.get(edit, {"q": "zeta", "page": "2"}).content.decode()
+    none = client.get(edit, {"q": "nothing like it"}).content.decode()
+    # then
+    assert list(boxes(found)) == ["Adatum EU", "Contoso EU"]
+    assert list(boxes(paged)) == [f"Zeta {i}" for i in range(50, 60)]
+    assert 'href="?q=zeta&amp;page=1"' in paged
+    assert "No customer's name contains “nothing like it”." in none
+    # and the new group form pages the same way
+    new = client.get(url("customer-groups"), {"q": "zeta", "page": "2"}).content.decode()
+    assert list(boxes(new)) == [f"Zeta {i}" for i in range(50, 60)]
+    assert not any(boxes(new).values())
+
+
+def test_a_save_on_page_two_leaves_the_customers_of_page_one_as_they_were(w):
+    zetas = [r.customer for r in more_customers(w, 60)]
+    group = group_of(w, [w.adatum, zetas[0], zetas[50]])
+    client = admin_client(w.admin)
+    edit = url("customer-group-edit", group_id=group.pk)
+    second = client.get(edit, {"page": 2}).content.decode()
+    # when: on page 2, Zeta 50 unticked and Zeta 59 ticked
+    response = client.post(
+        f"{edit}?page=2",
+        {"name": "EU", "shown": shown_ids(second), "customers": [zetas[59].pk]},
+    )
+    # then: back on page 2; page 1's Adatum and Zeta 00 stay
+    assert response.status_code == 302
+    assert response["Location"] == f"{edit}?page=2"
+    assert said(response) == "Customer group EU saved."
+    assert set(group.customers.all()) == {w.adatum, zetas[0], zetas[59]}
+    (event,) = AuditEvent.objects.filter(action=Action.CUSTOMER_GROUP_UPDATED)
+    assert event.changes == {
+        "customers_removed": [None, ["Zeta 50"]],
+        "customers_added": [None, ["Zeta 59"]],
+    }
+    # when: the same again, as a double submit does
+    again = client.post(
+        f"{edit}?page=2",
+        {"name": "EU", "shown": shown_ids(second), "customers": [zetas[59].pk]},
+    )
+    # then: nothing changes, nothing more is recorded
+    assert again.status_code == 302
+    assert set(group.customers.all()) == {w.adatum, zetas[0], zetas[59]}
+    assert AuditEvent.objects.filter(action=Action.CUSTOMER_GROUP_UPDATED).count() == 1
+
+
+@pytest.mark.parametrize("field", ["customers", "shown"])
+@pytest.mark.parametrize("forged", ["another partner's", "not a customer", "garbage"])
+def test_a_forged_customer_is_refused_with_a_message_and_nothing_written(w, field, forged):
+    group = group_of(w, [w.adatum])
+    other = make_partner(name="Litware")
+    theirs = make_relationship(other, make_tenant(name="Fourth Coffee")).customer
+    value = {
+        "another partner's": str(theirs.pk),
+        "not a customer": str(w.partner.pk),
+        "garbage": "1 OR 1=1",
+    }[forged]
+    data = {"name": "Europe", "shown": [str(w.adatum.pk)], "customers": [str(w.contoso.pk)]}
+    data[field] = [*data[field], value]
+    # when
+    response = admin_client(w.admin).post(url("customer-group-edit", group_id=group.pk), data)
+    # then
+    assert response.status_code == 400
+    assert "Choose customers from the list." in response.content.decode()
+    group.refresh_from_db()
+    assert group.name == "EU"
+    assert list(group.customers.all()) == [w.adatum]
+    assert not AuditEvent.objects.filter(action=Action.CUSTOMER_GROUP_UPDATED).exists()
+
+
+@pytest.mark.parametrize("customers", [0, 57])
+def test_the_group_pages_cost_the_same_queries_whatever_the_number_of_customers(
+    w, customers, django_assert_num_queries
+):
+    # given: 3 customers or 60, the group holding all but one, with 2 groups or 13
+    zetas = [r.customer for r in more_customers(w, customers)]
+    group = group_of(w, [w.adatum, w.contoso, *zetas])
+    for i in range(1 + customers // 5):
+        group_of_many = CustomerGroup.objects.create(partner=w.partner, name=f"G{i}")
+        group_of_many.customers.add(w.northwind, *zetas)
+    client = admin_client(w.admin)
+    edit = url("customer-group-edit", group_id=group.pk)
+    client.get(edit)  # the session's first page loads what every page does
+    # when / then: the session and its user, then on the editor the group, the page of
+    # customers and their count, those of them in the group and the group's size; on
+    # the groups page the page of customers, their count and the groups with their sizes
+    with django_assert_num_queries(GROUP_EDIT_QUERIES):
+        assert client.get(edit, {"page": 2 if customers else 1}).status_code == 200
+    with django_assert_num_queries(GROUP_EDIT_QUERIES):
+        assert client.get(edit, {"q": "e"}).status_code == 200
+    with django_assert_num_queries(GROUPS_PAGE_QUERIES):
+        assert client.get(url("customer-groups")).status_code == 200
+
+
+GROUP_EDIT_QUERIES = 7
+GROUPS_PAGE_QUERIES = 5

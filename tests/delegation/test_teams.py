@@ -412,6 +412,92 @@ def test_a_customer_group_chooses_the_customers_of_a_bulk_assignment(
     assert len(events(partner, Action.CUSTOMER_GROUP_DELETED)) == 1
 
 
+def test_a_group_change_within_the_customers_shown_leaves_the_others_alone(
+    partner, alex, contoso, northwind
+):
+    # given: a group of Contoso and Tailspin; a page showing Contoso and Northwind
+    tailspin = make_relationship(partner, make_tenant(name="Tailspin")).customer
+    group = customer_group_create(
+        partner_admin=alex, name="EU", customers=[contoso.customer, tailspin]
+    )
+    # when: on that page, Contoso unticked and Northwind ticked
+    customer_group_update(
+        partner_admin=alex,
+        group=group,
+        customers=[northwind.customer],
+        within=[contoso.customer, northwind.customer],
+    )
+    # then: Tailspin, not shown, stays; the event names only what changed, in words
+    assert set(group.customers.all()) == {northwind.customer, tailspin}
+    (event,) = events(partner, Action.CUSTOMER_GROUP_UPDATED)
+    assert event.changes == {
+        "customers_added": [None, ["Northwind"]],
+        "customers_removed": [None, ["Contoso"]],
+    }
+    assert event.change_rows == [
+        ("Customers added", None, "Northwind"),
+        ("Customers removed", None, "Contoso"),
+    ]
+    # when: again, and with nothing shown
+    customer_group_update(
+        partner_admin=alex,
+        group=group,
+        customers=[northwind.customer],
+        within=[contoso.customer, northwind.customer],
+    )
+    customer_group_update(partner_admin=alex, group=group, customers=[], within=[])
+    # then: nothing changed, nothing more recorded
+    assert set(group.customers.all()) == {northwind.customer, tailspin}
+    assert len(events(partner, Action.CUSTOMER_GROUP_UPDATED)) == 1
+    # when: without ``within``, the group holds exactly the customers given
+    customer_group_update(partner_admin=alex, group=group, customers=[contoso.customer])
+    # then
+    assert list(group.customers.all()) == [contoso.customer]
+    assert events(partner, Action.CUSTOMER_GROUP_UPDATED)[-1].changes == {
+        "customers_removed": [None, ["Northwind", "Tailspin"]],
+        "customers_added": [None, ["Contoso"]],
+    }
+
+
+def test_a_group_change_shown_another_partners_customer_is_refused(partner, alex, contoso):
+    group = customer_group_create(partner_admin=alex, name="EU", customers=[contoso.customer])
+    theirs = make_relationship(make_partner(), make_tenant(name="Theirs")).customer
+    # when / then
+    with pytest.raises(ValidationError, match="own customers"):
+        customer_group_update(
+            partner_admin=alex, group=group, customers=[], within=[contoso.customer, theirs]
+        )
+    assert list(group.customers.all()) == [contoso.customer]
+    assert not events(partner, Action.CUSTOMER_GROUP_UPDATED)
+
+
+@pytest.mark.parametrize("customers", [3, 40])
+def test_a_group_change_costs_the_same_queries_for_any_size_of_group(
+    partner, alex, customers, django_assert_num_queries
+):
+    # given: a group of ``customers``, a page showing all of them
+    shown = [make_relationship(partner, make_tenant()).customer for _ in range(customers)]
+    group = customer_group_create(partner_admin=alex, name="EU", customers=shown)
+    extra = make_relationship(partner, make_tenant()).customer
+    admin = fresh(alex)
+    # when: the first unticked, another ticked; in the transaction: the admin's roles,
+    # the partner's and the group's locks, the check of the customers, the members
+    # shown, one delete, one insert, the audit event and its chain
+    with django_assert_num_queries(GROUP_UPDATE_QUERIES):
+        customer_group_update(
+            partner_admin=admin,
+            group=group,
+            customers=[*shown[1:], extra],
+            within=[*shown, extra],
+        )
+    # then
+    assert group.customers.count() == customers
+    assert not group.customers.filter(pk=shown[0].pk).exists()
+
+
+GROUP_UPDATE_QUERIES = 12
+
+
 # --- the mode ----------------------------------------------------------------------------
 
 
