@@ -28,6 +28,9 @@ FIELD_LABELS = {
     "first_name": "First name",
     "last_name": "Last name",
 }
+# A list longer than this shows its first items and how many more there are: a bulk act
+# over thousands of customers reads in a line, and the CSV export keeps every one.
+LIST_SHOWN = 20
 # A value stored as text that is a moment: "2027-12-06 04:50:27.310101+00:00" or ISO 8601.
 MOMENT = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 
@@ -60,7 +63,11 @@ def value_text(name: str, value: Any) -> str | None:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list):
-        return ", ".join(v for v in (value_text(name, item) for item in value) if v) or "none"
+        words = [v for v in (value_text(name, item) for item in value[:LIST_SHOWN]) if v]
+        text = ", ".join(words) or "none"
+        if len(value) > LIST_SHOWN:
+            text += f" and {len(value) - LIST_SHOWN:,} more (all of them in the CSV export)"
+        return text
     if not isinstance(value, str):
         return str(value)
     if name in ("role", "roles") and value in ROLE_CODES:
