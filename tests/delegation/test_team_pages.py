@@ -20,7 +20,14 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.models import AuditEvent
 from delegation.access import rights_in
-from delegation.models import AccessAssignment, CustomerGroup, Team, TeamMembership
+from delegation.models import (
+    AccessAssignment,
+    CustomerGroup,
+    Relationship,
+    RelationshipStatus,
+    Team,
+    TeamMembership,
+)
 from tenants.models import User
 from tenants.roles import Permission as P
 from tenants.roles import Role
@@ -811,3 +818,21 @@ def test_the_group_pages_cost_the_same_queries_whatever_the_number_of_customers(
 
 GROUP_EDIT_QUERIES = 7
 GROUPS_PAGE_QUERIES = 5
+
+
+def test_the_team_page_marks_what_it_holds_in_a_customer_whose_relationship_ended(w):
+    AccessAssignment.objects.create(team=w.team, relationship=w.r_contoso, roles=[USER])
+    AccessAssignment.objects.create(team=w.team, relationship=w.r_adatum, roles=[PASSWORD])
+    Relationship.objects.filter(pk=w.r_contoso.pk).update(status=RelationshipStatus.TERMINATED)
+    # when
+    page = admin_client(w.admin).get(url("team-detail", team_id=w.team.pk)).content.decode()
+    # then: the ended one says it gives nothing; the one in force does not
+    rows = {name: _row_of(page, name) for name in ("Contoso EU", "Adatum EU")}
+    assert "Ended" in rows["Contoso EU"]
+    assert "these roles give nothing" in rows["Contoso EU"]
+    assert "Ended" not in rows["Adatum EU"]
+
+
+def _row_of(page: str, name: str) -> str:
+    start = page.index(f'<th scope="row" class="text-break">{name}')
+    return page[start : page.index("</tr>", start)]
