@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -67,13 +67,16 @@ def teams_hold_roles(partner: Any, agent: User) -> Q:
     assignment there, or a default, naming at least one role, and the relationship
     grants at least one. A superset of where the agent holds a role (``team_rights``
     decides, in Python, whether those roles meet the grant), for pages to filter in SQL:
-    driven by the agent's own assignments (one list of ids) and, for a default, one
-    uncorrelated EXISTS, never a probe per relationship, whatever the number of teams."""
+    a correlated EXISTS on the relationship's assignments and one uncorrelated EXISTS
+    for a team's default. PostgreSQL plans the first both ways and picks by how many
+    relationships it checks: a probe of the assignments' relationship index for a few
+    (a lookup by domain), one hashed list of the agent's assignments for many (a whole
+    list of customers)."""
     mine = AccessAssignment.objects.filter(
         team__memberships__user=agent, team__partner_id=partner
     ).exclude(roles=[])
     return ~Q(roles=[]) & (
-        Q(pk__in=mine.filter(relationship__isnull=False).values("relationship_id"))
+        Q(Exists(mine.filter(relationship_id=OuterRef("pk"))))
         | Q(Exists(mine.filter(relationship__isnull=True)))
     )
 
@@ -196,12 +199,21 @@ def _customers_found(
         kind=TenantKind.CUSTOMER, pk__in=relationships.values("customer_id")
     )
     if agent is not None and is_teams_agent(agent):
-        held = relationships.effective().filter(teams_hold_roles(partner, agent))
-        reachable = Q(pk__in=held.values("customer_id"))
-        if name is not None:  # a former customer is found by its name, shown ended
-            in_force = Relationship.objects.filter(partner_id=partner).effective()
-            reachable |= ~Q(pk__in=in_force.values("customer_id"))
-        tenants = tenants.filter(reachable)
+        if name is None:
+            held = relationships.effective().filter(teams_hold_roles(partner, agent))
+            tenants = tenants.filter(pk__in=held.values("customer_id"))
+        else:
+            # Held, or a former customer (nothing in force), found by its name and shown
+            # ended: no relationship in force that its teams do not hold (a customer has
+            # at most one, ``relationship_one_active_per_pair``). Said as NOT EXISTS, the
+            # search walks the name index and checks only the customers of the page,
+            # instead of listing every relationship in force first.
+            not_held = (
+                Relationship.objects.filter(partner_id=partner, customer_id=OuterRef("pk"))
+                .effective()
+                .exclude(teams_hold_roles(partner, agent))
+            )
+            tenants = tenants.filter(~Exists(not_held))
     if email is not None:
         tenants = tenants.filter(pk__in=User.objects.filter(email=email).values("tenant_id"))
     if domain is not None:
