@@ -62,23 +62,26 @@ def is_teams_agent(user: User | object) -> bool:
     return isinstance(user, User) and agent_level(user) == AccessLevel.TEAMS
 
 
-def teams_hold_roles(partner: Any, agent: User) -> Q:
+def teams_hold_roles(partner: Any, agent: User, *, probe: bool = False) -> Q:
     """A condition on the partner's relationships: one of ``agent``'s teams has an
     assignment there, or a default, naming at least one role, and the relationship
     grants at least one. A superset of where the agent holds a role (``team_rights``
-    decides, in Python, whether those roles meet the grant), for pages to filter in SQL:
-    a correlated EXISTS on the relationship's assignments and one uncorrelated EXISTS
-    for a team's default. PostgreSQL plans the first both ways and picks by how many
-    relationships it checks: a probe of the assignments' relationship index for a few
-    (a lookup by domain), one hashed list of the agent's assignments for many (a whole
-    list of customers)."""
+    decides, in Python, whether those roles meet the grant), for pages to filter in SQL,
+    whatever the number of teams: one uncorrelated EXISTS for a team's default and, for
+    the relationship's own assignments, the list of those the agent's assignments name,
+    hashed once (a page of every relationship: the customers list); with ``probe``, a
+    correlated EXISTS, which PostgreSQL plans both ways and runs as a probe of the
+    assignments' relationship index where it checks a few relationships (a lookup's
+    matches). Costed as a probe, though, it turns a plan over every relationship away
+    from a plain scan, hence the list there."""
     mine = AccessAssignment.objects.filter(
         team__memberships__user=agent, team__partner_id=partner
     ).exclude(roles=[])
-    return ~Q(roles=[]) & (
-        Q(Exists(mine.filter(relationship_id=OuterRef("pk"))))
-        | Q(Exists(mine.filter(relationship__isnull=True)))
-    )
+    if probe:
+        named = Q(Exists(mine.filter(relationship_id=OuterRef("pk"))))
+    else:
+        named = Q(pk__in=mine.filter(relationship__isnull=False).values("relationship_id"))
+    return ~Q(roles=[]) & (named | Q(Exists(mine.filter(relationship__isnull=True))))
 
 
 def partner_relationships(partner: Tenant, agent: User | None = None) -> QuerySet[Relationship]:
@@ -200,7 +203,7 @@ def _customers_found(
     )
     if agent is not None and is_teams_agent(agent):
         if name is None:
-            held = relationships.effective().filter(teams_hold_roles(partner, agent))
+            held = relationships.effective().filter(teams_hold_roles(partner, agent, probe=True))
             tenants = tenants.filter(pk__in=held.values("customer_id"))
         else:
             # Held, or a former customer (nothing in force), found by its name and shown
@@ -211,7 +214,7 @@ def _customers_found(
             not_held = (
                 Relationship.objects.filter(partner_id=partner, customer_id=OuterRef("pk"))
                 .effective()
-                .exclude(teams_hold_roles(partner, agent))
+                .exclude(teams_hold_roles(partner, agent, probe=True))
             )
             tenants = tenants.filter(~Exists(not_held))
     if email is not None:
