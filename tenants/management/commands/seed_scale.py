@@ -68,7 +68,6 @@ TEAM_KINDS: list[tuple[str, int, list[Role]]] = [
     ("Onboarding", 2, [Role.USER_ADMIN, Role.PASSWORD_ADMIN]),
     ("Escalations", 1, [Role.USER_ADMIN, Role.PASSWORD_ADMIN, Role.BILLING_ADMIN]),
 ]
-TEAMS = sum(count for _, count, _ in TEAM_KINDS)
 
 # Tables the command writes to, and that ``--reset`` empties.
 RESET_APPS = ("tenants", "offers", "delegation", "audit", "account", "mfa", "usersessions")
