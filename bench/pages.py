@@ -3,8 +3,9 @@
 A page is a path template whose ``{placeholders}`` are filled from the seeded data
 (``manage.py seed_scale``) through ``Data``. Each page is requested with the session
 of ``session`` ("agent": a partner agent with Full administration and TOTP enrolled;
-"customer_admin": the global admin of the customer with the most users; "operator": a
-platform operator, for Django admin). The baseline
+"team_agent": a partner agent in Teams mode, with TOTP, in the 20 teams that share the
+partner's customers; "customer_admin": the global admin of the customer with the most
+users; "operator": a platform operator, for Django admin). The baseline
 (``/_baseline/``) is measured for every session that a page uses, and a page's
 throughput is given as a ratio to its own session's baseline.
 
@@ -52,6 +53,13 @@ class Data:
         return User.objects.get(email=MAIN_PARTNER_AGENT)
 
     @cached_property
+    def team_agent(self) -> User:
+        from tenants.management.commands.seed_scale import MAIN_PARTNER_TEAM_AGENT
+        from tenants.models import User
+
+        return User.objects.get(email=MAIN_PARTNER_TEAM_AGENT)
+
+    @cached_property
     def customer_admin(self) -> User:
         from tenants.management.commands.seed_scale import BIG_CUSTOMER_ADMIN
         from tenants.models import User
@@ -68,7 +76,7 @@ class Data:
         return found or User.objects.create_superuser(OPERATOR_EMAIL)
 
     def user(self, session: str) -> User:
-        if session not in ("agent", "customer_admin", "operator"):
+        if session not in ("agent", "team_agent", "customer_admin", "operator"):
             raise KeyError(session)
         user: User = getattr(self, session)
         return user
@@ -260,6 +268,18 @@ PAGES: list[Page] = [
     Page("lookup: exact domain", "/partner/lookup/?q={q}", lambda d: {"q": d.customer_domain()}),
     Page("lookup: part of a name", "/partner/lookup/?q={q}", _fragment),
     Page("lookup: user email", "/partner/lookup/?q={q}", lambda d: {"q": d.user_email()}),
+    # The same pages for an agent in Teams mode, who reaches every customer of the
+    # partner through one of its 20 teams (the big customer through "Helpdesk EU 1").
+    Page("admin center overview (teams)", "/t/{tenant}/", _big, session="team_agent"),
+    Page(
+        "lookup: exact domain (teams)",
+        "/partner/lookup/?q={q}",
+        lambda d: {"q": d.customer_domain()},
+        session="team_agent",
+    ),
+    Page(
+        "lookup: part of a name (teams)", "/partner/lookup/?q={q}", _fragment, session="team_agent"
+    ),
     # tenants:users (keyset pages: ?after=<the id of the last user of the page before>)
     Page("users: first page", "/t/{tenant}/users/", _big),
     Page(

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -62,20 +62,26 @@ def is_teams_agent(user: User | object) -> bool:
     return isinstance(user, User) and agent_level(user) == AccessLevel.TEAMS
 
 
-def teams_hold_roles(partner: Any, agent: User) -> Q:
+def teams_hold_roles(partner: Any, agent: User, *, probe: bool = False) -> Q:
     """A condition on the partner's relationships: one of ``agent``'s teams has an
     assignment there, or a default, naming at least one role, and the relationship
     grants at least one. A superset of where the agent holds a role (``team_rights``
-    decides, in Python, whether those roles meet the grant), for pages to filter in SQL:
-    driven by the agent's own assignments (one list of ids) and, for a default, one
-    uncorrelated EXISTS, never a probe per relationship, whatever the number of teams."""
+    decides, in Python, whether those roles meet the grant), for pages to filter in SQL,
+    whatever the number of teams: one uncorrelated EXISTS for a team's default and, for
+    the relationship's own assignments, the list of those the agent's assignments name,
+    hashed once (a page of every relationship: the customers list); with ``probe``, a
+    correlated EXISTS, which PostgreSQL plans both ways and runs as a probe of the
+    assignments' relationship index where it checks a few relationships (a lookup's
+    matches). Costed as a probe, though, it turns a plan over every relationship away
+    from a plain scan, hence the list there."""
     mine = AccessAssignment.objects.filter(
         team__memberships__user=agent, team__partner_id=partner
     ).exclude(roles=[])
-    return ~Q(roles=[]) & (
-        Q(pk__in=mine.filter(relationship__isnull=False).values("relationship_id"))
-        | Q(Exists(mine.filter(relationship__isnull=True)))
-    )
+    if probe:
+        named = Q(Exists(mine.filter(relationship_id=OuterRef("pk"))))
+    else:
+        named = Q(pk__in=mine.filter(relationship__isnull=False).values("relationship_id"))
+    return ~Q(roles=[]) & (named | Q(Exists(mine.filter(relationship__isnull=True))))
 
 
 def partner_relationships(partner: Tenant, agent: User | None = None) -> QuerySet[Relationship]:
@@ -196,12 +202,21 @@ def _customers_found(
         kind=TenantKind.CUSTOMER, pk__in=relationships.values("customer_id")
     )
     if agent is not None and is_teams_agent(agent):
-        held = relationships.effective().filter(teams_hold_roles(partner, agent))
-        reachable = Q(pk__in=held.values("customer_id"))
-        if name is not None:  # a former customer is found by its name, shown ended
-            in_force = Relationship.objects.filter(partner_id=partner).effective()
-            reachable |= ~Q(pk__in=in_force.values("customer_id"))
-        tenants = tenants.filter(reachable)
+        if name is None:
+            held = relationships.effective().filter(teams_hold_roles(partner, agent, probe=True))
+            tenants = tenants.filter(pk__in=held.values("customer_id"))
+        else:
+            # Held, or a former customer (nothing in force), found by its name and shown
+            # ended: no relationship in force that its teams do not hold (a customer has
+            # at most one, ``relationship_one_active_per_pair``). Said as NOT EXISTS, the
+            # search walks the name index and checks only the customers of the page,
+            # instead of listing every relationship in force first.
+            not_held = (
+                Relationship.objects.filter(partner_id=partner, customer_id=OuterRef("pk"))
+                .effective()
+                .exclude(teams_hold_roles(partner, agent, probe=True))
+            )
+            tenants = tenants.filter(~Exists(not_held))
     if email is not None:
         tenants = tenants.filter(pk__in=User.objects.filter(email=email).values("tenant_id"))
     if domain is not None:

@@ -16,13 +16,14 @@ from django.test import Client
 from audit.actions import Action
 from audit.services import audit_record
 from bench.pages import PAGES, Data, Page
-from delegation.models import Relationship
+from delegation.models import AccessAssignment, Relationship, Team
 from offers.models import Offer
 from tenants.management.commands.seed_scale import (
     BIG_CUSTOMER_ADMIN,
     BIG_CUSTOMER_DOMAIN,
     MAIN_PARTNER_AGENT,
     MAIN_PARTNER_DOMAIN,
+    MAIN_PARTNER_TEAM_AGENT,
     ROOTS,
 )
 from tenants.models import Tenant, User
@@ -31,6 +32,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
     make_relationship,
+    make_team,
     make_tenant,
     make_user,
     sign_in,
@@ -50,6 +52,11 @@ PAGE_QUERIES = {
     "lookup: exact domain": 6,
     "lookup: part of a name": 6,
     "lookup: user email": 6,
+    # In Teams mode, + the agent's teams' assignments there (one query). The overview:
+    # the big customer through a password admin's team, who sees no plans (one less)
+    "admin center overview (teams)": 6,
+    "lookup: exact domain (teams)": 7,
+    "lookup: part of a name (teams)": 7,
     # + relationship (with the tenant and the banner's partner), users with their roles
     "users: first page": 4,
     "users: deep page": 4,
@@ -72,6 +79,7 @@ class World:
     partner: Tenant
     big: Tenant
     admin: User
+    teams: list[Team]
     n: int = 0
 
 
@@ -79,23 +87,36 @@ def build_world() -> World:
     partner = make_partner(name="Scale Partner", domain=MAIN_PARTNER_DOMAIN)
     partner_admin = make_partner_user(partner, roles=[Role.GLOBAL_ADMIN])
     make_partner_user(partner, level="full", email=MAIN_PARTNER_AGENT)
+    team_agent = make_partner_user(partner, level="teams", email=MAIN_PARTNER_TEAM_AGENT)
     big = make_tenant(name="Scale Customer", domain=BIG_CUSTOMER_DOMAIN)
     admin = make_user(big, email=BIG_CUSTOMER_ADMIN, roles=[Role.GLOBAL_ADMIN])
-    make_relationship(partner, big, accepted_by=admin)
+    relationship = make_relationship(partner, big, accepted_by=admin)
     for _ in range(2):
         make_offer(partner_admin)
-    world = World(partner=partner, big=big, admin=admin)
+    # The team agent's teams, as seed_scale makes them: each holds roles in its own
+    # share of the partner's customers.
+    teams = [
+        make_team(partner, "Helpdesk EU 1", members=[team_agent]),
+        make_team(partner, "User administration 1", members=[team_agent]),
+    ]
+    assign(teams[0], relationship, Role.PASSWORD_ADMIN)
+    world = World(partner=partner, big=big, admin=admin, teams=teams)
     grow(world, customers=3, users=55, events=60)
     return world
 
 
+def assign(team: Team, relationship: Relationship, role: Role) -> None:
+    AccessAssignment.objects.create(team=team, relationship=relationship, roles=[role.value])
+
+
 def grow(world: World, *, customers: int, users: int, events: int) -> None:
-    """More related customers (named like the lookup's fragment), more users of the big
-    customer, more events in its audit log."""
+    """More related customers (named like the lookup's fragment), each held by one of
+    the teams in turn, more users of the big customer, more events in its audit log."""
     for _ in range(customers):
         world.n += 1
         tenant = make_tenant(name=f"North{ROOTS[7]} Traders {world.n:04}")
-        make_relationship(world.partner, tenant)
+        relationship = make_relationship(world.partner, tenant)
+        assign(world.teams[world.n % len(world.teams)], relationship, Role.USER_ADMIN)
         make_user(tenant, email=f"someone{world.n}@{tenant.default_domain}")
     User.objects.bulk_create(
         [

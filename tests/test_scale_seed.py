@@ -15,17 +15,19 @@ from audit.models import AuditChainHead, AuditEvent
 from audit.services import GENESIS_HASH, audit_record, compute_hash
 from bench.pages import BASELINE, PAGES, Data
 from bench.prepare import session_cookie
-from delegation.models import AgentAccess, Relationship
+from delegation.access import rights
+from delegation.models import AccessAssignment, AgentAccess, Relationship, Team
 from offers.models import Offer
 from tenants.management.commands.seed_scale import (
     BIG_CUSTOMER_DOMAIN,
     MAIN_PARTNER_DOMAIN,
+    MAIN_PARTNER_TEAM_AGENT,
     SeededEvent,
     Sizes,
     _text,
 )
 from tenants.models import Domain, RoleAssignment, Subscription, Tenant, TenantKind, User
-from tenants.roles import Role
+from tenants.roles import Permission, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +119,47 @@ def test_seed_scale_loads_every_model_in_the_asked_sizes():
 
 
 @pytest.mark.postgres
+def test_a_staff_member_in_teams_mode_reaches_every_active_customer_through_one_team():
+    # when
+    seed()
+    # then: 20 teams of the partner, the agent in each, in Teams mode and with TOTP
+    partner = Tenant.objects.get(domains__name=MAIN_PARTNER_DOMAIN)
+    agent = User.objects.get(email=MAIN_PARTNER_TEAM_AGENT)
+    assert agent.tenant == partner
+    assert agent.agent_access.level == "teams"
+    assert Authenticator.objects.filter(user=agent, type=Authenticator.Type.TOTP).exists()
+    assert Team.objects.filter(partner=partner).count() == 20
+    assert agent.team_memberships.filter(team__partner=partner).count() == 20
+    # then: each active relationship of the partner is held by exactly one team, with
+    # roles (of several kinds across the teams) and no default assignment
+    active = Relationship.objects.effective().filter(partner=partner)
+    assignments = AccessAssignment.objects.filter(team__partner=partner)
+    assert sorted(assignments.values_list("relationship_id", flat=True)) == sorted(
+        active.values_list("pk", flat=True)
+    )
+    assert assignments.exclude(roles=[]).count() == 40
+    assert len({tuple(roles) for roles in assignments.values_list("roles", flat=True)}) > 3
+    assert assignments.values("team").distinct().count() == 20
+    # then: the rule gives it rights through a team, and none in another partner's customer
+    big = Tenant.objects.get(domains__name=BIG_CUSTOMER_DOMAIN)
+    through_team = rights(agent, big)
+    assert Permission.VIEW_TENANT in through_team
+    assert through_team.teams == ("Helpdesk EU 1",)
+    far = active.exclude(customer=big).order_by("pk").first()
+    assert far is not None
+    assert Permission.VIEW_TENANT in rights(agent, far.customer)
+    elsewhere = (
+        Relationship.objects.effective()
+        .exclude(partner=partner)
+        .exclude(customer__in=Relationship.objects.filter(partner=partner).values("customer"))
+        .select_related("customer")
+        .first()
+    )
+    assert elsewhere is not None
+    assert not rights(agent, elsewhere.customer)
+
+
+@pytest.mark.postgres
 def test_every_seeded_user_can_sign_in_with_the_one_password():
     # given
     seed()
@@ -158,6 +201,11 @@ def test_seed_scale_refuses_to_mix_data_sets_and_reuses_or_resets():
     assert "already present" in seed(if_needed=True)
     assert User.objects.count() == 2_000
     assert AuditEvent.objects.count() == 1_501
+    # when: a set seeded before the partner had teams is not this one
+    AccessAssignment.objects.all().delete()
+    # then
+    with pytest.raises(CommandError, match="--reset"):
+        seed(if_needed=True)
     # when: another size, from scratch
     seed(reset=True, users=1_000, big_tenant_users=100)
     # then
@@ -189,6 +237,17 @@ def test_the_benchmark_finds_its_pages_and_signs_in_on_seeded_data(settings):
     assert client.get("/_baseline/").status_code == 200
     assert client.get(f"/t/{data.big_customer.pk}/").status_code == 200
     assert client.session["account_authentication_methods"][-1]["method"] == "mfa"
+    # when: the same for the agent in Teams mode
+    client = Client()
+    name, value = session_cookie(data.user("team_agent")).split("=", 1)
+    client.cookies[name] = value
+    # then: it reaches its pages, and the lookup finds the customer through its team
+    assert client.session["account_authentication_methods"][-1]["method"] == "mfa"
+    for page in PAGES:
+        if page.session == "team_agent":
+            assert client.get(page.resolve(data)["path"]).status_code == 200
+    found = client.get(f"/partner/lookup/?q={data.customer_domain()}")
+    assert data.far_customer.name in found.content.decode()
 
 
 @pytest.mark.postgres

@@ -1,5 +1,6 @@
 """The lookup: what a search finds, and that it finds only the partner's customers."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pytest
@@ -347,3 +348,35 @@ def test_relationships_from_the_page_query_keep_every_value(partner, micro):
     expected = sorted(Relationship.objects.filter(customer=tenant), key=lambda r: r.pk)
     got = getattr(found, "partner_relationships_here")  # noqa: B009 - set by the page
     assert [fields(r) for r in got] == [fields(r) for r in expected]
+
+
+@pytest.mark.parametrize("default", [False, True])
+def test_teams_hold_roles_is_the_same_condition_as_a_list_and_as_a_probe(partner, default):
+    from delegation.selectors import teams_hold_roles
+
+    # given: an agent's team holding a role in one customer, an empty assignment in
+    # another, nothing in a third, a role where the relationship grants none, and a
+    # team of another member; with ``default``, the team's default names a role too
+    agent = make_partner_user(partner, level="teams")
+    other = make_partner_user(partner, level="teams")
+    held, empty, unassigned, granted_none, others = (
+        make_relationship(partner, make_tenant(name=name))
+        for name in ("Held", "Empty", "Unassigned", "Granted none", "Others")
+    )
+    Relationship.objects.filter(pk=granted_none.pk).update(roles=[])
+    assignments: dict[Relationship | None, Iterable[Role]] = {
+        held: [Role.PASSWORD_ADMIN],
+        empty: [],
+        granted_none: [Role.USER_ADMIN],
+    }
+    if default:
+        assignments[None] = [Role.PASSWORD_ADMIN]
+    make_team(partner, "Helpdesk", members=[agent], assignments=assignments)
+    make_team(partner, "Elsewhere", members=[other], assignments={others: [Role.USER_ADMIN]})
+    expected = {held, empty, unassigned, others} if default else {held}
+    # when
+    mine = Relationship.objects.filter(partner=partner)
+    as_list = set(mine.filter(teams_hold_roles(partner.pk, agent)))
+    as_probe = set(mine.filter(teams_hold_roles(partner.pk, agent, probe=True)))
+    # then
+    assert as_list == as_probe == expected

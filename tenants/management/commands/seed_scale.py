@@ -2,7 +2,9 @@
 
 Defaults: 100,000 tenants, 1,000,000 users, one partner with 10,000 active
 relationships, one customer with 100,000 users, 1,000,000 audit events in that
-customer's chain, 1,000 offers. ``--scale 0.1`` takes a tenth of every size.
+customer's chain, 1,000 offers. ``--scale 0.1`` takes a tenth of every size. The
+partner also has 20 teams that share its active relationships between them, and a
+staff member in Teams mode in all of them.
 
 Rows go straight into the tables with ``COPY`` (no model ``save()``, no signals) and
 every account shares one precomputed password hash. The audit chain is hashed with
@@ -44,11 +46,28 @@ BIG_CUSTOMER_DOMAIN = "scale-customer.example"
 MAIN_PARTNER_ADMIN = "admin@scale-partner.example"
 MAIN_PARTNER_AGENT = "agent.full@scale-partner.example"
 MAIN_PARTNER_LIMITED_AGENT = "agent.limited@scale-partner.example"
+# A staff member in Teams mode, in every team of the main partner: it reaches each of
+# the partner's active customers through one of them.
+MAIN_PARTNER_TEAM_AGENT = "agent.teams@scale-partner.example"
 BIG_CUSTOMER_ADMIN = "admin@scale-customer.example"
 PARTNER_STAFF = 20
 FULL_AGENTS = 8
 LIMITED_AGENTS = 4
+# The team agent is the first staff member after the Full and Limited agents: the staff
+# count, and so every other generated row, stay what they were before teams.
+TEAM_AGENT_INDEX = 1 + FULL_AGENTS + LIMITED_AGENTS
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - test data: every seeded agent's TOTP key
+# The main partner's teams: (name, how many of that name, numbered, the roles each asks
+# for). Between them they hold every active relationship of the partner, each one once.
+TEAM_KINDS: list[tuple[str, int, list[Role]]] = [
+    ("Helpdesk EU", 4, [Role.PASSWORD_ADMIN]),
+    ("Helpdesk Americas", 4, [Role.PASSWORD_ADMIN, Role.SERVICE_SUPPORT_ADMIN]),
+    ("User administration", 4, [Role.USER_ADMIN]),
+    ("Service desk", 3, [Role.SERVICE_SUPPORT_ADMIN]),
+    ("Billing desk", 2, [Role.BILLING_ADMIN]),
+    ("Onboarding", 2, [Role.USER_ADMIN, Role.PASSWORD_ADMIN]),
+    ("Escalations", 1, [Role.USER_ADMIN, Role.PASSWORD_ADMIN, Role.BILLING_ADMIN]),
+]
 
 # Tables the command writes to, and that ``--reset`` empties.
 RESET_APPS = ("tenants", "offers", "delegation", "audit", "account", "mfa", "usersessions")
@@ -270,6 +289,10 @@ class SeededEvent(NamedTuple):
     tenant_id: uuid.UUID
 
 
+# A team of the main partner, as planned: (id, name, the roles it asks for).
+PlannedTeam = tuple[uuid.UUID, str, list[Role]]
+
+
 @dataclass
 class TenantRow:
     id: uuid.UUID
@@ -349,6 +372,8 @@ class Seeder:
             return MAIN_PARTNER_AGENT
         if n == 1 + FULL_AGENTS:
             return MAIN_PARTNER_LIMITED_AGENT
+        if n == TEAM_AGENT_INDEX:
+            return MAIN_PARTNER_TEAM_AGENT
         return f"staff{n}@{MAIN_PARTNER_DOMAIN}"
 
     def tenant_rows(self) -> Iterator[tuple[Any, ...]]:
@@ -427,6 +452,7 @@ class Seeder:
         staff = self.tenants[0].users
         for n, (user_id, _, _) in enumerate(staff[1 : 1 + FULL_AGENTS + LIMITED_AGENTS]):
             yield (user_id, "full" if n < FULL_AGENTS else "limited", self.now)
+        yield (staff[TEAM_AGENT_INDEX][0], "teams", self.now)
 
     def authenticator_rows(self) -> Iterator[tuple[Any, ...]]:
         from allauth.mfa.adapter import get_adapter
@@ -519,6 +545,47 @@ class Seeder:
         for partner in self.tenants[1 : s.partners]:
             for customer in rng.sample(customers, min(3, len(customers))):
                 yield row(partner, customer, "active", rng.randrange(0, 170))
+
+    # --- teams -----------------------------------------------------------------------
+    def plan_teams(self) -> list[PlannedTeam]:
+        """The main partner's teams: (id, name, the roles each asks for)."""
+        return [
+            (self.new_id(), f"{name} {n}" if count > 1 else name, roles)
+            for name, count, roles in TEAM_KINDS
+            for n in range(1, count + 1)
+        ]
+
+    def team_rows(self, teams: list[PlannedTeam]) -> Iterator[tuple[Any, ...]]:
+        partner = self.tenants[0].id
+        for team_id, name, roles in teams:
+            labels = ", ".join(str(role.label).lower() for role in roles)
+            description = f"Serves its share of customers as {labels}."
+            yield (team_id, partner, name, description, self.now, self.now)
+
+    def membership_rows(self, teams: list[PlannedTeam]) -> Iterator[tuple[Any, ...]]:
+        agent = self.tenants[0].users[TEAM_AGENT_INDEX][0]
+        for team_id, _, _ in teams:
+            yield (team_id, agent, self.now)
+
+    def assignment_rows(
+        self,
+        teams: list[PlannedTeam],
+        relationships: Sequence[tuple[Any, ...]],
+    ) -> Iterator[tuple[Any, ...]]:
+        """One assignment per active relationship of the main partner (the first
+        ``relationships`` rows), each with the next team in turn: disjoint shares that
+        cover them all. A team asks for its own roles where the relationship grants
+        global administration, else for those of its roles the relationship grants, or,
+        if none, for what the relationship grants: the agent holds a role in every
+        customer."""
+        for n, rel in enumerate(relationships[: self.sizes.relationships]):
+            team_id, _, wanted = teams[n % len(teams)]
+            relationship_id, granted = rel[0], rel[1]
+            if Role.GLOBAL_ADMIN.value in granted:
+                roles = [role.value for role in wanted]
+            else:
+                roles = [role.value for role in wanted if role.value in granted] or list(granted)
+            yield (team_id, relationship_id, roles, self.now, self.now)
 
     # --- the audit chain ------------------------------------------------------------
     def audit_rows(self, chain_heads: dict[uuid.UUID, tuple[int, str]]) -> Iterator[SeededEvent]:
@@ -682,6 +749,32 @@ class Seeder:
                 [(t.id, *heads.get(t.id, (0, GENESIS_HASH))) for t in self.tenants],
             ),
         )
+        # Last, so that the ids drawn for the teams leave every row above as it was.
+        teams = self.plan_teams()
+        counts["teams"] = self.phase(
+            "teams",
+            lambda: copy_into_empty(
+                "delegation_team",
+                ["id", "partner_id", "name", "description", "created", "updated"],
+                self.team_rows(teams),
+            ),
+        )
+        counts["team memberships"] = self.phase(
+            "team memberships",
+            lambda: copy_into_empty(
+                "delegation_teammembership",
+                ["team_id", "user_id", "added_at"],
+                self.membership_rows(teams),
+            ),
+        )
+        counts["team assignments"] = self.phase(
+            "team assignments",
+            lambda: copy_into_empty(
+                "delegation_accessassignment",
+                ["team_id", "relationship_id", "roles", "created", "updated"],
+                self.assignment_rows(teams, rel_rows),
+            ),
+        )
         return counts
 
 
@@ -699,26 +792,33 @@ def expected_counts(sizes: Sizes) -> dict[str, int]:
         "tenants": sizes.tenants,
         "users": sum(sizes.users_per_tenant()),
         "audit events": sizes.audit_events,
+        "team assignments": sizes.relationships,
     }
 
 
 def present_counts() -> dict[str, int]:
+    from delegation.models import AccessAssignment
     from tenants.models import Tenant, User
 
     return {
         "tenants": Tenant.objects.count(),
         "users": User.objects.count(),
         "audit events": AuditEvent.objects.count(),
+        "team assignments": AccessAssignment.objects.count(),
     }
 
 
 def data_set_present(present: dict[str, int], expected: dict[str, int]) -> bool:
-    """The seeded set is there: the same tenants and users; audit events only grow
-    (using the portal, as the benchmark does, appends to the chain)."""
+    """The seeded set is there: the same tenants, users and team assignments; audit
+    events only grow (using the portal, as the benchmark does, appends to the chain).
+    A set seeded before the partner had teams (no assignments) is not this one: it is
+    not topped up but replaced (``--reset``), as the staff member in Teams mode took
+    the place of one without delegated access."""
     return (
         present["tenants"] == expected["tenants"]
         and present["users"] == expected["users"]
         and present["audit events"] >= expected["audit events"]
+        and present["team assignments"] == expected["team assignments"]
     )
 
 
@@ -815,6 +915,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Seeded {total:,} rows in {time.perf_counter() - started:.1f} s. "
                 f"Every account's password is {SCALE_PASSWORD!r}; partner agent "
-                f"{MAIN_PARTNER_AGENT}, customer admin {BIG_CUSTOMER_ADMIN}."
+                f"{MAIN_PARTNER_AGENT}, in Teams mode {MAIN_PARTNER_TEAM_AGENT}, customer admin "
+                f"{BIG_CUSTOMER_ADMIN}."
             )
         )
