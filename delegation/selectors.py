@@ -195,28 +195,27 @@ def _customers_found(
     ``domain`` (both: through a relationship in force) or a name containing ``name``
     (through a relationship in any status); one of them given. For an ``agent`` in Teams
     mode, a customer whose relationship is in force only where its teams hold roles."""
+    teams_agent = agent if agent is not None and is_teams_agent(agent) else None
     relationships = Relationship.objects.filter(partner_id=partner)
     if name is None:
         relationships = relationships.effective()
+        if teams_agent is not None:
+            relationships = relationships.filter(teams_hold_roles(partner, teams_agent, probe=True))
     tenants = Tenant.objects.filter(
         kind=TenantKind.CUSTOMER, pk__in=relationships.values("customer_id")
     )
-    if agent is not None and is_teams_agent(agent):
-        if name is None:
-            held = relationships.effective().filter(teams_hold_roles(partner, agent, probe=True))
-            tenants = tenants.filter(pk__in=held.values("customer_id"))
-        else:
-            # Held, or a former customer (nothing in force), found by its name and shown
-            # ended: no relationship in force that its teams do not hold (a customer has
-            # at most one, ``relationship_one_active_per_pair``). Said as NOT EXISTS, the
-            # search walks the name index and checks only the customers of the page,
-            # instead of listing every relationship in force first.
-            not_held = (
-                Relationship.objects.filter(partner_id=partner, customer_id=OuterRef("pk"))
-                .effective()
-                .exclude(teams_hold_roles(partner, agent, probe=True))
-            )
-            tenants = tenants.filter(~Exists(not_held))
+    if teams_agent is not None and name is not None:
+        # Held, or a former customer (nothing in force), found by its name and shown
+        # ended: no relationship in force that its teams do not hold (a customer has at
+        # most one, ``relationship_one_active_per_pair``). Said as NOT EXISTS, the search
+        # walks the name index and checks only the customers of the page, instead of
+        # listing every relationship in force first.
+        not_held = (
+            Relationship.objects.filter(partner_id=partner, customer_id=OuterRef("pk"))
+            .effective()
+            .exclude(teams_hold_roles(partner, teams_agent, probe=True))
+        )
+        tenants = tenants.filter(~Exists(not_held))
     if email is not None:
         tenants = tenants.filter(pk__in=User.objects.filter(email=email).values("tenant_id"))
     if domain is not None:
