@@ -474,8 +474,9 @@ def customer_group_update(
         _save_unique(locked, "The partner already has a customer group of this name.")
     if customers is not None:
         wanted = {c.pk: c for c in customers}
-        scope = None if within is None else {c.pk for c in within} | set(wanted)
-        _own_customers(partner, [*wanted.values(), *(within or ())])
+        shown = None if within is None else list(within)
+        scope = None if shown is None else {c.pk for c in shown} | set(wanted)
+        _own_customers(partner, [*wanted.values(), *(shown or ())])
         current = locked.customers.all()
         if scope is not None:
             current = current.filter(pk__in=scope)

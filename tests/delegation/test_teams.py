@@ -680,3 +680,21 @@ def removal_round() -> None:
     assert any(ok for _, ok in acts), "the agent acted before the removal"
     assert not [started for started, ok in acts if ok and started > removed_at[0]]
     assert not rights_in(fresh(agent), customer.pk)
+
+
+def test_customers_shown_given_once_through_are_checked_and_used_alike(partner, alex, contoso):
+    group = customer_group_create(partner_admin=alex, name="EU", customers=[contoso.customer])
+    theirs = make_relationship(make_partner(), make_tenant(name="Theirs")).customer
+    # when / then: a generator of the customers shown is read once, and still checked
+    with pytest.raises(ValidationError, match="own customers"):
+        customer_group_update(
+            partner_admin=alex,
+            group=group,
+            customers=[],
+            within=(c for c in [contoso.customer, theirs]),
+        )
+    assert list(group.customers.all()) == [contoso.customer]
+    customer_group_update(
+        partner_admin=alex, group=group, customers=[], within=(c for c in [contoso.customer])
+    )
+    assert list(group.customers.all()) == []
