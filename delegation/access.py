@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from audit.services import audit_agent_entered_once
@@ -135,14 +135,20 @@ def agent_level(user: User) -> str:
 TeamGrant = tuple[str, UUID | None, list[str]]
 
 
+def assignments_of(user: User) -> QuerySet[AccessAssignment]:
+    """The assignments of ``user``'s teams of its own partner: what the Teams path reads,
+    here and where pages filter by it in SQL (``selectors.teams_hold_roles``)."""
+    return AccessAssignment.objects.filter(
+        team__memberships__user=user, team__partner_id=user.tenant_id
+    )
+
+
 def team_assignments_of(user: User, relationships: Iterable[Any] | None = None) -> list[TeamGrant]:
     """The assignments of ``user``'s teams (of its own partner), in one query whatever the
     number of teams, members and customers: every one, or only the default ones and those
     of ``relationships`` (ids or rows: a page of a list). Never remembered: a change of
     membership or assignment counts from the next request."""
-    assignments = AccessAssignment.objects.filter(
-        team__memberships__user=user, team__partner_id=user.tenant_id
-    )
+    assignments = assignments_of(user)
     if relationships is not None:
         ids = [getattr(r, "pk", r) for r in relationships]
         assignments = assignments.filter(Q(relationship_id__in=ids) | Q(relationship__isnull=True))

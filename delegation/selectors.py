@@ -22,8 +22,14 @@ from tenants.selectors import (
     keyset_result,
 )
 
-from .access import Rights, agent_level, rights_via_relationship, team_assignments_of
-from .models import AccessAssignment, AccessLevel, Relationship, RelationshipStatus, TeamMembership
+from .access import (
+    Rights,
+    agent_level,
+    assignments_of,
+    rights_via_relationship,
+    team_assignments_of,
+)
+from .models import AccessLevel, Relationship, RelationshipStatus, TeamMembership
 
 LOOKUP_MAX_LENGTH = 254
 # Each customer found is a card with its domains, relationship, contact details,
@@ -62,8 +68,8 @@ def is_teams_agent(user: User | object) -> bool:
     return isinstance(user, User) and agent_level(user) == AccessLevel.TEAMS
 
 
-def teams_hold_roles(partner: Any, agent: User, *, probe: bool = False) -> Q:
-    """A condition on the partner's relationships: one of ``agent``'s teams has an
+def teams_hold_roles(agent: User, *, probe: bool = False) -> Q:
+    """A condition on the agent's partner's relationships: one of ``agent``'s teams has an
     assignment there, or a default, naming at least one role, and the relationship
     grants at least one. A superset of where the agent holds a role (``team_rights``
     decides, in Python, whether those roles meet the grant), for pages to filter in SQL,
@@ -74,9 +80,7 @@ def teams_hold_roles(partner: Any, agent: User, *, probe: bool = False) -> Q:
     assignments' relationship index where it checks a few relationships (a lookup's
     matches). Costed as a probe, though, it turns a plan over every relationship away
     from a plain scan, hence the list there."""
-    mine = AccessAssignment.objects.filter(
-        team__memberships__user=agent, team__partner_id=partner
-    ).exclude(roles=[])
+    mine = assignments_of(agent).exclude(roles=[])
     if probe:
         named = Q(Exists(mine.filter(relationship_id=OuterRef("pk"))))
     else:
@@ -92,7 +96,7 @@ def partner_relationships(partner: Tenant, agent: User | None = None) -> QuerySe
     if agent is not None and is_teams_agent(agent):
         now = timezone.now()
         in_force = Q(status=RelationshipStatus.ACTIVE, starts__lte=now, expires__gt=now)
-        relationships = relationships.filter(~in_force | teams_hold_roles(partner.pk, agent))
+        relationships = relationships.filter(~in_force | teams_hold_roles(agent))
     return (
         relationships.select_related("customer", "accepted_by")
         .prefetch_related(
@@ -200,7 +204,7 @@ def _customers_found(
     if name is None:
         relationships = relationships.effective()
         if teams_agent is not None:
-            relationships = relationships.filter(teams_hold_roles(partner, teams_agent, probe=True))
+            relationships = relationships.filter(teams_hold_roles(teams_agent, probe=True))
     tenants = Tenant.objects.filter(
         kind=TenantKind.CUSTOMER, pk__in=relationships.values("customer_id")
     )
@@ -213,7 +217,7 @@ def _customers_found(
         not_held = (
             Relationship.objects.filter(partner_id=partner, customer_id=OuterRef("pk"))
             .effective()
-            .exclude(teams_hold_roles(partner, teams_agent, probe=True))
+            .exclude(teams_hold_roles(teams_agent, probe=True))
         )
         tenants = tenants.filter(~Exists(not_held))
     if email is not None:

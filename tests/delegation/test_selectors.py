@@ -376,7 +376,7 @@ def test_teams_hold_roles_is_the_same_condition_as_a_list_and_as_a_probe(partner
     expected = {held, empty, unassigned, others} if default else {held}
     # when
     mine = Relationship.objects.filter(partner=partner)
-    as_list = set(mine.filter(teams_hold_roles(partner.pk, agent)))
-    as_probe = set(mine.filter(teams_hold_roles(partner.pk, agent, probe=True)))
+    as_list = set(mine.filter(teams_hold_roles(agent)))
+    as_probe = set(mine.filter(teams_hold_roles(agent, probe=True)))
     # then
     assert as_list == as_probe == expected
